@@ -1,0 +1,17 @@
+# FIREWARDEN_SANITIZE=address,undefined instruments every target, including the
+# separately compiled Asio/Beast library, so that container overflows are seen
+# across the boundary.
+if(FIREWARDEN_SANITIZE)
+  add_compile_options(-fsanitize=${FIREWARDEN_SANITIZE} -fno-omit-frame-pointer
+                      -fno-sanitize-recover=all)
+  add_link_options(-fsanitize=${FIREWARDEN_SANITIZE})
+endif()
+if(FIREWARDEN_FUZZ)
+  if(NOT CMAKE_CXX_COMPILER_ID MATCHES "Clang")
+    message(FATAL_ERROR "FIREWARDEN_FUZZ needs clang: -DCMAKE_CXX_COMPILER=clang++")
+  endif()
+  # Instrument everything for coverage; the fuzz targets add -fsanitize=fuzzer
+  # (with main) themselves.
+  add_compile_options(-fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer)
+  add_link_options(-fsanitize=address,undefined)
+endif()

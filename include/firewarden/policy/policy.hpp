@@ -1,0 +1,57 @@
+#pragma once
+// The compiled, immutable policy and its decision (SPEC §4). Pure: no I/O
+// besides reading the file in load_policy_file, no clocks, no globals.
+#include <cstddef>
+#include <memory>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "firewarden/config/diagnostic.hpp"
+#include "firewarden/firestore/request_model.hpp"
+#include "firewarden/identity/identity.hpp"
+
+namespace firewarden::policy {
+
+struct RequirementVerdict {
+  firestore::Requirement requirement;
+  bool allowed = false;
+  // The enforcing deny rule that touches it, else the allow rule covering it,
+  // else empty (default deny).
+  std::string rule;
+};
+
+struct DryRunVerdict {
+  std::string rule;
+  bool would_allow = false;  // false: the rule would have denied
+};
+
+struct Decision {
+  bool allowed = false;
+  // Deny: the first denying enforce rule, or empty for default deny.
+  // Allow: the rule that allowed the first requirement (empty for requests
+  // that require nothing, e.g. beginTransaction).
+  std::string rule;
+  std::vector<RequirementVerdict> requirements;
+  std::vector<DryRunVerdict> dry_run;  // dry-run rules that matched, in file order
+  std::optional<std::string> impersonate;  // Google service account, first match
+
+  const RequirementVerdict* first_denied() const;
+};
+
+class Policy {
+ public:
+  virtual ~Policy() = default;
+  virtual Decision decide(const identity::Identity& who,
+                          const firestore::RequestModel& request) const = 0;
+  virtual std::size_t rule_count() const = 0;
+};
+
+using LoadResult = std::variant<std::shared_ptr<const Policy>, config::Diagnostics>;
+
+// `file_name` is used in diagnostics only.
+LoadResult load_policy_text(const std::string& text, const std::string& file_name);
+LoadResult load_policy_file(const std::string& path);
+
+}  // namespace firewarden::policy
