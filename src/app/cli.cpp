@@ -1,5 +1,179 @@
 #include "firewarden/app/cli.hpp"
 
+#include <array>
+#include <cstdlib>
+#include <iostream>
+#include <span>
+#include <string_view>
+
+#include "firewarden/app/command_line.hpp"
+#include "firewarden/telemetry/logging.hpp"
+
 namespace firewarden::app {
-int run_cli(int, char**) { return 2; }
+namespace {
+
+struct CommandSpec {
+  std::string_view name;
+  std::string_view summary;
+  std::string_view usage;                  // the part after "firewarden NAME"
+  std::vector<std::string_view> options;   // options that take a value (besides --log-level)
+  int (*run)(const CommandLine&);
+  std::size_t max_arguments = 0;
+};
+
+const std::array<CommandSpec, 5>& commands() {
+  static const std::array<CommandSpec, 5> specs{{
+      {"run", "run the proxy", "--config FILE", {"config"}, run_command, 0},
+      {"check", "validate config, policy and every referenced file", "--config FILE",
+       {"config"}, check_command, 0},
+      {"explain", "print the policy decision for one request as JSON",
+       "--policy FILE --identity SPIFFE_ID --request 'METHOD PATH' [--body FILE|-] "
+       "[--config FILE]",
+       {"policy", "identity", "request", "body", "config"}, explain_command, 0},
+      {"test", "run policy test cases (GitOps CI)", "--policy FILE CASES.yaml [--config FILE]",
+       {"policy", "config"}, test_command, 1},
+      {"version", "print version and build information", "", {}, version_command, 0},
+  }};
+  return specs;
+}
+
+void print_usage(std::ostream& out) {
+  out << "usage: firewarden COMMAND [OPTIONS]\n\ncommands:\n";
+  for (const CommandSpec& spec : commands()) {
+    out << "  " << spec.name << std::string(10 - spec.name.size(), ' ') << spec.summary << "\n";
+  }
+  out << "\nEvery command accepts --log-level trace|debug|info|warn|error and --help.\n";
+}
+
+void print_command_usage(const CommandSpec& spec, std::ostream& out) {
+  out << "usage: firewarden " << spec.name;
+  if (!spec.usage.empty()) out << " " << spec.usage;
+  out << " [--log-level LEVEL]\n  " << spec.summary << "\n";
+}
+
+int usage_error(const CommandSpec& spec, const std::string& message) {
+  std::cerr << "firewarden " << spec.name << ": " << message << "\n";
+  print_command_usage(spec, std::cerr);
+  return kExitUsage;
+}
+
+const CommandSpec* find_command(std::string_view name) {
+  for (const CommandSpec& spec : commands()) {
+    if (spec.name == name) return &spec;
+  }
+  return nullptr;
+}
+
+bool takes_value(const CommandSpec& spec, std::string_view option) {
+  if (option == "log-level") return true;
+  for (std::string_view known : spec.options) {
+    if (known == option) return true;
+  }
+  return false;
+}
+
+enum class ParseOutcome { ok, help, error };
+
+// Parses "--name VALUE", "--name=VALUE", "--help" and positionals. A lone "-"
+// is a positional (e.g. stdin for --body).
+ParseOutcome parse_arguments(const CommandSpec& spec, std::span<char*> args, CommandLine& line,
+                             std::string& error) {
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string_view arg = args[i];
+    if (arg == "--help" || arg == "-h") return ParseOutcome::help;
+    if (!arg.starts_with("--")) {
+      line.arguments.emplace_back(arg);
+      continue;
+    }
+    std::string_view name = arg.substr(2);
+    std::string value;
+    const std::size_t equals = name.find('=');
+    const bool inline_value = equals != std::string_view::npos;
+    if (inline_value) {
+      value = std::string(name.substr(equals + 1));
+      name = name.substr(0, equals);
+    }
+    if (!takes_value(spec, name)) {
+      error = "unknown option --" + std::string(name);
+      return ParseOutcome::error;
+    }
+    if (!inline_value) {
+      if (i + 1 >= args.size()) {
+        error = "option --" + std::string(name) + " needs a value";
+        return ParseOutcome::error;
+      }
+      value = args[++i];
+    }
+    if (!line.options.emplace(std::string(name), std::move(value)).second) {
+      error = "option --" + std::string(name) + " given twice";
+      return ParseOutcome::error;
+    }
+  }
+  if (line.arguments.size() > spec.max_arguments) {
+    error = "unexpected argument '" + line.arguments[spec.max_arguments] + "'";
+    return ParseOutcome::error;
+  }
+  return ParseOutcome::ok;
+}
+
+}  // namespace
+
+std::optional<std::string> CommandLine::option(const std::string& name) const {
+  const auto found = options.find(name);
+  if (found == options.end()) return std::nullopt;
+  return found->second;
+}
+
+std::string config_path(const CommandLine& line) {
+  if (auto path = line.option("config")) return *path;
+  if (const char* env = std::getenv("FIREWARDEN_CONFIG"); env != nullptr && *env != '\0') {
+    return env;
+  }
+  return "/etc/firewarden/firewarden.yaml";
+}
+
+int run_cli(int argc, char** argv) {
+  const std::span<char*> args(argv, static_cast<std::size_t>(argc));
+  if (args.size() < 2) {
+    print_usage(std::cerr);
+    return kExitUsage;
+  }
+  const std::string_view name = args[1];
+  if (name == "--help" || name == "-h" || name == "help") {
+    print_usage(std::cout);
+    return kExitOk;
+  }
+  if (name == "--version") return version_command(CommandLine{"version", {}, {}});
+  const CommandSpec* spec = find_command(name);
+  if (spec == nullptr) {
+    std::cerr << "firewarden: unknown command '" << name << "'\n";
+    print_usage(std::cerr);
+    return kExitUsage;
+  }
+
+  CommandLine line{std::string(name), {}, {}};
+  std::string error;
+  switch (parse_arguments(*spec, args.subspan(2), line, error)) {
+    case ParseOutcome::help: print_command_usage(*spec, std::cout); return kExitOk;
+    case ParseOutcome::error: return usage_error(*spec, error);
+    case ParseOutcome::ok: break;
+  }
+
+  auto level = spdlog::level::info;
+  if (auto requested = line.option("log-level")) {
+    const auto parsed = telemetry::parse_log_level(*requested);
+    if (!parsed) return usage_error(*spec, "unknown log level '" + *requested + "'");
+    level = *parsed;
+  }
+  // Commands other than `run` are interactive tools: text logs. `run`
+  // re-configures logging from its config file (format and level).
+  telemetry::setup_logging(level, telemetry::LogFormat::text);
+  try {
+    return spec->run(line);
+  } catch (const std::exception& e) {
+    std::cerr << "firewarden " << name << ": " << e.what() << "\n";
+    return kExitUsage;
+  }
+}
+
 }  // namespace firewarden::app

@@ -1,0 +1,71 @@
+#include "firewarden/telemetry/logging.hpp"
+
+#include <chrono>
+#include <memory>
+
+#include <nlohmann/json.hpp>
+#include <spdlog/pattern_formatter.h>
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+
+namespace firewarden::telemetry {
+namespace {
+
+// RFC 3339 UTC time with milliseconds, e.g. 2026-11-26T09:41:44.123Z.
+std::string rfc3339(spdlog::log_clock::time_point when) {
+  const auto since_epoch = when.time_since_epoch();
+  const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(since_epoch);
+  const auto millis = std::chrono::duration_cast<std::chrono::milliseconds>(since_epoch - seconds);
+  const std::time_t time = seconds.count();
+  std::tm utc{};
+  gmtime_r(&time, &utc);
+  char buffer[40];
+  const std::size_t n = std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%S", &utc);
+  return std::string(buffer, n) + "." + std::to_string(1000 + millis.count()).substr(1) + "Z";
+}
+
+// One JSON object per line: {"time":…,"level":…,"msg":…}. The message is
+// escaped by nlohmann::json, so client-controlled text cannot forge fields or
+// lines; invalid UTF-8 is replaced, never thrown on.
+class JsonFormatter final : public spdlog::formatter {
+ public:
+  void format(const spdlog::details::log_msg& msg, spdlog::memory_buf_t& dest) override {
+    const nlohmann::json line = {
+        {"time", rfc3339(msg.time)},
+        {"level", spdlog::level::to_string_view(msg.level)},
+        {"msg", std::string_view(msg.payload.data(), msg.payload.size())},
+    };
+    const std::string text = line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    dest.append(text.data(), text.data() + text.size());
+    dest.push_back('\n');
+  }
+  std::unique_ptr<spdlog::formatter> clone() const override {
+    return std::make_unique<JsonFormatter>();
+  }
+};
+
+}  // namespace
+
+std::optional<spdlog::level::level_enum> parse_log_level(std::string_view name) {
+  if (name == "trace") return spdlog::level::trace;
+  if (name == "debug") return spdlog::level::debug;
+  if (name == "info") return spdlog::level::info;
+  if (name == "warn") return spdlog::level::warn;
+  if (name == "error") return spdlog::level::err;
+  return std::nullopt;
+}
+
+void setup_logging(spdlog::level::level_enum level, LogFormat format) {
+  auto logger = std::make_shared<spdlog::logger>(
+      "firewarden", std::make_shared<spdlog::sinks::stderr_sink_mt>());
+  if (format == LogFormat::json) {
+    logger->set_formatter(std::make_unique<JsonFormatter>());
+  } else {
+    logger->set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %l %v", spdlog::pattern_time_type::utc);
+  }
+  logger->set_level(level);
+  logger->flush_on(spdlog::level::warn);
+  spdlog::set_default_logger(std::move(logger));
+}
+
+}  // namespace firewarden::telemetry
