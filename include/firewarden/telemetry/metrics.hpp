@@ -1,0 +1,107 @@
+#pragma once
+// A small Prometheus metrics registry (SPEC §9): counter, gauge and histogram
+// families with bounded label sets, rendered in the Prometheus text format.
+// Thread-safe; values are atomics, the label maps take a mutex only when a new
+// label combination is first seen or when rendering.
+#include <atomic>
+#include <cstdint>
+#include <initializer_list>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace firewarden::telemetry {
+
+class Counter {
+ public:
+  void increment(std::uint64_t by = 1) { value_.fetch_add(by, std::memory_order_relaxed); }
+  std::uint64_t value() const { return value_.load(std::memory_order_relaxed); }
+
+ private:
+  std::atomic<std::uint64_t> value_{0};
+};
+
+class Gauge {
+ public:
+  void set(double value) { value_.store(value, std::memory_order_relaxed); }
+  void add(double delta);
+  double value() const { return value_.load(std::memory_order_relaxed); }
+
+ private:
+  std::atomic<double> value_{0};
+};
+
+class Histogram {
+ public:
+  explicit Histogram(const std::vector<double>& upper_bounds);
+  void observe(double value);
+  // Cumulative counts per upper bound (last = +Inf), sum and count.
+  std::vector<std::uint64_t> cumulative_counts() const;
+  double sum() const { return sum_.load(std::memory_order_relaxed); }
+  const std::vector<double>& upper_bounds() const { return upper_bounds_; }
+
+ private:
+  std::vector<double> upper_bounds_;
+  std::unique_ptr<std::atomic<std::uint64_t>[]> counts_;  // one per bound + 1 for +Inf
+  std::atomic<double> sum_{0};
+};
+
+// Latency buckets from 100 µs to 60 s (seconds).
+const std::vector<double>& default_latency_buckets();
+
+template <typename Metric>
+class Family {
+ public:
+  Family(std::string name, std::string help, std::vector<std::string> label_names,
+         std::vector<double> buckets = {})
+      : name_(std::move(name)), help_(std::move(help)), label_names_(std::move(label_names)),
+        buckets_(std::move(buckets)) {}
+
+  // The metric for these label values (same order as label_names). Callers on
+  // hot paths keep the reference: it stays valid for the registry's lifetime.
+  Metric& with(std::initializer_list<std::string_view> values);
+  Metric& with(const std::vector<std::string>& values);
+
+  const std::string& name() const { return name_; }
+  const std::string& help() const { return help_; }
+  const std::vector<std::string>& label_names() const { return label_names_; }
+  template <typename Visit>
+  void for_each(Visit&& visit) const {
+    std::lock_guard lock(mutex_);
+    for (const auto& [labels, metric] : metrics_) visit(labels, *metric);
+  }
+
+ private:
+  std::string name_;
+  std::string help_;
+  std::vector<std::string> label_names_;
+  std::vector<double> buckets_;
+  mutable std::mutex mutex_;
+  std::map<std::vector<std::string>, std::unique_ptr<Metric>> metrics_;
+};
+
+class Registry {
+ public:
+  Family<Counter>& counter(const std::string& name, const std::string& help,
+                           std::vector<std::string> label_names = {});
+  Family<Gauge>& gauge(const std::string& name, const std::string& help,
+                       std::vector<std::string> label_names = {});
+  Family<Histogram>& histogram(const std::string& name, const std::string& help,
+                               std::vector<std::string> label_names = {},
+                               std::vector<double> buckets = default_latency_buckets());
+
+  // Prometheus text exposition format 0.0.4.
+  std::string render() const;
+
+ private:
+  mutable std::mutex mutex_;
+  // Registration order is kept so the output is stable.
+  std::vector<std::unique_ptr<Family<Counter>>> counters_;
+  std::vector<std::unique_ptr<Family<Gauge>>> gauges_;
+  std::vector<std::unique_ptr<Family<Histogram>>> histograms_;
+};
+
+}  // namespace firewarden::telemetry
