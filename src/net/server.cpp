@@ -1,0 +1,294 @@
+#include "firewarden/net/server.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <stdexcept>
+
+#include "firewarden/net/server_tls.hpp"
+#include "firewarden/telemetry/metrics.hpp"
+
+namespace firewarden::transport {
+
+// One connection's state shared between its session coroutine (on the
+// connection's strand) and the server (drain, close_all). `idle` is only read
+// and written on the strand.
+struct Server::Session {
+  Session(std::uint64_t id, net::strand<net::io_context::executor_type> strand_executor,
+          ClientStream client_stream)
+      : strand(std::move(strand_executor)), client(std::move(client_stream)) {
+    connection.id = id;
+  }
+  net::strand<net::io_context::executor_type> strand;
+  ClientStream client;
+  Connection connection;
+  bool idle = true;  // waiting for the next request's first bytes
+};
+
+namespace {
+
+using net::as_tuple;
+using net::use_awaitable;
+
+// Errors that only mean "the peer went away"; never worth a warning.
+bool is_disconnect(const boost::system::error_code& error) {
+  return error == http::error::end_of_stream || error == net::error::eof ||
+         error == net::error::connection_reset || error == net::error::broken_pipe ||
+         error == net::error::operation_aborted || error == ssl::error::stream_truncated ||
+         error == beast::error::timeout;
+}
+
+// What a read error becomes for the client, if anything is still worth
+// sending (a timeout or a vanished peer gets nothing).
+std::optional<firestore::ApiError> read_error_response(const boost::system::error_code& error) {
+  if (error == http::error::header_limit) {
+    return firestore::ApiError::invalid_argument("request header fields too large");
+  }
+  if (error == http::error::body_limit) {
+    return firestore::ApiError::payload_too_large("request body exceeds the size limit");
+  }
+  if (is_disconnect(error)) return std::nullopt;
+  // Anything Beast's strict parser refuses (bad framing, obs-fold, conflicting
+  // Content-Length/Transfer-Encoding, bad chunk sizes …) is refused, and the
+  // connection closed: after a framing error the byte stream is unreliable.
+  return firestore::ApiError::invalid_argument("malformed HTTP request: " + error.message());
+}
+
+unsigned status_for(const firestore::ApiError& error, const boost::system::error_code& cause) {
+  if (cause == http::error::header_limit) return 431;
+  return static_cast<unsigned>(error.http_status);
+}
+
+}  // namespace
+
+http::response<http::string_body> error_response(const firestore::ApiError& error,
+                                                 unsigned version, bool keep_alive) {
+  http::response<http::string_body> response{static_cast<http::status>(error.http_status),
+                                             version};
+  response.set(http::field::content_type, "application/json; charset=UTF-8");
+  response.body() = error.to_json();
+  response.keep_alive(keep_alive);
+  response.prepare_payload();
+  return response;
+}
+
+Server::Server(net::io_context& io, ServerOptions options, RequestHandler& handler,
+               telemetry::Registry& metrics)
+    : io_(io),
+      options_(std::move(options)),
+      handler_(handler),
+      metrics_(metrics),
+      acceptor_(io) {}
+
+Server::~Server() = default;
+
+void Server::start() {
+  boost::system::error_code error;
+  acceptor_.open(options_.address.protocol(), error);
+  if (!error) acceptor_.set_option(net::socket_base::reuse_address(true), error);
+  if (!error) acceptor_.bind(options_.address, error);
+  if (!error) acceptor_.listen(net::socket_base::max_listen_connections, error);
+  if (error) {
+    throw std::runtime_error("cannot listen on " + options_.address.address().to_string() + ":" +
+                             std::to_string(options_.address.port()) + ": " + error.message());
+  }
+  net::co_spawn(io_, accept_loop(), [](std::exception_ptr failure) {
+    if (!failure) return;
+    try {
+      std::rethrow_exception(failure);
+    } catch (const std::exception& e) {
+      spdlog::error("accept loop failed: {}", e.what());
+    }
+  });
+}
+
+net::ip::tcp::endpoint Server::local_endpoint() const { return acceptor_.local_endpoint(); }
+
+std::size_t Server::active_connections() const {
+  std::lock_guard lock(sessions_mutex_);
+  return sessions_.size();
+}
+
+net::awaitable<void> Server::accept_loop() {
+  auto& active = metrics_.gauge("firewarden_connections_active",
+                                "Client connections currently open.")
+                     .with({});
+  while (acceptor_.is_open()) {
+    auto strand = net::make_strand(io_);
+    auto [error, socket] = co_await acceptor_.async_accept(strand, as_tuple(use_awaitable));
+    if (error) {
+      if (error == net::error::operation_aborted || !acceptor_.is_open()) break;
+      // EMFILE and friends: log and back off briefly instead of spinning.
+      spdlog::warn("accept failed: {}", error.message());
+      net::steady_timer pause(io_, std::chrono::milliseconds(50));
+      co_await pause.async_wait(as_tuple(use_awaitable));
+      continue;
+    }
+    if (active_connections() >= options_.max_connections) {
+      // Over the limit: refuse by closing at once; a bounded cost per attempt.
+      spdlog::debug("connection refused: max_connections ({}) reached", options_.max_connections);
+      boost::system::error_code ignored;
+      socket.close(ignored);
+      continue;
+    }
+    const std::uint64_t id = next_connection_id_++;
+    boost::system::error_code peer_error;
+    const auto peer = socket.remote_endpoint(peer_error);
+    socket.set_option(net::ip::tcp::no_delay(true), peer_error);
+
+    std::shared_ptr<Session> session;
+    if (options_.tls_context) {
+      auto context = options_.tls_context();
+      session = std::make_shared<Session>(
+          id, strand, ClientStream(ClientStream::Tls(beast::tcp_stream(std::move(socket)), *context)));
+    } else {
+      session = std::make_shared<Session>(id, strand,
+                                          ClientStream(beast::tcp_stream(std::move(socket))));
+    }
+    session->connection.peer = peer;
+    session->connection.tls = static_cast<bool>(options_.tls_context);
+    {
+      std::lock_guard lock(sessions_mutex_);
+      sessions_.emplace(id, session);
+    }
+    active.add(1);
+    net::co_spawn(strand, run_session(session),
+                  [this, id, &active](std::exception_ptr failure) {
+                    if (failure) {
+                      try {
+                        std::rethrow_exception(failure);
+                      } catch (const std::exception& e) {
+                        spdlog::error("[c{}] session failed: {}", id, e.what());
+                      }
+                    }
+                    std::lock_guard lock(sessions_mutex_);
+                    sessions_.erase(id);
+                    active.add(-1);
+                  });
+  }
+}
+
+net::awaitable<void> Server::run_session(std::shared_ptr<Session> session) {
+  ClientStream& client = session->client;
+  Connection& connection = session->connection;
+
+  if (auto* tls = client.tls()) {
+    client.tcp().expires_after(options_.header_timeout);
+    auto [error] = co_await tls->async_handshake(ssl::stream_base::server, as_tuple(use_awaitable));
+    if (error) {
+      const std::string reason = handshake_failure_reason(error, tls->native_handle());
+      metrics_
+          .counter("firewarden_tls_handshake_failures_total",
+                   "TLS handshakes that failed, by reason.", {"reason"})
+          .with({reason})
+          .increment();
+      spdlog::info("[c{}] TLS handshake from {} failed: {}", connection.id,
+                   connection.peer.address().to_string(), reason);
+      co_return;
+    }
+    handler_.on_tls_established(connection, tls->native_handle());
+  }
+
+  beast::flat_buffer buffer;
+  bool keep_alive = true;
+  while (keep_alive && !draining_) {
+    // A fresh parser per message, limits set where it is made (STYLE.md 3).
+    http::request_parser<http::string_body> parser;
+    parser.header_limit(static_cast<std::uint32_t>(options_.max_header_bytes));
+    parser.body_limit(options_.max_body_bytes);
+
+    // The first request must arrive within header_timeout; later ones may
+    // idle for idle_timeout first. Either way a slow sender is bounded.
+    session->idle = true;
+    client.tcp().expires_after(connection.requests == 0
+                                   ? options_.header_timeout
+                                   : options_.idle_timeout + options_.header_timeout);
+    auto [read_error, header_bytes] = co_await client.visit([&](auto& stream) {
+      return http::async_read_header(stream, buffer, parser, as_tuple(use_awaitable));
+    });
+    session->idle = false;
+    if (!read_error && parser.content_length() &&
+        *parser.content_length() > options_.max_body_bytes) {
+      read_error = http::error::body_limit;  // refuse before reading the body
+    }
+    if (!read_error) {
+      const auto expect = parser.get()[http::field::expect];
+      if (beast::iequals(expect, "100-continue")) {
+        http::response<http::empty_body> go_on{http::status::continue_, parser.get().version()};
+        client.tcp().expires_after(options_.header_timeout);
+        auto [write_error, written] = co_await client.visit([&](auto& stream) {
+          return http::async_write(stream, go_on, as_tuple(use_awaitable));
+        });
+        read_error = write_error;
+      } else if (!expect.empty()) {
+        read_error = http::error::bad_field;  // only 100-continue exists (RFC 9110 §10.1.1)
+      }
+    }
+    if (!read_error) {
+      client.tcp().expires_after(options_.header_timeout);
+      auto [body_error, body_bytes] = co_await client.visit([&](auto& stream) {
+        return http::async_read(stream, buffer, parser, as_tuple(use_awaitable));
+      });
+      read_error = body_error;
+    }
+    if (read_error) {
+      if (auto response = read_error_response(read_error)) {
+        handler_.on_unreadable_request(connection, *response);
+        auto message = error_response(*response, 11, false);
+        message.result(status_for(*response, read_error));
+        client.tcp().expires_after(options_.header_timeout);
+        co_await client.visit([&](auto& stream) {
+          return http::async_write(stream, message, as_tuple(use_awaitable));
+        });
+      } else if (!is_disconnect(read_error)) {
+        spdlog::debug("[c{}] read failed: {}", connection.id, read_error.message());
+      }
+      break;
+    }
+
+    ++connection.requests;
+    Request request = parser.release();
+    keep_alive = co_await handler_.handle(connection, request, client);
+  }
+
+  // Close politely: TLS close_notify (bounded), then the TCP send side.
+  if (auto* tls = client.tls()) {
+    client.tcp().expires_after(std::chrono::seconds(1));
+    co_await tls->async_shutdown(as_tuple(use_awaitable));
+  }
+  boost::system::error_code ignored;
+  client.tcp().socket().shutdown(net::ip::tcp::socket::shutdown_send, ignored);
+  client.tcp().close();
+}
+
+void Server::stop_accepting() {
+  net::post(acceptor_.get_executor(), [this] {
+    boost::system::error_code ignored;
+    acceptor_.close(ignored);
+  });
+}
+
+void Server::drain() {
+  draining_ = true;
+  std::lock_guard lock(sessions_mutex_);
+  for (auto& [id, weak] : sessions_) {
+    if (auto session = weak.lock()) {
+      net::post(session->strand, [session] {
+        // Idle keep-alive connections close now; busy ones after their
+        // current response (the session loop checks draining_).
+        if (session->idle) session->client.tcp().cancel();
+      });
+    }
+  }
+}
+
+void Server::close_all() {
+  draining_ = true;
+  std::lock_guard lock(sessions_mutex_);
+  for (auto& [id, weak] : sessions_) {
+    if (auto session = weak.lock()) {
+      net::post(session->strand, [session] { session->client.tcp().close(); });
+    }
+  }
+}
+
+}  // namespace firewarden::transport

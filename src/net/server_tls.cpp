@@ -1,0 +1,113 @@
+#include "firewarden/net/server_tls.hpp"
+
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+#include <openssl/x509_vfy.h>
+
+#include <ctime>
+
+namespace firewarden::transport {
+namespace {
+
+long long not_after_of(SSL_CTX* ctx) {
+  X509* cert = SSL_CTX_get0_certificate(ctx);
+  if (cert == nullptr) return 0;
+  std::tm when{};
+  if (ASN1_TIME_to_tm(X509_get0_notAfter(cert), &when) != 1) return 0;
+  return static_cast<long long>(timegm(&when));
+}
+
+std::string openssl_error() {
+  const unsigned long code = ERR_get_error();
+  ERR_clear_error();
+  if (code == 0) return "unknown error";
+  char buffer[256];
+  ERR_error_string_n(code, buffer, sizeof buffer);
+  return buffer;
+}
+
+}  // namespace
+
+std::variant<ServerTlsContext, std::string> make_server_tls_context(const ServerTlsFiles& files) {
+  auto context = std::make_shared<ssl::context>(ssl::context::tls_server);
+  SSL_CTX* ctx = context->native_handle();
+  ERR_clear_error();
+
+  // TLS 1.2 is the floor (SPEC §2 min_version); 1.0/1.1 and every SSL
+  // version are refused by the protocol range, not by options.
+  SSL_CTX_set_min_proto_version(ctx, files.tls13_only ? TLS1_3_VERSION : TLS1_2_VERSION);
+  // No renegotiation (CVE-2009-3555 class; TLS 1.3 has none), no compression
+  // (CRIME), fresh ECDHE per handshake.
+  SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION |
+                               SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_SINGLE_ECDH_USE);
+  // TLS 1.2: forward-secret AEAD suites only.
+  SSL_CTX_set_cipher_list(ctx,
+                          "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
+                          "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
+                          "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305");
+
+  if (SSL_CTX_use_certificate_chain_file(ctx, files.cert_file.c_str()) != 1) {
+    return "listener.tls.cert_file " + files.cert_file + ": " + openssl_error();
+  }
+  if (SSL_CTX_use_PrivateKey_file(ctx, files.key_file.c_str(), SSL_FILETYPE_PEM) != 1) {
+    return "listener.tls.key_file " + files.key_file + ": " + openssl_error();
+  }
+  if (SSL_CTX_check_private_key(ctx) != 1) {
+    return "listener.tls.key_file " + files.key_file + " does not match the certificate in " +
+           files.cert_file;
+  }
+  if (SSL_CTX_load_verify_locations(ctx, files.client_ca_file.c_str(), nullptr) != 1) {
+    return "listener.tls.client_ca_file " + files.client_ca_file + ": " + openssl_error();
+  }
+  // A client certificate is required; without one the handshake fails.
+  SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nullptr);
+  SSL_CTX_set_verify_depth(ctx, kMaxClientChainDepth);
+  // Identity is decided per connection from the verified chain; resumed
+  // sessions would skip that, so every connection does a full handshake.
+  SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+  SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
+
+  return ServerTlsContext{std::move(context), not_after_of(ctx)};
+}
+
+std::string handshake_failure_reason(const boost::system::error_code& error, SSL* ssl) {
+  if (error == net::error::operation_aborted || error == beast::error::timeout) return "timeout";
+  if (error == net::error::eof || error == net::error::connection_reset ||
+      error == ssl::error::stream_truncated) {
+    return "peer_closed";
+  }
+  if (ssl != nullptr) {
+    const long verify = SSL_get_verify_result(ssl);
+    switch (verify) {
+      case X509_V_OK: break;
+      case X509_V_ERR_CERT_HAS_EXPIRED: return "certificate_expired";
+      case X509_V_ERR_CERT_NOT_YET_VALID: return "certificate_not_yet_valid";
+      case X509_V_ERR_CERT_CHAIN_TOO_LONG: return "chain_too_long";
+      case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
+      case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
+      case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
+      case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
+      case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE: return "unknown_ca";
+      default: return "certificate_invalid";
+    }
+  }
+  if (error.category() == net::error::get_ssl_category()) {
+    switch (ERR_GET_REASON(static_cast<unsigned long>(error.value()))) {
+      case SSL_R_PEER_DID_NOT_RETURN_A_CERTIFICATE:
+      case SSL_R_CERTIFICATE_VERIFY_FAILED: return "no_client_certificate";
+      case SSL_R_UNSUPPORTED_PROTOCOL:
+      case SSL_R_WRONG_VERSION_NUMBER:
+      case SSL_R_VERSION_TOO_LOW:
+      case SSL_R_TLSV1_ALERT_PROTOCOL_VERSION: return "protocol_version";
+      case SSL_R_HTTP_REQUEST:
+      case SSL_R_HTTPS_PROXY_REQUEST: return "plaintext_http";
+      case SSL_R_NO_SHARED_CIPHER: return "no_shared_cipher";
+      default: break;
+    }
+  }
+  return "handshake_error";
+}
+
+}  // namespace firewarden::transport
