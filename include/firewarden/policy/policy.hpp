@@ -2,6 +2,7 @@
 // The compiled, immutable policy and its decision (SPEC §4). Pure: no I/O
 // besides reading the file in load_policy_file, no clocks, no globals.
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -34,7 +35,7 @@ struct Decision {
   // that require nothing, e.g. beginTransaction).
   std::string rule;
   std::vector<RequirementVerdict> requirements;
-  std::vector<DryRunVerdict> dry_run;  // dry-run rules that matched, in file order
+  std::vector<DryRunVerdict> dry_run;      // dry-run rules that matched, in file order
   std::optional<std::string> impersonate;  // Google service account, first match
 
   const RequirementVerdict* first_denied() const;
@@ -50,8 +51,16 @@ class Policy {
 
 using LoadResult = std::variant<std::shared_ptr<const Policy>, config::Diagnostics>;
 
-// `file_name` is used in diagnostics only.
+// Looks up an environment variable for ${VAR} expansion in string values;
+// the same type as config::EnvLookup (kept free of the YAML headers).
+using EnvLookup = std::function<std::optional<std::string>(const std::string&)>;
+
+// `file_name` is used in diagnostics only. String values expand ${VAR} and
+// ${VAR:-default} like the config file (config::Reader); the two-argument
+// form reads the process environment, pass `env` for a deterministic load.
 LoadResult load_policy_text(const std::string& text, const std::string& file_name);
+LoadResult load_policy_text(const std::string& text, const std::string& file_name,
+                            const EnvLookup& env);
 LoadResult load_policy_file(const std::string& path);
 
 }  // namespace firewarden::policy

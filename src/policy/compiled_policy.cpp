@@ -1,0 +1,476 @@
+// The compiled policy and its decision procedure (SPEC §4).
+//
+// A decision, step by step:
+//  1. Candidate rules for the caller come from subject indexes (rules whose
+//     namespaces, else principals, else service accounts are all literal are
+//     filed under those values; the rest sit in a general list). Each
+//     candidate's subjects and databases are then checked in full.
+//  2. Variables in the applicable rules' patterns are bound to the caller's
+//     values once per decision.
+//  3. Every requirement is checked: denied if an enforcing deny rule granting
+//     its action has a pattern that intersects it; else allowed if an
+//     enforcing allow rule granting its action covers it (its patterns
+//     together); else denied by default. A requirement that denotes no
+//     collection path at all is denied (a malformed model never passes).
+//  4. Dry-run rules are evaluated the same way and only reported.
+//  5. Impersonation: the first entry whose subjects match.
+#include <algorithm>
+#include <stdexcept>
+#include <string_view>
+#include <unordered_map>
+#include <unordered_set>
+#include <utility>
+
+#include "firewarden/policy/collection_match.hpp"
+#include "firewarden/policy/glob.hpp"
+#include "firewarden/policy/policy_spec.hpp"
+
+namespace firewarden::policy {
+
+const RequirementVerdict* Decision::first_denied() const {
+  for (const RequirementVerdict& verdict : requirements) {
+    if (!verdict.allowed) return &verdict;
+  }
+  return nullptr;
+}
+
+std::optional<ActionSet> parse_action_name(std::string_view name) {
+  using firestore::Action;
+  if (name == "read") {
+    return static_cast<ActionSet>(action_bit(Action::get) | action_bit(Action::list) |
+                                  action_bit(Action::query));
+  }
+  if (name == "write") {
+    return static_cast<ActionSet>(action_bit(Action::create) | action_bit(Action::update) |
+                                  action_bit(Action::remove));
+  }
+  if (auto action = firestore::action_from_string(name)) return action_bit(*action);
+  return std::nullopt;
+}
+
+namespace {
+
+using firestore::Segment;
+using identity::Identity;
+
+struct StringHash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view text) const {
+    return std::hash<std::string_view>{}(text);
+  }
+};
+using RuleIndex =
+    std::unordered_map<std::string, std::vector<std::uint32_t>, StringHash, std::equal_to<>>;
+
+class CompiledSubjects {
+ public:
+  explicit CompiledSubjects(const Subjects& subjects)
+      : namespaces_(compile(subjects.namespaces)),
+        service_accounts_(compile(subjects.service_accounts)),
+        principals_(compile(subjects.principals)) {}
+
+  // Every given key must match; a namespace or service account selector never
+  // matches a caller that has no such value (SPEC §3).
+  bool matches(const Identity& who) const {
+    if (namespaces_ && !(who.namespace_name && any_matches(*namespaces_, *who.namespace_name))) {
+      return false;
+    }
+    if (service_accounts_ &&
+        !(who.service_account && any_matches(*service_accounts_, *who.service_account))) {
+      return false;
+    }
+    return !principals_ || any_matches(*principals_, who.spiffe_id);
+  }
+
+ private:
+  static std::optional<std::vector<Glob>> compile(
+      const std::optional<std::vector<std::string>>& values) {
+    if (!values) return std::nullopt;
+    std::vector<Glob> globs;
+    globs.reserve(values->size());
+    for (const std::string& value : *values) globs.emplace_back(value);
+    return globs;
+  }
+  static bool any_matches(const std::vector<Glob>& globs, std::string_view value) {
+    return std::any_of(globs.begin(), globs.end(),
+                       [&](const Glob& glob) { return glob.matches(value); });
+  }
+
+  std::optional<std::vector<Glob>> namespaces_;
+  std::optional<std::vector<Glob>> service_accounts_;
+  std::optional<std::vector<Glob>> principals_;
+};
+
+struct CompiledPattern {
+  RulePattern pattern;           // owns the literal texts
+  std::vector<SegmentRef> refs;  // views into `pattern`; variables are placeholders
+  std::vector<std::pair<std::size_t, Variable>> variables;
+};
+
+struct CompiledRule {
+  std::string name;
+  bool deny = false;
+  bool dry_run = false;
+  CompiledSubjects subjects;
+  std::optional<std::vector<std::string>> databases;
+  std::vector<CompiledPattern> patterns;
+  ActionSet actions = 0;
+  std::size_t variable_segments = 0;  // scratch space binding needs
+
+  bool applies_to_database(const std::string& database) const {
+    return !databases ||
+           std::find(databases->begin(), databases->end(), database) != databases->end();
+  }
+};
+
+struct CompiledImpersonation {
+  CompiledSubjects subjects;
+  std::string service_account;
+};
+
+const std::string* variable_value(const Identity& who, Variable variable) {
+  switch (variable) {
+    case Variable::namespace_name:
+      return who.namespace_name ? &*who.namespace_name : nullptr;
+    case Variable::service_account:
+      return who.service_account ? &*who.service_account : nullptr;
+    case Variable::trust_domain:
+      return &who.trust_domain;
+  }
+  return nullptr;
+}
+
+// A rule whose patterns are bound for this caller: patterns[first, first+count).
+struct ApplicableRule {
+  const CompiledRule* rule = nullptr;
+  std::size_t first = 0;
+  std::size_t count = 0;
+};
+
+// Per-decision working memory.
+struct Scratch {
+  std::vector<SegmentRef> bound;     // bound copies of patterns with variables
+  std::vector<PatternRef> patterns;  // every applicable rule's patterns
+  std::vector<ApplicableRule> deny;
+  std::vector<ApplicableRule> allow;
+  std::vector<ApplicableRule> dry_run;
+  std::vector<SegmentRef> requirement_segments;
+  std::vector<PatternRef> requirements;
+
+  std::span<const PatternRef> patterns_of(const ApplicableRule& rule) const {
+    return std::span<const PatternRef>(patterns).subspan(rule.first, rule.count);
+  }
+};
+
+void require(bool condition, const std::string& what) {
+  if (!condition) throw std::invalid_argument("compile_policy: " + what);
+}
+
+class CompiledPolicy final : public Policy {
+ public:
+  explicit CompiledPolicy(PolicySpec spec) {
+    std::unordered_set<std::string_view> names;
+    rules_.reserve(spec.rules.size());
+    for (RuleSpec& rule : spec.rules) {
+      require(!rule.name.empty(), "a rule has no name");
+      require(rule.effect == Effect::deny || rule.subjects.any_given(),
+              "allow rule " + rule.name + " names no subjects");
+      require(!rule.collections.empty(), "rule " + rule.name + " has no collections");
+      require(rule.actions != 0, "rule " + rule.name + " has no actions");
+      for (const auto* list : {&rule.subjects.namespaces, &rule.subjects.service_accounts,
+                               &rule.subjects.principals}) {
+        require(!*list || !(*list)->empty(), "rule " + rule.name + " has an empty subject list");
+      }
+      CompiledRule compiled{std::move(rule.name),
+                            rule.effect == Effect::deny,
+                            rule.mode == Mode::dry_run,
+                            CompiledSubjects(rule.subjects),
+                            std::move(rule.databases),
+                            {},
+                            rule.actions,
+                            0};
+      for (RulePattern& pattern : rule.collections) {
+        require(!pattern.segments.empty() && pattern.segments.size() <= kMaxRulePatternSegments,
+                "rule " + compiled.name + ": bad pattern size");
+        compiled.patterns.push_back(CompiledPattern{std::move(pattern), {}, {}});
+      }
+      index_subjects(rule.subjects, static_cast<std::uint32_t>(rules_.size()));
+      rules_.push_back(std::move(compiled));
+    }
+    for (CompiledRule& rule : rules_) {
+      require(names.insert(rule.name).second, "duplicate rule name " + rule.name);
+      // The rules no longer move: take the views now.
+      for (CompiledPattern& compiled : rule.patterns) build_refs(compiled);
+      for (const CompiledPattern& compiled : rule.patterns) {
+        if (!compiled.variables.empty()) rule.variable_segments += compiled.refs.size();
+      }
+    }
+    for (ImpersonationSpec& entry : spec.impersonation) {
+      require(entry.subjects.any_given(), "an impersonation entry names no subjects");
+      require(!entry.service_account.empty(), "an impersonation entry has no service account");
+      impersonation_.push_back(
+          {CompiledSubjects(entry.subjects), std::move(entry.service_account)});
+    }
+  }
+
+  CompiledPolicy(const CompiledPolicy&) = delete;
+  CompiledPolicy& operator=(const CompiledPolicy&) = delete;
+
+  std::size_t rule_count() const override { return rules_.size(); }
+
+  Decision decide(const Identity& who, const firestore::RequestModel& request) const override {
+    Scratch scratch;
+    collect_applicable_rules(who, request, scratch);
+    view_requirements(request, scratch);
+
+    Decision decision;
+    decision.requirements.reserve(request.requirements.size());
+    for (std::size_t r = 0; r < request.requirements.size(); ++r) {
+      decision.requirements.push_back(
+          judge(request.requirements[r], scratch.requirements[r], scratch));
+    }
+    report_dry_run(request, scratch, decision);
+
+    decision.allowed = std::all_of(decision.requirements.begin(), decision.requirements.end(),
+                                   [](const RequirementVerdict& v) { return v.allowed; });
+    if (decision.allowed) {
+      if (!decision.requirements.empty()) decision.rule = decision.requirements.front().rule;
+    } else {
+      // The first enforcing deny rule that fired, else default deny (empty).
+      for (const RequirementVerdict& verdict : decision.requirements) {
+        if (!verdict.allowed && !verdict.rule.empty()) {
+          decision.rule = verdict.rule;
+          break;
+        }
+      }
+    }
+    for (const CompiledImpersonation& entry : impersonation_) {
+      if (entry.subjects.matches(who)) {
+        decision.impersonate = entry.service_account;
+        break;
+      }
+    }
+    return decision;
+  }
+
+ private:
+  // Files a rule under one literal-only subject key, the most selective one
+  // first. The key is a necessary condition of a match, so a lookup by the
+  // caller's value finds every rule that can apply (plus the general list).
+  void index_subjects(const Subjects& subjects, std::uint32_t rule) {
+    const auto literal_only = [](const std::optional<std::vector<std::string>>& values) {
+      return values && std::none_of(values->begin(), values->end(), [](const std::string& v) {
+               return v.find('*') != std::string::npos;
+             });
+    };
+    const auto file_under = [rule](RuleIndex& index, const std::vector<std::string>& values) {
+      for (const std::string& value : values) {
+        std::vector<std::uint32_t>& bucket = index[value];
+        if (bucket.empty() || bucket.back() != rule) bucket.push_back(rule);
+      }
+    };
+    if (literal_only(subjects.namespaces)) {
+      file_under(by_namespace_, *subjects.namespaces);
+    } else if (literal_only(subjects.principals)) {
+      file_under(by_principal_, *subjects.principals);
+    } else if (literal_only(subjects.service_accounts)) {
+      file_under(by_service_account_, *subjects.service_accounts);
+    } else {
+      general_.push_back(rule);
+    }
+  }
+
+  static void build_refs(CompiledPattern& compiled) {
+    compiled.refs.clear();
+    compiled.variables.clear();
+    for (std::size_t i = 0; i < compiled.pattern.segments.size(); ++i) {
+      const RuleSegment& segment = compiled.pattern.segments[i];
+      switch (segment.kind) {
+        case RuleSegment::Kind::literal:
+          compiled.refs.push_back({Segment::Kind::literal, segment.text});
+          break;
+        case RuleSegment::Kind::any_one:
+          compiled.refs.push_back({Segment::Kind::any_one, {}});
+          break;
+        case RuleSegment::Kind::any_depth:
+          compiled.refs.push_back({Segment::Kind::any_depth, {}});
+          break;
+        case RuleSegment::Kind::variable:
+          compiled.refs.push_back({Segment::Kind::literal, {}});  // bound per decision
+          compiled.variables.emplace_back(i, segment.variable);
+          break;
+      }
+    }
+  }
+
+  static const std::vector<std::uint32_t>* lookup(const RuleIndex& index,
+                                                  const std::optional<std::string>& key) {
+    if (!key) return nullptr;
+    const auto found = index.find(std::string_view(*key));
+    return found == index.end() ? nullptr : &found->second;
+  }
+
+  void collect_applicable_rules(const Identity& who, const firestore::RequestModel& request,
+                                Scratch& scratch) const {
+    // A model without a database is malformed: no rule applies, all is denied.
+    if (request.database.empty()) return;
+    const std::vector<std::uint32_t>* sources[] = {
+        &general_, lookup(by_namespace_, who.namespace_name), lookup(by_principal_, who.spiffe_id),
+        lookup(by_service_account_, who.service_account)};
+    std::vector<std::uint32_t> candidates;
+    std::size_t total = 0;
+    for (const auto* source : sources) total += source ? source->size() : 0;
+    candidates.reserve(total);
+    for (const auto* source : sources) {
+      if (source) candidates.insert(candidates.end(), source->begin(), source->end());
+    }
+    std::sort(candidates.begin(), candidates.end());  // file order; the lists are disjoint
+
+    std::vector<const CompiledRule*> applicable;
+    std::size_t bound_size = 0;
+    std::size_t pattern_count = 0;
+    for (std::uint32_t index : candidates) {
+      const CompiledRule& rule = rules_[index];
+      if (!rule.applies_to_database(request.database) || !rule.subjects.matches(who)) continue;
+      applicable.push_back(&rule);
+      bound_size += rule.variable_segments;
+      pattern_count += rule.patterns.size();
+    }
+    // Reserved up front: the PatternRefs point into `bound`, which must not move.
+    scratch.bound.reserve(bound_size);
+    scratch.patterns.reserve(pattern_count);
+    for (const CompiledRule* rule : applicable) {
+      bind(*rule, who, scratch,
+           rule->dry_run ? scratch.dry_run : (rule->deny ? scratch.deny : scratch.allow));
+    }
+  }
+
+  // Binds a rule's variables to the caller's values. A variable the caller
+  // lacks makes that pattern match nothing (SPEC §4). A value that cannot be
+  // a single segment (empty, or containing '/'; the identity module never
+  // produces one) does the same for allow rules, and widens to `*` for deny
+  // rules, so that an odd identity can only be denied more.
+  static void bind(const CompiledRule& rule, const Identity& who, Scratch& scratch,
+                   std::vector<ApplicableRule>& into) {
+    ApplicableRule applicable{&rule, scratch.patterns.size(), 0};
+    for (const CompiledPattern& compiled : rule.patterns) {
+      if (compiled.variables.empty()) {
+        scratch.patterns.emplace_back(compiled.refs);
+        ++applicable.count;
+        continue;
+      }
+      const std::size_t offset = scratch.bound.size();
+      scratch.bound.insert(scratch.bound.end(), compiled.refs.begin(), compiled.refs.end());
+      bool usable = true;
+      for (const auto& [position, variable] : compiled.variables) {
+        const std::string* value = variable_value(who, variable);
+        SegmentRef& slot = scratch.bound[offset + position];
+        if (value == nullptr) {
+          usable = false;
+        } else if (value->empty() || value->find('/') != std::string::npos) {
+          if (rule.deny) {
+            slot = {Segment::Kind::any_one, {}};
+          } else {
+            usable = false;
+          }
+        } else {
+          slot = {Segment::Kind::literal, *value};
+        }
+      }
+      if (!usable) {
+        scratch.bound.resize(offset);
+        continue;
+      }
+      scratch.patterns.emplace_back(scratch.bound.data() + offset, compiled.refs.size());
+      ++applicable.count;
+    }
+    if (applicable.count > 0) into.push_back(applicable);
+  }
+
+  static void view_requirements(const firestore::RequestModel& request, Scratch& scratch) {
+    std::size_t total = 0;
+    for (const firestore::Requirement& r : request.requirements) {
+      total += r.collection.segments.size();
+    }
+    scratch.requirement_segments.reserve(total);  // no reallocation: the spans stay valid
+    scratch.requirements.reserve(request.requirements.size());
+    for (const firestore::Requirement& r : request.requirements) {
+      const std::size_t offset = scratch.requirement_segments.size();
+      for (const Segment& segment : r.collection.segments) {
+        scratch.requirement_segments.push_back({segment.kind, segment.text});
+      }
+      scratch.requirements.emplace_back(scratch.requirement_segments.data() + offset,
+                                        r.collection.segments.size());
+    }
+  }
+
+  static bool touches(const Scratch& scratch, const ApplicableRule& rule, PatternRef wanted) {
+    const auto patterns = scratch.patterns_of(rule);
+    return std::any_of(patterns.begin(), patterns.end(),
+                       [&](PatternRef pattern) { return intersects(pattern, wanted); });
+  }
+
+  static RequirementVerdict judge(const firestore::Requirement& requirement, PatternRef wanted,
+                                  const Scratch& scratch) {
+    RequirementVerdict verdict{requirement, false, {}};
+    if (!denotes_collection(wanted)) return verdict;  // malformed: default deny
+    const ActionSet bit = action_bit(requirement.action);
+    for (const ApplicableRule& rule : scratch.deny) {
+      if ((rule.rule->actions & bit) != 0 && touches(scratch, rule, wanted)) {
+        verdict.rule = rule.rule->name;
+        return verdict;
+      }
+    }
+    for (const ApplicableRule& rule : scratch.allow) {
+      if ((rule.rule->actions & bit) != 0 && covers(scratch.patterns_of(rule), wanted)) {
+        verdict.allowed = true;
+        verdict.rule = rule.rule->name;
+        return verdict;
+      }
+    }
+    return verdict;
+  }
+
+  // A dry-run rule is reported when it is relevant to some requirement: its
+  // subjects and databases match, it names the requirement's action, and one
+  // of its patterns intersects the requirement. A dry-run deny rule then
+  // "would deny". A dry-run allow rule "would allow" when it covers every
+  // requirement it is relevant to; otherwise it is reported with
+  // would_allow=false (it touches the request but could not have allowed it).
+  static void report_dry_run(const firestore::RequestModel& request, const Scratch& scratch,
+                             Decision& decision) {
+    for (const ApplicableRule& rule : scratch.dry_run) {
+      bool relevant = false;
+      bool covers_all = true;
+      for (std::size_t r = 0; r < request.requirements.size(); ++r) {
+        const PatternRef wanted = scratch.requirements[r];
+        if ((rule.rule->actions & action_bit(request.requirements[r].action)) == 0 ||
+            !touches(scratch, rule, wanted)) {
+          continue;
+        }
+        relevant = true;
+        if (rule.rule->deny) break;
+        if (!covers(scratch.patterns_of(rule), wanted)) {
+          covers_all = false;
+          break;
+        }
+      }
+      if (relevant) decision.dry_run.push_back({rule.rule->name, !rule.rule->deny && covers_all});
+    }
+  }
+
+  std::vector<CompiledRule> rules_;  // file order; never resized after construction
+  RuleIndex by_namespace_;
+  RuleIndex by_principal_;
+  RuleIndex by_service_account_;
+  std::vector<std::uint32_t> general_;
+  std::vector<CompiledImpersonation> impersonation_;
+};
+
+}  // namespace
+
+std::shared_ptr<const Policy> compile_policy(PolicySpec spec) {
+  return std::make_shared<const CompiledPolicy>(std::move(spec));
+}
+
+}  // namespace firewarden::policy
