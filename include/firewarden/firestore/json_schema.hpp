@@ -1,0 +1,57 @@
+#pragma once
+// Request bodies read against their proto message at every level, the way
+// proto3 JSON defines them, but strictly: every key must be a field of the
+// message (in its lowerCamel json_name or its snake_case proto name, never
+// both), every value must have the field's JSON type, a oneof may have at most
+// one member set (exactly one where the API requires it), and `null` is refused
+// everywhere but Value.nullValue (proto3 JSON reads it as "not set", which would
+// make a present-looking key absent).
+//
+// Only user data is exempt from the schema: the keys of Document.fields,
+// MapValue.fields and map<string,string> labels are data, not field names.
+#include <nlohmann/json.hpp>
+#include <span>
+#include <string_view>
+
+#include "firewarden/firestore/checked.hpp"
+
+namespace firewarden::firestore {
+
+enum class FieldType {
+  string,
+  bytes,  // base64 string
+  boolean,
+  int32,        // number or decimal string (also google.protobuf.Int32Value)
+  int64,        // number or decimal string (also google.protobuf.Int64Value)
+  double_type,  // number, or "NaN", "Infinity", "-Infinity" (also DoubleValue)
+  enumeration,  // enum value name or number
+  timestamp,    // RFC 3339 string
+  null_value,   // google.protobuf.NullValue: null, "NULL_VALUE" or 0
+  message,      // JSON object read against `message`
+  value_map,    // map<string, Value>: user keys, values read against `message`
+  string_map,   // map<string, string>: user keys
+};
+
+struct MessageSchema;
+
+struct FieldSchema {
+  std::string_view name;  // lowerCamel json_name; its snake_case form is accepted too
+  FieldType type = FieldType::string;
+  const MessageSchema* message = nullptr;  // for message and value_map
+  bool repeated = false;
+  std::string_view oneof{};  // members of one proto oneof share this name
+};
+
+struct MessageSchema {
+  std::string_view name;
+  std::span<const FieldSchema> fields;
+  // Oneofs the API requires to be set (Write.operation, Value.value_type, …).
+  std::span<const std::string_view> required_oneofs{};
+};
+
+// Reads `input` against `schema`. The result is the same document with every
+// field key in its lowerCamel spelling, so callers read one spelling only;
+// user data (map keys) is left as sent. `input` is consumed.
+Checked<nlohmann::json> read_message(nlohmann::json input, const MessageSchema& schema);
+
+}  // namespace firewarden::firestore

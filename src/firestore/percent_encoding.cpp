@@ -1,0 +1,64 @@
+#include "firewarden/firestore/percent_encoding.hpp"
+
+namespace firewarden::firestore {
+namespace {
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+bool is_escape_at(std::string_view text, std::size_t i) {
+  return i + 2 < text.size() && text[i] == '%' && hex_value(text[i + 1]) >= 0 &&
+         hex_value(text[i + 2]) >= 0;
+}
+
+}  // namespace
+
+bool is_unreserved(char c) {
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+         c == '.' || c == '_' || c == '~';
+}
+
+std::optional<std::string> percent_decode(std::string_view raw) {
+  std::string decoded;
+  decoded.reserve(raw.size());
+  for (std::size_t i = 0; i < raw.size(); ++i) {
+    if (raw[i] != '%') {
+      decoded += raw[i];
+      continue;
+    }
+    if (!is_escape_at(raw, i)) return std::nullopt;
+    decoded += static_cast<char>(hex_value(raw[i + 1]) * 16 + hex_value(raw[i + 2]));
+    i += 2;
+  }
+  return decoded;
+}
+
+bool contains_percent_escape(std::string_view text) {
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (is_escape_at(text, i)) return true;
+  }
+  return false;
+}
+
+std::string percent_encode(std::string_view text, std::string_view keep) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(text.size());
+  for (const char c : text) {
+    if (is_unreserved(c) || keep.find(c) != std::string_view::npos) {
+      out += c;
+    } else {
+      const auto byte = static_cast<unsigned char>(c);
+      out += '%';
+      out += kHex[byte >> 4];
+      out += kHex[byte & 0x0F];
+    }
+  }
+  return out;
+}
+
+}  // namespace firewarden::firestore

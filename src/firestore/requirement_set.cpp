@@ -1,0 +1,31 @@
+#include "firewarden/firestore/requirement_set.hpp"
+
+namespace firewarden::firestore {
+namespace {
+
+// An unambiguous key: length-prefixed literals, so no text can imitate another
+// segment list.
+std::string key_of(Action action, const CollectionPattern& collection) {
+  std::string key(1, static_cast<char>('0' + static_cast<int>(action)));
+  for (const Segment& segment : collection.segments) {
+    key += static_cast<char>('a' + static_cast<int>(segment.kind));
+    key += std::to_string(segment.text.size());
+    key += ':';
+    key += segment.text;
+  }
+  return key;
+}
+
+}  // namespace
+
+void RequirementSet::add(Action action, const CollectionPattern& collection) {
+  if (seen_.insert(key_of(action, collection)).second) list_.push_back({action, collection});
+}
+
+void RequirementSet::add_write(const CollectionPattern& collection,
+                               WritePrecondition precondition) {
+  if (precondition != WritePrecondition::must_exist) add(Action::create, collection);
+  if (precondition != WritePrecondition::must_not_exist) add(Action::update, collection);
+}
+
+}  // namespace firewarden::firestore
