@@ -156,7 +156,11 @@ Reader::Reader(std::string file, EnvLookup env) : file_(std::move(file)), env_(s
 
 YAML::Node Reader::parse(const std::string& text) {
   try {
-    return YAML::Load(text);
+    // YAML::Load would silently drop every document after the first, and with
+    // it any setting written there: refuse a second document instead.
+    std::vector<YAML::Node> documents = YAML::LoadAll(text);
+    if (documents.size() <= 1) return documents.empty() ? YAML::Node() : documents.front();
+    error(documents[1].Mark(), "only one YAML document is allowed; a second one starts here");
   } catch (const YAML::Exception& e) {
     error(e.mark, "YAML syntax error: " + e.msg);
   }

@@ -1,0 +1,170 @@
+#pragma once
+// The daemon's configuration (SPEC §2): loaded once from YAML, validated field
+// by field and across fields, then immutable and shared as
+// std::shared_ptr<const Config> (STYLE.md 5). Any error refuses the whole file;
+// every error is reported at once as FILE:LINE:COL naming the key path.
+//
+// Conventions the loader applies (config/firewarden.example.yaml documents
+// them for operators):
+// - Unknown and duplicate keys are errors; a null value (`key:`) reads as absent.
+// - For optional string keys (fixed_id, ca_file, credentials.file,
+//   credentials.token, firestore.endpoint) the empty string means "not set".
+// - Relative file paths are resolved against the directory of the config file.
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "firewarden/config/address.hpp"
+#include "firewarden/config/diagnostic.hpp"
+#include "firewarden/config/yaml_reader.hpp"
+
+namespace firewarden::config {
+
+enum class TlsVersion { tls1_2, tls1_3 };
+enum class IdentityMode { mtls, xfcc, fixed };
+enum class CredentialsType { external_account, metadata, service_account_key, static_token, none };
+enum class LogLevel { trace, debug, info, warn, error };
+enum class LogFormat { json, text };
+
+// The spelling used in the config file: "1.2", "mtls", "static", "warn", "json".
+std::string_view to_string(TlsVersion value);
+std::string_view to_string(IdentityMode value);
+std::string_view to_string(CredentialsType value);
+std::string_view to_string(LogLevel value);
+std::string_view to_string(LogFormat value);
+
+struct ListenerTls {
+  std::string cert_file;       // serving certificate chain (PEM); required
+  std::string key_file;        // its private key (PEM); required
+  std::string client_ca_file;  // trust bundle for client SVIDs (PEM); required
+  TlsVersion min_version = TlsVersion::tls1_2;
+};
+
+// firestore.endpoint, split up. The path is always empty.
+struct UpstreamEndpoint {
+  std::string url;   // normalized: "https://firestore.googleapis.com", no trailing '/'
+  bool tls = true;   // https
+  std::string host;  // name or IP literal, without brackets; for SNI and connect
+  std::uint16_t port = 443;
+  std::string authority;  // host[:port] as written (IPv6 bracketed): the Host header
+};
+
+struct Config {
+  std::string source_file;  // the file this was loaded from (as given)
+  // Where each key given in the file stands ("firestore.connect_timeout",
+  // "identity.trust_domains[1]"), so later stages (binding the listener,
+  // opening files) can still point at FILE:LINE:COL.
+  struct Position {
+    int line = 0;  // 1-based; 0 when unknown
+    int column = 0;
+  };
+  std::map<std::string, Position, std::less<>> positions;
+  // "FILE:LINE:COL: KEY: MESSAGE" at `key`'s position (line 0 when unknown).
+  Diagnostic diagnostic(std::string_view key, const std::string& message) const;
+
+  struct Listener {
+    SocketAddress address;           // default 0.0.0.0:8443
+    std::optional<ListenerTls> tls;  // set exactly when identity.mode is mtls
+  } listener;
+
+  struct Identity {
+    IdentityMode mode = IdentityMode::mtls;
+    std::vector<std::string> trust_domains{"cluster.local"};  // non-empty, no duplicates
+    std::string path_template = "/ns/{namespace}/sa/{service_account}";
+    struct Xfcc {
+      // Only these TCP peers may send x-forwarded-client-cert. Used in xfcc
+      // mode only; a non-default value in another mode is refused.
+      std::vector<Cidr> trusted_peers;  // default 127.0.0.1/32, ::1/128
+    } xfcc;
+    std::string fixed_id;  // mode fixed: the identity of every request; else empty
+  } identity;
+
+  struct Policy {
+    std::string file = "/etc/firewarden/policy.yaml";
+  } policy;
+
+  // How often policy and certificate files are checked for changes.
+  std::chrono::milliseconds reload_interval{2000};
+
+  struct Firestore {
+    UpstreamEndpoint endpoint;  // default https://firestore.googleapis.com
+    // True when firestore.endpoint was unset and FIRESTORE_EMULATOR_HOST supplied it.
+    bool endpoint_from_emulator_host = false;
+    std::string project;                              // required
+    std::vector<std::string> databases{"(default)"};  // non-empty, no duplicates
+    std::string ca_file;                              // empty: the system trust store (https only)
+    std::chrono::milliseconds connect_timeout{5000};
+    std::chrono::milliseconds request_timeout{60000};
+    std::uint32_t max_idle_connections = 64;
+  } firestore;
+
+  struct Credentials {
+    CredentialsType type = CredentialsType::external_account;
+    // external_account / service_account_key: the credentials JSON file; from
+    // $GOOGLE_APPLICATION_CREDENTIALS when not set in the file. Else empty.
+    std::string file;
+    bool file_from_environment = false;
+    std::string token;  // type static only (never logged)
+    std::vector<std::string> scopes{"https://www.googleapis.com/auth/datastore"};
+    std::chrono::milliseconds token_lifetime{std::chrono::hours(1)};
+    std::chrono::milliseconds refresh_margin{std::chrono::minutes(5)};
+    std::chrono::milliseconds min_validity{std::chrono::seconds(60)};
+  } credentials;
+
+  struct Admin {
+    SocketAddress address;  // default 127.0.0.1:9901
+    bool enable_quit = false;
+  } admin;
+
+  struct Limits {
+    std::uint32_t max_connections = 10000;
+    std::uint64_t max_header_bytes = std::uint64_t{16} << 10;  // 16KiB
+    std::uint64_t max_body_bytes = std::uint64_t{10} << 20;    // 10MiB
+    std::chrono::milliseconds header_timeout{10000};
+    std::chrono::milliseconds idle_timeout{60000};
+    std::chrono::milliseconds shutdown_delay{0};
+    std::chrono::milliseconds shutdown_grace{20000};
+  } limits;
+
+  struct Logging {
+    LogLevel level = LogLevel::info;
+    LogFormat format = LogFormat::json;
+    bool access_log = true;
+  } logging;
+
+  unsigned threads = 0;  // 0 = one per core
+
+  Config();  // every default of SPEC §2 (project empty, so not valid as is)
+};
+
+// A file the config names, so `firewarden check` can verify it exists and is
+// readable: report problems with config.diagnostic(file.key, message).
+struct ReferencedFile {
+  std::string key;   // "listener.tls.cert_file"
+  std::string path;  // as the daemon will open it (relative paths resolved)
+};
+
+// Policy file, listener.tls files, firestore.ca_file and credentials.file,
+// each when set.
+std::vector<ReferencedFile> referenced_files(const Config& config);
+
+using LoadResult = std::variant<std::shared_ptr<const Config>, Diagnostics>;
+
+// `file_name` names the text in diagnostics; relative paths in the config are
+// resolved against its directory. `env` serves ${VAR} expansion,
+// FIRESTORE_EMULATOR_HOST and GOOGLE_APPLICATION_CREDENTIALS.
+LoadResult load_config_text(const std::string& text, const std::string& file_name,
+                            const EnvLookup& env);
+// Reads `path` (an unreadable file is one diagnostic with line 0) and loads it;
+// relative paths in the config are resolved against the file's absolute
+// directory.
+LoadResult load_config_file(const std::string& path, const EnvLookup& env);
+
+}  // namespace firewarden::config
