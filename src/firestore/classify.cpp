@@ -188,6 +188,18 @@ Refusal check_scope(const DatabaseRef& database, const Scope& scope) {
   return std::nullopt;
 }
 
+// Members of a body already read against its schema (so types are known);
+// nullptr when absent.
+const json* member(const json& object, std::string_view name) {
+  const auto found = object.find(name);
+  return found == object.end() ? nullptr : &*found;
+}
+
+const std::string* string_field(const json& object, std::string_view name) {
+  const json* found = member(object, name);
+  return found == nullptr ? nullptr : found->get_ptr<const std::string*>();
+}
+
 // ---------------------------------------------------------------------------
 // Preconditions
 // ---------------------------------------------------------------------------
@@ -220,25 +232,24 @@ Checked<WritePrecondition> precondition_of(const std::string* exists,
 
 // A Precondition message (already read against its schema: at most one member).
 Checked<WritePrecondition> precondition_of(const json& write) {
-  const auto found = write.find("currentDocument");
-  if (found == write.end()) return WritePrecondition::none;
-  if (const auto exists = found->find("exists"); exists != found->end()) {
+  const json* precondition = member(write, "currentDocument");
+  if (precondition == nullptr) return WritePrecondition::none;
+  if (const json* exists = member(*precondition, "exists")) {
     return exists->get<bool>() ? WritePrecondition::must_exist : WritePrecondition::must_not_exist;
   }
-  if (const auto update_time = found->find("updateTime"); update_time != found->end()) {
-    const std::string text = update_time->get<std::string>();
-    return precondition_of(nullptr, &text);
-  }
-  return WritePrecondition::none;
+  return precondition_of(nullptr, string_field(*precondition, "updateTime"));
 }
 
 // ---------------------------------------------------------------------------
 // Bodies
 // ---------------------------------------------------------------------------
 
-const std::string* string_field(const json& object, std::string_view name) {
-  const auto found = object.find(name);
-  return found == object.end() ? nullptr : found->get_ptr<const std::string*>();
+// Says which element of a repeated body field an error is about.
+ApiError in_element(std::string_view field, std::size_t index, const ApiError& error) {
+  ApiError located = error;
+  located.message = "request body field " + std::string(field) + "[" + std::to_string(index) +
+                    "]: " + error.message;
+  return located;
 }
 
 // The collection of a document named in a body, which must be in the URL's database.
@@ -252,11 +263,12 @@ Checked<CollectionPattern> collection_of_named_document(const std::string& name,
 
 Refusal add_write(const json& write, const DatabaseRef& database, RequirementSet& requirements) {
   const std::string* target = nullptr;
-  const bool is_update = write.contains("update");
+  const json* update = member(write, "update");
+  const bool is_update = update != nullptr;
   if (is_update) {
-    target = string_field(write["update"], "name");
-  } else if (write.contains("transform")) {
-    target = string_field(write["transform"], "document");
+    target = string_field(*update, "name");
+  } else if (const json* transform = member(write, "transform")) {
+    target = string_field(*transform, "document");
   } else {
     target = string_field(write, "delete");
   }
@@ -281,16 +293,19 @@ Refusal add_write(const json& write, const DatabaseRef& database, RequirementSet
 
 // SPEC §5: query on PARENT/C per from[] entry; allDescendants puts ** before
 // it; a kindless selector (no collectionId) puts * in its place.
-Refusal add_query(const json& structured_query, const std::vector<std::string>& parent,
+Refusal add_query(const json* structured_query, const std::vector<std::string>& parent,
                   RequirementSet& requirements) {
-  const auto from = structured_query.find("from");
-  if (from == structured_query.end() || from->empty()) {
+  if (structured_query == nullptr) {
+    return ApiError::invalid_argument("the request needs a structuredQuery");
+  }
+  const json* from = member(*structured_query, "from");
+  if (from == nullptr || from->empty()) {
     return ApiError::invalid_argument("structuredQuery.from must name the collections to query");
   }
   for (const json& selector : *from) {
     CollectionPattern pattern = literal_collection(parent);
-    const auto all_descendants = selector.find("allDescendants");
-    if (all_descendants != selector.end() && all_descendants->get<bool>()) {
+    const json* all_descendants = member(selector, "allDescendants");
+    if (all_descendants != nullptr && all_descendants->get<bool>()) {
       pattern.segments.push_back(Segment::any_depth());
     }
     const std::string* collection_id = string_field(selector, "collectionId");
@@ -311,29 +326,32 @@ Refusal add_body_requirements(Route route, const json& body, const DocumentsPath
                               RequirementSet& requirements) {
   switch (route) {
     case Route::batch_get:
-      if (const auto documents = body.find("documents"); documents != body.end()) {
-        for (const json& name : *documents) {
+      if (const json* documents = member(body, "documents")) {
+        for (std::size_t i = 0; i < documents->size(); ++i) {
           Checked<CollectionPattern> collection =
-              collection_of_named_document(name.get<std::string>(), path.database);
-          if (!collection.ok()) return collection.error();
+              collection_of_named_document((*documents)[i].get<std::string>(), path.database);
+          if (!collection.ok()) return in_element("documents", i, collection.error());
           requirements.add(Action::get, collection.value());
         }
       }
       return std::nullopt;
     case Route::commit:
     case Route::batch_write:
-      if (const auto writes = body.find("writes"); writes != body.end()) {
-        for (const json& write : *writes) {
-          if (Refusal refusal = add_write(write, path.database, requirements)) return refusal;
+      if (const json* writes = member(body, "writes")) {
+        for (std::size_t i = 0; i < writes->size(); ++i) {
+          if (Refusal refusal = add_write((*writes)[i], path.database, requirements)) {
+            return in_element("writes", i, *refusal);
+          }
         }
       }
       return std::nullopt;
     case Route::run_query:
     case Route::partition_query:
-      return add_query(body["structuredQuery"], path.segments, requirements);
+      return add_query(member(body, "structuredQuery"), path.segments, requirements);
     case Route::run_aggregation_query: {
-      const json& aggregation = body["structuredAggregationQuery"];
-      return add_query(aggregation["structuredQuery"], path.segments, requirements);
+      const json* aggregation = member(body, "structuredAggregationQuery");
+      return add_query(aggregation == nullptr ? nullptr : member(*aggregation, "structuredQuery"),
+                       path.segments, requirements);
     }
     default:
       return std::nullopt;
@@ -424,12 +442,15 @@ Checked<RequestModel> classify_checked(const HttpRequest& request, const Scope& 
   Checked<RouteInfo> route = resolve_route(method, path);
   if (!route.ok()) return route.error();
   if (Refusal refusal = check_scope(path.database, scope)) return *refusal;
-  // A decoded ':' at the end of a POST path could be taken for a custom method
-  // by a server that decodes before it matches (google.api.http matches the raw
-  // path; not every front end may). Such IDs are reachable through bodies.
-  if (method == "POST" && !path.segments.empty() &&
+  // A server that percent-decodes the path before it looks for ":verb" (the
+  // Firestore emulator does, and splits at the first ':') would read
+  // POST …/coll%3ArunQuery as runQuery, where google.api.http reads
+  // createDocument in collection "coll:runQuery". With a raw verb present the
+  // raw ':' stays the last one, and a split at an earlier ':' yields no valid
+  // method, so only verb-less POSTs are ambiguous.
+  if (method == "POST" && path.verb.empty() && !path.segments.empty() &&
       path.segments.back().find(':') != std::string::npos) {
-    return ApiError::invalid_argument("':' in the last path segment of a POST: " +
+    return ApiError::invalid_argument("':' in the collection ID of a createDocument: " +
                                       quote_input(path.segments.back()));
   }
 

@@ -402,4 +402,12 @@ TEST_CASE("error messages say what was refused without echoing huge input") {
                                            R"(},"currentDocument":{"exists":"yes"}}]})");
   CHECK(std::get<ApiError>(nested).message.find("writes[0].currentDocument.exists") !=
         std::string::npos);
+
+  const auto second_write =
+      classify_request("POST", kCommit,
+                       "{\"writes\":[{\"delete\":" + kAlice +
+                           R"(},{"delete":"projects/q/databases/d/documents/a/b"}]})");
+  const auto& located = std::get<ApiError>(second_write);
+  CHECK(located.message.find("writes[1]") != std::string::npos);
+  CHECK(located.message.find("projects/q/databases/d/documents/a/b") != std::string::npos);
 }
