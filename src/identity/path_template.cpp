@@ -1,0 +1,104 @@
+#include "firewarden/identity/path_template.hpp"
+
+#include <utility>
+
+namespace firewarden::identity {
+namespace {
+
+constexpr std::string_view namespace_variable = "namespace";
+constexpr std::string_view service_account_variable = "service_account";
+
+Error refuse(std::string reason, std::string detail) {
+  return Error{std::move(reason), std::move(detail)};
+}
+
+bool has_brace(std::string_view text) { return text.find_first_of("{}") != std::string_view::npos; }
+
+// "{name}" -> "name"; anything else (no braces, or braces that are not
+// exactly around the whole segment) -> nullopt.
+std::optional<std::string_view> variable_name(std::string_view segment) {
+  if (segment.size() < 2 || segment.front() != '{' || segment.back() != '}') return std::nullopt;
+  const std::string_view name = segment.substr(1, segment.size() - 2);
+  if (has_brace(name)) return std::nullopt;
+  return name;
+}
+
+}  // namespace
+
+Result<PathTemplate> PathTemplate::compile(std::string_view text) {
+  if (text.empty()) return refuse("empty", "the path template is empty");
+  if (text.size() > max_spiffe_id_bytes) {
+    return refuse("too_long", "the path template is longer than 2048 bytes");
+  }
+  if (text.front() != '/') {
+    return refuse("missing_leading_slash", "the path template starts with '/'");
+  }
+  if (text.back() == '/') return refuse("trailing_slash", "the path template ends with '/'");
+
+  PathTemplate compiled;
+  compiled.text_ = std::string(text);
+  bool has_namespace = false;
+  bool has_service_account = false;
+  for (const std::string_view part : split_path(text)) {
+    const std::optional<std::string_view> name = variable_name(part);
+    if (!name) {
+      if (has_brace(part)) {
+        return refuse("partial_variable",
+                      "a variable is a whole segment, e.g. /ns/{namespace}/sa/{service_account}");
+      }
+      if (std::optional<Error> error = check_path_segment(part)) return std::move(*error);
+      compiled.segments_.push_back({Kind::literal, std::string(part)});
+      continue;
+    }
+    const bool is_namespace = *name == namespace_variable;
+    if (!is_namespace && *name != service_account_variable) {
+      return refuse("unknown_variable", "unknown variable {" + std::string(*name) +
+                                            "}; known: {namespace}, {service_account}");
+    }
+    bool& seen = is_namespace ? has_namespace : has_service_account;
+    if (seen) {
+      return refuse("duplicate_variable",
+                    "variable {" + std::string(*name) + "} appears more than once");
+    }
+    seen = true;
+    compiled.segments_.push_back({is_namespace ? Kind::namespace_name : Kind::service_account, {}});
+  }
+  return compiled;
+}
+
+std::optional<PathCaptures> PathTemplate::match(std::string_view path) const {
+  if (segments_.empty() || path.empty() || path.front() != '/') return std::nullopt;
+  const std::vector<std::string_view> parts = split_path(path);
+  if (parts.size() != segments_.size()) return std::nullopt;
+
+  PathCaptures captures;
+  for (std::size_t i = 0; i < parts.size(); ++i) {
+    if (parts[i].empty()) return std::nullopt;  // never capture an empty name
+    const Segment& segment = segments_[i];
+    switch (segment.kind) {
+      case Kind::literal:
+        if (parts[i] != segment.literal) return std::nullopt;
+        break;
+      case Kind::namespace_name:
+        captures.namespace_name = std::string(parts[i]);
+        break;
+      case Kind::service_account:
+        captures.service_account = std::string(parts[i]);
+        break;
+    }
+  }
+  return captures;
+}
+
+Identity make_identity(const SpiffeId& id, const PathTemplate& path_template) {
+  Identity identity;
+  identity.spiffe_id = id.to_string();
+  identity.trust_domain = id.trust_domain;
+  if (std::optional<PathCaptures> captures = path_template.match(id.path)) {
+    identity.namespace_name = std::move(captures->namespace_name);
+    identity.service_account = std::move(captures->service_account);
+  }
+  return identity;
+}
+
+}  // namespace firewarden::identity

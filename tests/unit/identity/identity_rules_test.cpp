@@ -1,0 +1,93 @@
+// Trust domains and the shared SPIFFE ID -> Identity step used by every mode.
+#include "firewarden/identity/identity_rules.hpp"
+
+#include <catch2/catch.hpp>
+#include <string>
+#include <vector>
+
+#include "identity_test_support.hpp"
+
+namespace firewarden::identity {
+namespace {
+
+using test::detail_of;
+using test::reason_of;
+
+TEST_CASE("make_identity_rules validates config values") {
+  CHECK(reason_of(make_identity_rules({"cluster.local"}, "/ns/{namespace}")).empty());
+  CHECK(reason_of(make_identity_rules({}, "/ns/{namespace}")) == "no_trust_domains");
+
+  const Result<IdentityRules> bad_domain =
+      make_identity_rules({"cluster.local", "Partner.example"}, "/ns/{namespace}");
+  CHECK(reason_of(bad_domain) == "bad_trust_domain");
+  CHECK(detail_of(bad_domain).starts_with("trust_domains[1]: bad_trust_domain"));
+
+  const Result<IdentityRules> bad_template = make_identity_rules({"cluster.local"}, "/ns/{foo}");
+  CHECK(reason_of(bad_template) == "bad_path_template");
+  CHECK(detail_of(bad_template).starts_with("unknown_variable: "));
+}
+
+struct Row {
+  std::string name;
+  std::string spiffe_id;
+  std::string reason;  // "" = accepted
+};
+
+TEST_CASE("identity_from_string accepts trusted workload IDs only") {
+  const IdentityRules rules = test::kubernetes_rules({"cluster.local", "partner.example"});
+  const std::vector<Row> rows = {
+      {"trusted", "spiffe://cluster.local/ns/orders/sa/default", ""},
+      {"second trusted domain", "spiffe://partner.example/ns/a/sa/b", ""},
+      {"trusted, path outside the template", "spiffe://cluster.local/payments/web", ""},
+      {"other trust domain", "spiffe://evil.example/ns/orders/sa/default",
+       "untrusted_trust_domain"},
+      {"trusted name as a suffix", "spiffe://evil-cluster.local/ns/a/sa/b",
+       "untrusted_trust_domain"},
+      {"trusted name as a prefix", "spiffe://cluster.local.evil/ns/a/sa/b",
+       "untrusted_trust_domain"},
+      {"subdomain of a trusted domain", "spiffe://x.cluster.local/ns/a/sa/b",
+       "untrusted_trust_domain"},
+      {"trust domain ID names no workload", "spiffe://cluster.local", "missing_path"},
+      {"not a SPIFFE ID", "spiffe://cluster.local:443/ns/a/sa/b", "invalid_spiffe_id"},
+      {"uppercase trusted domain", "spiffe://CLUSTER.LOCAL/ns/a/sa/b", "invalid_spiffe_id"},
+  };
+  for (const Row& row : rows) {
+    INFO(row.name);
+    CHECK(reason_of(identity_from_string(row.spiffe_id, rules)) == row.reason);
+  }
+}
+
+TEST_CASE("identity_from_string extracts namespace and service account") {
+  const Result<Identity> result =
+      identity_from_string("spiffe://cluster.local/ns/orders/sa/default", test::kubernetes_rules());
+  REQUIRE(reason_of(result).empty());
+  CHECK(std::get<Identity>(result) == Identity{"spiffe://cluster.local/ns/orders/sa/default",
+                                               "cluster.local", "orders", "default"});
+}
+
+TEST_CASE("an untrusted domain is named in the detail") {
+  const Result<Identity> result =
+      identity_from_string("spiffe://evil.example/x", test::kubernetes_rules());
+  CHECK(detail_of(result).find("evil.example") != std::string::npos);
+}
+
+TEST_CASE("rules without trust domains trust nothing") {
+  const IdentityRules empty{};
+  CHECK(reason_of(identity_from_string("spiffe://cluster.local/x", empty)) ==
+        "untrusted_trust_domain");
+}
+
+TEST_CASE("identity_from_spiffe_id passes an earlier error through") {
+  const Result<SpiffeId> refused = Error{"no_uri_san", "x"};
+  CHECK(reason_of(identity_from_spiffe_id(refused, test::kubernetes_rules())) == "no_uri_san");
+}
+
+TEST_CASE("is_trusted_domain compares exactly") {
+  const std::vector<std::string> domains = {"cluster.local"};
+  CHECK(is_trusted_domain("cluster.local", domains));
+  CHECK_FALSE(is_trusted_domain("cluster.loca", domains));
+  CHECK_FALSE(is_trusted_domain("", domains));
+}
+
+}  // namespace
+}  // namespace firewarden::identity
