@@ -6,6 +6,7 @@
 #include "firewarden/firestore/classify.hpp"
 
 #include <algorithm>
+#include <array>
 
 #include "firewarden/firestore/firestore_messages.hpp"
 #include "firewarden/firestore/path.hpp"
@@ -53,8 +54,8 @@ constexpr ParamSpec kExists{"currentDocument.exists", ParamType::boolean, false,
 constexpr ParamSpec kUpdateTime{"currentDocument.updateTime", ParamType::timestamp, false,
                                 "condition_type"};
 
-constexpr ParamSpec kGetParams[] = {kMask, kTransaction, kReadTime};
-constexpr ParamSpec kListParams[] = {
+constexpr auto kGetParams = std::to_array<ParamSpec>({kMask, kTransaction, kReadTime});
+constexpr auto kListParams = std::to_array<ParamSpec>({
     {"pageSize", ParamType::int32},
     {"pageToken", ParamType::string},
     {"orderBy", ParamType::string},
@@ -62,11 +63,11 @@ constexpr ParamSpec kListParams[] = {
     kTransaction,
     kReadTime,
     {"showMissing", ParamType::boolean},
-};
-constexpr ParamSpec kCreateParams[] = {{"documentId", ParamType::string}, kMask};
-constexpr ParamSpec kPatchParams[] = {
-    {"updateMask.fieldPaths", ParamType::string, true}, kMask, kExists, kUpdateTime};
-constexpr ParamSpec kDeleteParams[] = {kExists, kUpdateTime};
+});
+constexpr auto kCreateParams = std::to_array<ParamSpec>({{"documentId", ParamType::string}, kMask});
+constexpr auto kPatchParams = std::to_array<ParamSpec>(
+    {{"updateMask.fieldPaths", ParamType::string, true}, kMask, kExists, kUpdateTime});
+constexpr auto kDeleteParams = std::to_array<ParamSpec>({kExists, kUpdateTime});
 
 struct RouteInfo {
   Route route;
@@ -75,7 +76,8 @@ struct RouteInfo {
   const MessageSchema* body;  // nullptr: the request has no body
 };
 
-constexpr std::string_view kUnsupportedVerbs[] = {"listen", "write", "executePipeline"};
+constexpr auto kUnsupportedVerbs =
+    std::to_array<std::string_view>({"listen", "write", "executePipeline"});
 
 struct VerbInfo {
   std::string_view verb;
@@ -83,7 +85,7 @@ struct VerbInfo {
   VerbParent parent;
 };
 
-const VerbInfo kVerbs[] = {
+constexpr auto kVerbs = std::to_array<VerbInfo>({
     {"batchGet",
      {Route::batch_get, "batchGet", {}, &messages::batch_get_documents_request},
      VerbParent::database},
@@ -112,7 +114,7 @@ const VerbInfo kVerbs[] = {
     {"listCollectionIds",
      {Route::list_collection_ids, "listCollectionIds", {}, &messages::list_collection_ids_request},
      VerbParent::database_or_document},
-};
+});
 
 bool is_document_path(const std::vector<std::string>& segments) {
   return !segments.empty() && segments.size() % 2 == 0;
@@ -156,9 +158,9 @@ Checked<RouteInfo> resolve_route(std::string_view method, const DocumentsPath& p
                                      "methods cannot be authorized per request)");
     }
   }
-  const auto known = std::find_if(std::begin(kVerbs), std::end(kVerbs),
+  const auto known = std::find_if(kVerbs.begin(), kVerbs.end(),
                                   [&](const VerbInfo& v) { return v.verb == path.verb; });
-  if (known == std::end(kVerbs)) {
+  if (known == kVerbs.end()) {
     return ApiError::unimplemented("unsupported custom method " + quote_input(":" + path.verb));
   }
   if (method != "POST") {
@@ -468,6 +470,10 @@ Checked<RequestModel> classify_checked(const HttpRequest& request, const Scope& 
       return ApiError::invalid_argument(std::string(method) + " requests must not have a body");
     }
   } else {
+    if (request.body.empty()) {
+      return ApiError::invalid_argument(std::string(route.value().rpc) +
+                                        " needs a JSON object as its request body");
+    }
     Checked<json> parsed_body = parse_json_object(request.body);
     if (!parsed_body.ok()) return parsed_body.error();
     Checked<json> body = read_message(std::move(parsed_body).value(), *route.value().body);

@@ -32,28 +32,28 @@ extern const MessageSchema field_transform;
 
 namespace {
 
-constexpr std::string_view kValueType[] = {"value_type"};
-constexpr std::string_view kOperation[] = {"operation"};
-constexpr std::string_view kTransformType[] = {"transform_type"};
-constexpr std::string_view kFilterType[] = {"filter_type"};
-constexpr std::string_view kOperator[] = {"operator"};
-constexpr std::string_view kQueryType[] = {"query_type"};
+constexpr auto kValueType = std::to_array<std::string_view>({"value_type"});
+constexpr auto kOperation = std::to_array<std::string_view>({"operation"});
+constexpr auto kTransformType = std::to_array<std::string_view>({"transform_type"});
+constexpr auto kFilterType = std::to_array<std::string_view>({"filter_type"});
+constexpr auto kOperator = std::to_array<std::string_view>({"operator"});
+constexpr auto kQueryType = std::to_array<std::string_view>({"query_type"});
 
 // google/type/latlng.proto
-constexpr FieldSchema kLatLngFields[] = {
+constexpr auto kLatLngFields = std::to_array<FieldSchema>({
     scalar("latitude", T::double_type),
     scalar("longitude", T::double_type),
-};
+});
 constinit const MessageSchema kLatLng{"LatLng", kLatLngFields};
 
 // document.proto
-constexpr FieldSchema kArrayValueFields[] = {repeated_nested("values", value)};
+constexpr auto kArrayValueFields = std::to_array<FieldSchema>({repeated_nested("values", value)});
 constinit const MessageSchema kArrayValue{"ArrayValue", kArrayValueFields};
 
-constexpr FieldSchema kMapValueFields[] = {{"fields", T::value_map, &value}};
+constexpr auto kMapValueFields = std::to_array<FieldSchema>({{"fields", T::value_map, &value}});
 constinit const MessageSchema kMapValue{"MapValue", kMapValueFields};
 
-constexpr FieldSchema kValueFields[] = {
+constexpr auto kValueFields = std::to_array<FieldSchema>({
     scalar("nullValue", T::null_value, "value_type"),
     scalar("booleanValue", T::boolean, "value_type"),
     scalar("integerValue", T::int64, "value_type"),
@@ -65,39 +65,41 @@ constexpr FieldSchema kValueFields[] = {
     nested("geoPointValue", kLatLng, "value_type"),
     nested("arrayValue", kArrayValue, "value_type"),
     nested("mapValue", kMapValue, "value_type"),
-};
+});
 
-constexpr FieldSchema kDocumentFields[] = {
+constexpr auto kDocumentFields = std::to_array<FieldSchema>({
     scalar("name", T::string),
     {"fields", T::value_map, &value},
     scalar("createTime", T::timestamp),
     scalar("updateTime", T::timestamp),
-};
+});
 
 // common.proto
-constexpr FieldSchema kDocumentMaskFields[] = {repeated_scalar("fieldPaths", T::string)};
+constexpr auto kDocumentMaskFields =
+    std::to_array<FieldSchema>({repeated_scalar("fieldPaths", T::string)});
 constinit const MessageSchema kDocumentMask{"DocumentMask", kDocumentMaskFields};
 
-constexpr FieldSchema kPreconditionFields[] = {
+constexpr auto kPreconditionFields = std::to_array<FieldSchema>({
     scalar("exists", T::boolean, "condition_type"),
     scalar("updateTime", T::timestamp, "condition_type"),
-};
+});
 constinit const MessageSchema kPrecondition{"Precondition", kPreconditionFields};
 
-constexpr FieldSchema kReadOnlyFields[] = {scalar("readTime", T::timestamp)};
+constexpr auto kReadOnlyFields = std::to_array<FieldSchema>({scalar("readTime", T::timestamp)});
 constinit const MessageSchema kReadOnly{"TransactionOptions.ReadOnly", kReadOnlyFields};
 
-constexpr FieldSchema kReadWriteFields[] = {scalar("retryTransaction", T::bytes)};
+constexpr auto kReadWriteFields =
+    std::to_array<FieldSchema>({scalar("retryTransaction", T::bytes)});
 constinit const MessageSchema kReadWrite{"TransactionOptions.ReadWrite", kReadWriteFields};
 
-constexpr FieldSchema kTransactionOptionsFields[] = {
+constexpr auto kTransactionOptionsFields = std::to_array<FieldSchema>({
     nested("readOnly", kReadOnly, "mode"),
     nested("readWrite", kReadWrite, "mode"),
-};
+});
 constinit const MessageSchema kTransactionOptions{"TransactionOptions", kTransactionOptionsFields};
 
 // write.proto
-constexpr FieldSchema kFieldTransformFields[] = {
+constexpr auto kFieldTransformFields = std::to_array<FieldSchema>({
     scalar("fieldPath", T::string),
     scalar("setToServerValue", T::enumeration, "transform_type"),
     nested("increment", value, "transform_type"),
@@ -105,82 +107,86 @@ constexpr FieldSchema kFieldTransformFields[] = {
     nested("minimum", value, "transform_type"),
     nested("appendMissingElements", kArrayValue, "transform_type"),
     nested("removeAllFromArray", kArrayValue, "transform_type"),
-};
+});
 
-constexpr FieldSchema kDocumentTransformFields[] = {
+constexpr auto kDocumentTransformFields = std::to_array<FieldSchema>({
     scalar("document", T::string),
     repeated_nested("fieldTransforms", field_transform),
-};
+});
 constinit const MessageSchema kDocumentTransform{"DocumentTransform", kDocumentTransformFields};
 
-constexpr FieldSchema kWriteFields[] = {
+constexpr auto kWriteFields = std::to_array<FieldSchema>({
     nested("update", document, "operation"),
     scalar("delete", T::string, "operation"),
     nested("transform", kDocumentTransform, "operation"),
     nested("updateMask", kDocumentMask),
     repeated_nested("updateTransforms", field_transform),
     nested("currentDocument", kPrecondition),
-};
+});
 constinit const MessageSchema kWrite{"Write", kWriteFields, kOperation};
 
 // query.proto
-constexpr FieldSchema kFieldReferenceFields[] = {scalar("fieldPath", T::string)};
+constexpr auto kFieldReferenceFields = std::to_array<FieldSchema>({scalar("fieldPath", T::string)});
 constinit const MessageSchema kFieldReference{"FieldReference", kFieldReferenceFields};
 
-constexpr FieldSchema kProjectionFields[] = {repeated_nested("fields", kFieldReference)};
+constexpr auto kProjectionFields =
+    std::to_array<FieldSchema>({repeated_nested("fields", kFieldReference)});
 constinit const MessageSchema kProjection{"Projection", kProjectionFields};
 
-constexpr FieldSchema kCollectionSelectorFields[] = {
+constexpr auto kCollectionSelectorFields = std::to_array<FieldSchema>({
     scalar("collectionId", T::string),
     scalar("allDescendants", T::boolean),
-};
+});
 constinit const MessageSchema kCollectionSelector{"CollectionSelector", kCollectionSelectorFields};
 
-constexpr FieldSchema kCompositeFilterFields[] = {
+constexpr auto kCompositeFilterFields = std::to_array<FieldSchema>({
     scalar("op", T::enumeration),
     repeated_nested("filters", filter),
-};
+});
 constinit const MessageSchema kCompositeFilter{"CompositeFilter", kCompositeFilterFields};
 
-constexpr FieldSchema kFieldFilterFields[] = {
+constexpr auto kFieldFilterFields = std::to_array<FieldSchema>({
     nested("field", kFieldReference),
     scalar("op", T::enumeration),
     nested("value", value),
-};
+});
 constinit const MessageSchema kFieldFilter{"FieldFilter", kFieldFilterFields};
 
-constexpr FieldSchema kUnaryFilterFields[] = {
+constexpr auto kUnaryFilterFields = std::to_array<FieldSchema>({
     scalar("op", T::enumeration),
     nested("field", kFieldReference, "operand_type"),
-};
+});
 constinit const MessageSchema kUnaryFilter{"UnaryFilter", kUnaryFilterFields};
 
-constexpr FieldSchema kFilterFields[] = {
+constexpr auto kFilterFields = std::to_array<FieldSchema>({
     nested("compositeFilter", kCompositeFilter, "filter_type"),
     nested("fieldFilter", kFieldFilter, "filter_type"),
     nested("unaryFilter", kUnaryFilter, "filter_type"),
-};
+});
 
-constexpr FieldSchema kOrderFields[] = {
+constexpr auto kOrderFields = std::to_array<FieldSchema>({
     nested("field", kFieldReference),
     scalar("direction", T::enumeration),
-};
+});
 constinit const MessageSchema kOrder{"Order", kOrderFields};
 
-constexpr FieldSchema kCursorFields[] = {
+constexpr auto kCursorFields = std::to_array<FieldSchema>({
     repeated_nested("values", value),
     scalar("before", T::boolean),
-};
+});
 constinit const MessageSchema kCursor{"Cursor", kCursorFields};
 
-constexpr FieldSchema kFindNearestFields[] = {
-    nested("vectorField", kFieldReference),    nested("queryVector", value),
-    scalar("distanceMeasure", T::enumeration), scalar("limit", T::int32),
-    scalar("distanceResultField", T::string),  scalar("distanceThreshold", T::double_type),
-};
+constexpr auto kFindNearestFields = std::to_array<FieldSchema>({
+    nested("vectorField", kFieldReference),
+    nested("queryVector", value),
+    scalar("distanceMeasure", T::enumeration),
+    scalar("limit", T::int32),
+    scalar("distanceResultField", T::string),
+    scalar("distanceThreshold", T::double_type),
+});
 constinit const MessageSchema kFindNearest{"FindNearest", kFindNearestFields};
 
-constexpr FieldSchema kStructuredQueryFields[] = {
+constexpr auto kStructuredQueryFields = std::to_array<FieldSchema>({
     nested("select", kProjection),
     repeated_nested("from", kCollectionSelector),
     nested("where", filter),
@@ -190,87 +196,89 @@ constexpr FieldSchema kStructuredQueryFields[] = {
     scalar("offset", T::int32),
     scalar("limit", T::int32),
     nested("findNearest", kFindNearest),
-};
+});
 constinit const MessageSchema kStructuredQuery{"StructuredQuery", kStructuredQueryFields};
 
-constexpr FieldSchema kCountFields[] = {scalar("upTo", T::int64)};
+constexpr auto kCountFields = std::to_array<FieldSchema>({scalar("upTo", T::int64)});
 constinit const MessageSchema kCount{"Aggregation.Count", kCountFields};
 
-constexpr FieldSchema kFieldAggregationFields[] = {nested("field", kFieldReference)};
+constexpr auto kFieldAggregationFields =
+    std::to_array<FieldSchema>({nested("field", kFieldReference)});
 constinit const MessageSchema kSum{"Aggregation.Sum", kFieldAggregationFields};
 constinit const MessageSchema kAvg{"Aggregation.Avg", kFieldAggregationFields};
 
-constexpr FieldSchema kAggregationFields[] = {
+constexpr auto kAggregationFields = std::to_array<FieldSchema>({
     nested("count", kCount, "operator"),
     nested("sum", kSum, "operator"),
     nested("avg", kAvg, "operator"),
     scalar("alias", T::string),
-};
+});
 constinit const MessageSchema kAggregation{"Aggregation", kAggregationFields, kOperator};
 
-constexpr FieldSchema kStructuredAggregationQueryFields[] = {
+constexpr auto kStructuredAggregationQueryFields = std::to_array<FieldSchema>({
     nested("structuredQuery", kStructuredQuery, "query_type"),
     repeated_nested("aggregations", kAggregation),
-};
+});
 constinit const MessageSchema kStructuredAggregationQuery{
     "StructuredAggregationQuery", kStructuredAggregationQueryFields, kQueryType};
 
 // query_profile.proto
-constexpr FieldSchema kExplainOptionsFields[] = {scalar("analyze", T::boolean)};
+constexpr auto kExplainOptionsFields = std::to_array<FieldSchema>({scalar("analyze", T::boolean)});
 constinit const MessageSchema kExplainOptions{"ExplainOptions", kExplainOptionsFields};
 
 // firestore.proto requests (body "*": every field not bound by the path)
-constexpr FieldSchema kBatchGetFields[] = {
+constexpr auto kBatchGetFields = std::to_array<FieldSchema>({
     repeated_scalar("documents", T::string),
     nested("mask", kDocumentMask),
     scalar("transaction", T::bytes, "consistency_selector"),
     nested("newTransaction", kTransactionOptions, "consistency_selector"),
     scalar("readTime", T::timestamp, "consistency_selector"),
-};
+});
 
-constexpr FieldSchema kBeginTransactionFields[] = {nested("options", kTransactionOptions)};
+constexpr auto kBeginTransactionFields =
+    std::to_array<FieldSchema>({nested("options", kTransactionOptions)});
 
-constexpr FieldSchema kCommitFields[] = {
+constexpr auto kCommitFields = std::to_array<FieldSchema>({
     repeated_nested("writes", kWrite),
     scalar("transaction", T::bytes),
-};
+});
 
-constexpr FieldSchema kBatchWriteFields[] = {
+constexpr auto kBatchWriteFields = std::to_array<FieldSchema>({
     repeated_nested("writes", kWrite),
     {"labels", T::string_map},
-};
+});
 
-constexpr FieldSchema kRollbackFields[] = {scalar("transaction", T::bytes)};
+constexpr auto kRollbackFields = std::to_array<FieldSchema>({scalar("transaction", T::bytes)});
 
-constexpr FieldSchema kRunQueryFields[] = {
+constexpr auto kRunQueryFields = std::to_array<FieldSchema>({
     nested("structuredQuery", kStructuredQuery, "query_type"),
     scalar("transaction", T::bytes, "consistency_selector"),
     nested("newTransaction", kTransactionOptions, "consistency_selector"),
     scalar("readTime", T::timestamp, "consistency_selector"),
     nested("explainOptions", kExplainOptions),
-};
+});
 
-constexpr FieldSchema kRunAggregationQueryFields[] = {
+constexpr auto kRunAggregationQueryFields = std::to_array<FieldSchema>({
     nested("structuredAggregationQuery", kStructuredAggregationQuery, "query_type"),
     scalar("transaction", T::bytes, "consistency_selector"),
     nested("newTransaction", kTransactionOptions, "consistency_selector"),
     scalar("readTime", T::timestamp, "consistency_selector"),
     nested("explainOptions", kExplainOptions),
-};
+});
 
-constexpr FieldSchema kPartitionQueryFields[] = {
+constexpr auto kPartitionQueryFields = std::to_array<FieldSchema>({
     nested("structuredQuery", kStructuredQuery, "query_type"),
     scalar("partitionCount", T::int64),
     scalar("pageToken", T::string),
     scalar("pageSize", T::int32),
     scalar("readTime", T::timestamp, "consistency_selector"),
-};
+});
 
-constexpr FieldSchema kListCollectionIdsFields[] = {
+constexpr auto kListCollectionIdsFields = std::to_array<FieldSchema>({
     scalar("pageSize", T::int32),
     scalar("pageToken", T::string),
     scalar("readTime", T::timestamp, "consistency_selector"),
-};
+});
 
 }  // namespace
 

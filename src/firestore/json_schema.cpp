@@ -43,7 +43,7 @@ bool is_enum_value(const json& value) {
                static_cast<json::number_unsigned_t>(std::numeric_limits<std::int32_t>::max());
   }
   if (!value.is_string()) return false;
-  const std::string& name = value.get_ref<const std::string&>();
+  const auto& name = value.get_ref<const std::string&>();
   if (name.empty() || name[0] < 'A' || name[0] > 'Z') return false;
   for (const char c : name) {
     if (!((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_')) return false;
@@ -88,7 +88,6 @@ const char* expected_json(FieldType type) {
     case FieldType::null_value:
       return "null";
     case FieldType::message:
-      return "an object";
     case FieldType::value_map:
       return "an object";
     case FieldType::string_map:

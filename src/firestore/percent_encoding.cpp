@@ -45,7 +45,7 @@ bool contains_percent_escape(std::string_view text) {
 }
 
 std::string percent_encode(std::string_view text, std::string_view keep) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
+  constexpr std::string_view kHex = "0123456789ABCDEF";
   std::string out;
   out.reserve(text.size());
   for (const char c : text) {

@@ -1,6 +1,7 @@
 #include "firewarden/firestore/query_params.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cstdint>
 #include <limits>
 #include <map>
@@ -15,15 +16,15 @@ namespace {
 // Google's system parameters that only shape the response. Any of them may be
 // written with a leading '$'. Every other system parameter (access_token, key,
 // quotaUser, callback, $ct, $method, $.xgafv, …) is refused by omission.
-constexpr ParamSpec kSystemParams[] = {
+constexpr auto kSystemParams = std::to_array<ParamSpec>({
     {"alt", ParamType::string},
     {"fields", ParamType::string},
     {"prettyPrint", ParamType::boolean},
-};
+});
 
 // The response formats the proxy can read: JSON, optionally with enums as
 // numbers (the Node SDK sends $alt=json;enum-encoding=int).
-constexpr std::string_view kJsonAlts[] = {"json", "json;enum-encoding=int"};
+constexpr auto kJsonAlts = std::to_array<std::string_view>({"json", "json;enum-encoding=int"});
 
 bool is_name_char(char c) {
   return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' ||
@@ -89,7 +90,7 @@ Refusal check_value(const ParamSpec& spec, const std::string& value) {
                                       std::string(expected) + ", not " + quote_input(value));
   };
   if (spec.name == "alt") {
-    if (std::find(std::begin(kJsonAlts), std::end(kJsonAlts), value) == std::end(kJsonAlts)) {
+    if (std::find(kJsonAlts.begin(), kJsonAlts.end(), value) == kJsonAlts.end()) {
       return refuse("json (firewarden reads only JSON)");
     }
     return std::nullopt;

@@ -45,7 +45,7 @@ bool is_c1_at(std::string_view text, std::size_t i) {
 }
 
 void append_hex_escape(std::string& out, unsigned char c) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
+  constexpr std::string_view kHex = "0123456789ABCDEF";
   out += "\\x";
   out += kHex[c >> 4];
   out += kHex[c & 0x0F];

@@ -1,12 +1,15 @@
 #include "firewarden/firestore/timestamp.hpp"
 
+#include <array>
+
 namespace firewarden::firestore {
 namespace {
 
 // Reads exactly `count` decimal digits at text[pos], advancing pos.
-std::optional<int> read_digits(std::string_view text, std::size_t& pos, std::size_t count) {
+std::optional<std::int64_t> read_digits(std::string_view text, std::size_t& pos,
+                                        std::size_t count) {
   if (pos + count > text.size()) return std::nullopt;
-  int value = 0;
+  std::int64_t value = 0;
   for (std::size_t i = 0; i < count; ++i) {
     const char c = text[pos + i];
     if (c < '0' || c > '9') return std::nullopt;
@@ -22,11 +25,12 @@ bool expect(std::string_view text, std::size_t& pos, char c) {
   return true;
 }
 
-bool is_leap_year(int y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
+bool is_leap_year(std::int64_t y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
 
-int days_in_month(int y, int m) {
-  static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  return m == 2 && is_leap_year(y) ? 29 : kDays[m - 1];
+std::int64_t days_in_month(std::int64_t y, std::int64_t m) {
+  static constexpr auto kDays =
+      std::to_array<int>({31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31});
+  return m == 2 && is_leap_year(y) ? 29 : kDays.at(static_cast<std::size_t>(m - 1));
 }
 
 // Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil).
@@ -80,7 +84,7 @@ std::optional<Timestamp> parse_timestamp(std::string_view text) {
   if (expect(text, pos, 'Z')) {
     // UTC
   } else if (pos < text.size() && (text[pos] == '+' || text[pos] == '-')) {
-    const int sign = text[pos] == '+' ? 1 : -1;
+    const std::int64_t sign = text[pos] == '+' ? 1 : -1;
     ++pos;
     const auto offset_hours = read_digits(text, pos, 2);
     if (!offset_hours || !expect(text, pos, ':')) return std::nullopt;

@@ -102,6 +102,7 @@ TEST_CASE("nesting is bounded") {
 TEST_CASE("duplicate keys are refused at any level") {
   check_rows({
       {"top level", kCommit, R"({"writes":[],"writes":[]})", 400},
+      {"same key through a \\u escape", kCommit, R"({"writes":[],"wr\u0069tes":[]})", 400},
       {"inside a write (Google would take the last)", kCommit,
        "{\"writes\":[{\"delete\":" + kAlice + ",\"delete\":\"" + kDb + "/documents/admin/root\"}]}",
        400},
@@ -160,6 +161,13 @@ TEST_CASE("a field given in both spellings is refused") {
        R"("all_descendants":true}]}})",
        400},
   });
+}
+
+TEST_CASE("keys are compared after JSON unescaping, as Google compares them") {
+  CHECK(outcome(classify_request(
+            "POST", kRunQuery,
+            R"({"structured\u005fquery":{"from":[{"collection\u005Fid":"posts"}]}})")) ==
+        "ok runQuery: [query posts]");
 }
 
 TEST_CASE("snake_case-only bodies classify like lowerCamel ones") {
