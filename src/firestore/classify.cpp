@@ -212,7 +212,7 @@ const std::string* string_field(const json& object, std::string_view name) {
 // nothing.
 Refusal check_update_time(std::string_view text) {
   const std::optional<Timestamp> time = parse_timestamp(text);
-  if (!time || *time <= Timestamp{}) {
+  if (!time || time->seconds < 0 || (time->seconds == 0 && time->nanos == 0)) {
     return ApiError::invalid_argument(
         "currentDocument.updateTime must be a time after 1970-01-01T00:00:00Z, not " +
         quote_input(text));

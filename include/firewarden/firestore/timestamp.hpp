@@ -10,7 +10,7 @@ namespace firewarden::firestore {
 struct Timestamp {
   std::int64_t seconds = 0;  // since 1970-01-01T00:00:00Z
   std::int32_t nanos = 0;
-  friend auto operator<=>(const Timestamp&, const Timestamp&) = default;
+  friend bool operator==(const Timestamp&, const Timestamp&) = default;
 };
 
 std::optional<Timestamp> parse_timestamp(std::string_view text);

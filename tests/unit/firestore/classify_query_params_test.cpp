@@ -92,6 +92,8 @@ TEST_CASE("parameter values are typed") {
       {"updateTime empty", "PATCH", kDoc + "?currentDocument.updateTime=", 400},
       {"updateTime at the epoch", "PATCH",
        kDoc + "?currentDocument.updateTime=1970-01-01T00:00:00Z", 400},
+      {"updateTime a nanosecond after the epoch", "PATCH",
+       kDoc + "?currentDocument.updateTime=1970-01-01T00:00:00.000000001Z", 200},
       {"updateTime before the epoch", "PATCH",
        kDoc + "?currentDocument.updateTime=1960-01-01T00:00:00Z", 400},
       {"updateTime with offset", "PATCH",
