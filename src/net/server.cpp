@@ -20,6 +20,7 @@ struct Server::Session {
   }
   net::strand<net::io_context::executor_type> strand;
   ClientStream client;
+  std::shared_ptr<ssl::context> tls_context;  // kept alive for this connection's lifetime
   Connection connection;
   bool idle = true;  // waiting for the next request's first bytes
 };
@@ -140,6 +141,7 @@ net::awaitable<void> Server::accept_loop() {
       auto context = options_.tls_context();
       session = std::make_shared<Session>(
           id, strand, ClientStream(ClientStream::Tls(beast::tcp_stream(std::move(socket)), *context)));
+      session->tls_context = std::move(context);
     } else {
       session = std::make_shared<Session>(id, strand,
                                           ClientStream(beast::tcp_stream(std::move(socket))));

@@ -1,0 +1,47 @@
+#pragma once
+// The admin endpoints (SPEC §8), served by their own plaintext listener
+// (loopback by default): /healthz /readyz /status /metrics /quitquitquit.
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "firewarden/net/server.hpp"
+#include "firewarden/telemetry/metrics.hpp"
+
+namespace firewarden::admin {
+
+struct ReadinessCheck {
+  std::string name;    // "started", "policy", "certificate", "token", "draining"
+  bool ok = false;
+  std::string detail;  // why it fails (never a secret)
+};
+
+// What the daemon exposes to the admin endpoints.
+class StatusSource {
+ public:
+  virtual ~StatusSource() = default;
+  virtual std::vector<ReadinessCheck> readiness() const = 0;
+  virtual nlohmann::json status() const = 0;
+  virtual void request_quit() = 0;  // graceful stop, as SIGTERM
+};
+
+class AdminHandler final : public transport::RequestHandler {
+ public:
+  AdminHandler(StatusSource& source, telemetry::Registry& metrics, bool enable_quit);
+
+  void on_tls_established(transport::Connection&, SSL*) override {}
+  net::awaitable<bool> handle(transport::Connection& connection, transport::Request& request,
+                              transport::ClientStream& client) override;
+  void on_unreadable_request(const transport::Connection&, const firestore::ApiError&) override {}
+
+  // The response for one request (separate from I/O, so it is unit-testable).
+  http::response<http::string_body> respond(const transport::Request& request);
+
+ private:
+  StatusSource& source_;
+  telemetry::Registry& metrics_;
+  bool enable_quit_;
+};
+
+}  // namespace firewarden::admin

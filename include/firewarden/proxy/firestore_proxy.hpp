@@ -1,0 +1,80 @@
+#pragma once
+// The data path for one request (DESIGN.md): identity -> classify -> decide
+// -> token -> forward, with the error mapping of SPEC §7, metrics and one
+// access log line. Everything refused is answered here and never reaches
+// upstream.
+#include <atomic>
+#include <chrono>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "firewarden/config/config.hpp"
+#include "firewarden/credentials/token_provider.hpp"
+#include "firewarden/firestore/classify.hpp"
+#include "firewarden/identity/identity_rules.hpp"
+#include "firewarden/net/server.hpp"
+#include "firewarden/proxy/policy_store.hpp"
+#include "firewarden/proxy/upstream_pool.hpp"
+#include "firewarden/telemetry/access_log.hpp"
+#include "firewarden/telemetry/metrics.hpp"
+
+namespace firewarden::proxy {
+
+struct ProxyOptions {
+  config::IdentityMode mode = config::IdentityMode::mtls;
+  identity::IdentityRules identity_rules;
+  std::vector<config::Cidr> trusted_peers;         // xfcc
+  std::optional<identity::Identity> fixed_identity;  // fixed
+  firestore::Scope scope;
+  std::string upstream_authority;  // Host header sent upstream
+  std::chrono::milliseconds request_timeout{60000};
+  std::chrono::milliseconds client_write_timeout{60000};
+};
+
+class FirestoreProxy final : public transport::RequestHandler {
+ public:
+  FirestoreProxy(ProxyOptions options, const PolicyStore& policies,
+                 credentials::TokenProvider& tokens, UpstreamPool& upstream,
+                 telemetry::Registry& metrics, const telemetry::AccessLog& access_log);
+
+  void on_tls_established(transport::Connection& connection, SSL* ssl) override;
+  net::awaitable<bool> handle(transport::Connection& connection, transport::Request& request,
+                              transport::ClientStream& client) override;
+  void on_unreadable_request(const transport::Connection& connection,
+                             const firestore::ApiError& error) override;
+
+  // While draining, new requests get 503 and connections close after their
+  // current response.
+  void set_draining(bool draining) { draining_ = draining; }
+
+  struct Exchange;  // one request's bookkeeping (firestore_proxy.cpp)
+
+ private:
+  std::variant<identity::Identity, firestore::ApiError> identify(
+      const transport::Connection& connection, const transport::Request& request) const;
+  net::awaitable<bool> forward(Exchange& exchange, transport::Request& request,
+                               firestore::RequestModel& model, const std::string& token,
+                               transport::ClientStream& client);
+  net::awaitable<bool> respond_error(Exchange& exchange, const firestore::ApiError& error,
+                                     const transport::Request& request,
+                                     transport::ClientStream& client);
+  void finish(Exchange& exchange);
+
+  ProxyOptions options_;
+  const PolicyStore& policies_;
+  credentials::TokenProvider& tokens_;
+  UpstreamPool& upstream_;
+  telemetry::Registry& metrics_;
+  const telemetry::AccessLog& access_log_;
+  std::atomic<bool> draining_{false};
+
+  telemetry::Family<telemetry::Counter>& requests_total_;
+  telemetry::Family<telemetry::Histogram>& request_duration_;
+  telemetry::Family<telemetry::Histogram>& upstream_duration_;
+  telemetry::Family<telemetry::Counter>& rule_matches_;
+  telemetry::Family<telemetry::Counter>& handshake_failures_;
+};
+
+}  // namespace firewarden::proxy

@@ -1,0 +1,50 @@
+#pragma once
+// What crosses the proxy besides the authorized path and body (SPEC §6).
+//
+// Request headers are forwarded by allowlist, not blocklist: upstream must
+// receive exactly what was authorized, and a header Google honours that we
+// did not think of (a user project, an API key, a method override, a field
+// mask…) must not slip through. Everything not listed is dropped.
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "firewarden/firestore/api_error.hpp"
+#include "firewarden/net/asio.hpp"
+
+namespace firewarden::proxy {
+
+// Client request headers copied upstream unchanged (lowercase names).
+bool is_forwarded_request_header(std::string_view name);
+
+struct UpstreamHeaders {
+  std::string_view authority;     // Host header for the upstream
+  std::string_view bearer_token;  // empty: no Authorization header
+  std::string_view traceparent;   // always set (validated or created)
+  std::string_view request_id;    // x-request-id
+};
+
+// The request sent upstream: the authorized method, target and body, the
+// allowlisted client headers, and our own Host, Authorization, traceparent,
+// x-request-id and Content-Length.
+http::request<http::string_body> make_upstream_request(
+    const http::request<http::string_body>& client, std::string_view target, std::string body,
+    const UpstreamHeaders& headers);
+
+// Removes hop-by-hop headers (RFC 9110 §7.6.1: Connection and every header
+// it names, Keep-Alive, Proxy-Connection, TE, Trailer, Transfer-Encoding,
+// Upgrade) and Proxy-Authenticate from an upstream response before it is
+// relayed. The relay sets its own framing.
+void strip_hop_by_hop(http::fields& fields);
+
+// x-goog-request-params and google-cloud-resource-prefix are routing hints
+// Google acts on; they must name the request's own database (else 400).
+// Each may appear at most once. x-goog-request-params is a form-encoded list
+// whose keys must be known: database, name, parent, document.name (resource
+// names inside `projects/P/databases/D`), project_id, database_id (equal to
+// P and D) and collection_id (a routing value only).
+std::optional<firestore::ApiError> check_routing_headers(
+    const http::request<http::string_body>& request, std::string_view project,
+    std::string_view database);
+
+}  // namespace firewarden::proxy
