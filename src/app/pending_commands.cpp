@@ -14,8 +14,6 @@ int not_yet_available(const CommandLine& line) {
 
 }  // namespace
 
-int run_command(const CommandLine& line) { return not_yet_available(line); }
-int check_command(const CommandLine& line) { return not_yet_available(line); }
 int explain_command(const CommandLine& line) { return not_yet_available(line); }
 int test_command(const CommandLine& line) { return not_yet_available(line); }
 

@@ -1,0 +1,62 @@
+// `firewarden check`: everything `run` would refuse at start, without
+// starting: config, every referenced file, the policy, the TLS material.
+#include <fstream>
+#include <iostream>
+
+#include "firewarden/app/command_line.hpp"
+#include "firewarden/app/load.hpp"
+#include "firewarden/net/server_tls.hpp"
+#include "firewarden/policy/policy.hpp"
+
+namespace firewarden::app {
+namespace {
+
+// Problems with the files the config names, at the naming key's position.
+std::size_t check_referenced_files(const config::Config& config) {
+  std::size_t problems = 0;
+  for (const auto& file : config::referenced_files(config)) {
+    std::ifstream in(file.path, std::ios::binary);
+    if (!in) {
+      std::cerr << config.diagnostic(file.key, "cannot read " + file.path).to_string() << "\n";
+      ++problems;
+    }
+  }
+  return problems;
+}
+
+std::size_t check_policy(const config::Config& config) {
+  auto loaded = policy::load_policy_file(config.policy.file);
+  if (auto* problems = std::get_if<config::Diagnostics>(&loaded)) {
+    for (const auto& problem : *problems) std::cerr << problem.to_string() << "\n";
+    return problems->size();
+  }
+  return 0;
+}
+
+std::size_t check_tls(const config::Config& config) {
+  if (!config.listener.tls) return 0;
+  const auto& tls = *config.listener.tls;
+  auto made = transport::make_server_tls_context(
+      {tls.cert_file, tls.key_file, tls.client_ca_file,
+       tls.min_version == config::TlsVersion::tls1_3});
+  if (auto* error = std::get_if<std::string>(&made)) {
+    std::cerr << config.diagnostic("listener.tls", *error).to_string() << "\n";
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace
+
+int check_command(const CommandLine& line) {
+  const std::string path = config_path(line);
+  const auto config = load_config_or_report(path);
+  if (!config) return kExitFailure;
+  std::size_t problems = check_referenced_files(*config);
+  if (problems == 0) problems += check_policy(*config) + check_tls(*config);
+  if (problems > 0) return kExitFailure;
+  std::cout << path << ": ok (policy " << config->policy.file << ")\n";
+  return kExitOk;
+}
+
+}  // namespace firewarden::app

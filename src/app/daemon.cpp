@@ -1,0 +1,389 @@
+#include "firewarden/app/daemon.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <csignal>
+#include <cstdlib>
+#include <stdexcept>
+#include <thread>
+
+#include "firewarden/app/file_digest.hpp"
+#include "firewarden/credentials/token_broker.hpp"
+#include "firewarden/identity/identity_rules.hpp"
+
+namespace firewarden::app {
+namespace {
+
+using net::as_tuple;
+using net::use_awaitable;
+
+net::ip::tcp::endpoint to_endpoint(const config::SocketAddress& address) {
+  return {net::ip::make_address(address.ip.to_string()), address.port};
+}
+
+std::string rfc3339(std::chrono::system_clock::time_point when) {
+  const std::time_t time = std::chrono::system_clock::to_time_t(when);
+  std::tm utc{};
+  gmtime_r(&time, &utc);
+  char buffer[32];
+  const std::size_t n = std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%SZ", &utc);
+  return {buffer, n};
+}
+
+credentials::Settings credential_settings(const config::Config& config) {
+  credentials::Settings settings;
+  switch (config.credentials.type) {
+    case config::CredentialsType::external_account:
+      settings.type = credentials::CredentialType::external_account;
+      break;
+    case config::CredentialsType::metadata: settings.type = credentials::CredentialType::metadata; break;
+    case config::CredentialsType::service_account_key:
+      settings.type = credentials::CredentialType::service_account_key;
+      break;
+    case config::CredentialsType::static_token:
+      settings.type = credentials::CredentialType::static_token;
+      break;
+    case config::CredentialsType::none: settings.type = credentials::CredentialType::none; break;
+  }
+  settings.file = config.credentials.file;
+  settings.token = config.credentials.token;
+  settings.scopes = config.credentials.scopes;
+  settings.token_lifetime =
+      std::chrono::duration_cast<std::chrono::seconds>(config.credentials.token_lifetime);
+  settings.refresh_margin = config.credentials.refresh_margin;
+  settings.min_validity = config.credentials.min_validity;
+  settings.connect_timeout = config.firestore.connect_timeout;
+  return settings;
+}
+
+identity::IdentityRules identity_rules(const config::Config& config) {
+  auto rules = identity::make_identity_rules(config.identity.trust_domains,
+                                             config.identity.path_template);
+  if (auto* error = std::get_if<identity::Error>(&rules)) {
+    throw std::runtime_error("identity: " + error->reason + " " + error->detail);
+  }
+  return std::get<identity::IdentityRules>(std::move(rules));
+}
+
+proxy::ProxyOptions proxy_options(const config::Config& config) {
+  proxy::ProxyOptions options;
+  options.mode = config.identity.mode;
+  options.identity_rules = identity_rules(config);
+  options.trusted_peers = config.identity.xfcc.trusted_peers;
+  if (config.identity.mode == config::IdentityMode::fixed) {
+    auto fixed = identity::identity_from_string(config.identity.fixed_id, options.identity_rules);
+    if (auto* error = std::get_if<identity::Error>(&fixed)) {
+      throw std::runtime_error("identity.fixed_id: " + error->reason + " " + error->detail);
+    }
+    options.fixed_identity = std::get<identity::Identity>(std::move(fixed));
+  }
+  options.scope = firestore::Scope{config.firestore.project, config.firestore.databases};
+  options.upstream_authority = config.firestore.endpoint.authority;
+  options.request_timeout = config.firestore.request_timeout;
+  options.client_write_timeout = config.limits.idle_timeout;
+  return options;
+}
+
+proxy::UpstreamOptions upstream_options(const config::Config& config) {
+  const auto& endpoint = config.firestore.endpoint;
+  return proxy::UpstreamOptions{endpoint.tls,
+                                endpoint.host,
+                                endpoint.port,
+                                config.firestore.ca_file,
+                                config.firestore.connect_timeout,
+                                config.firestore.max_idle_connections};
+}
+
+}  // namespace
+
+Daemon::Daemon(std::shared_ptr<const config::Config> config)
+    : config_(std::move(config)),
+      io_(static_cast<int>(config_->threads)),
+      signals_(io_),
+      access_log_(config_->logging.access_log) {
+  metrics_.gauge("firewarden_build_info", "Build information.", {"version"})
+      .with({FIREWARDEN_VERSION})
+      .set(1);
+  load_policy_at_start();
+  if (config_->identity.mode == config::IdentityMode::mtls) {
+    if (!reload_certificates()) {
+      throw std::runtime_error("listener.tls: cannot load the serving certificate (see above)");
+    }
+  }
+
+  try {
+    tokens_ = credentials::make_token_provider(io_.get_executor(), credential_settings(*config_),
+                                               metrics_);
+  } catch (const credentials::CredentialsConfigError& e) {
+    throw std::runtime_error(std::string("credentials: ") + e.what());
+  }
+  upstream_ = std::make_unique<proxy::UpstreamPool>(io_, upstream_options(*config_));
+  proxy_ = std::make_unique<proxy::FirestoreProxy>(proxy_options(*config_), policies_, *tokens_,
+                                                   *upstream_, metrics_, access_log_);
+  admin_handler_ =
+      std::make_unique<admin::AdminHandler>(*this, metrics_, config_->admin.enable_quit);
+
+  const auto& limits = config_->limits;
+  transport::ServerOptions data_options;
+  data_options.address = to_endpoint(config_->listener.address);
+  if (config_->identity.mode == config::IdentityMode::mtls) {
+    data_options.tls_context = [this] { return tls_context_.load(); };
+  }
+  data_options.max_connections = limits.max_connections;
+  data_options.max_header_bytes = limits.max_header_bytes;
+  data_options.max_body_bytes = limits.max_body_bytes;
+  data_options.header_timeout = limits.header_timeout;
+  data_options.idle_timeout = limits.idle_timeout;
+  data_server_ = std::make_unique<transport::Server>(io_, data_options, *proxy_, metrics_);
+
+  transport::ServerOptions admin_options;
+  admin_options.address = to_endpoint(config_->admin.address);
+  admin_options.max_connections = 64;
+  admin_options.max_header_bytes = 8 * 1024;
+  admin_options.max_body_bytes = 1024;
+  admin_server_ = std::make_unique<transport::Server>(io_, admin_options, *admin_handler_, metrics_);
+}
+
+Daemon::~Daemon() = default;
+
+void Daemon::load_policy_at_start() {
+  if (!reload_policy()) {
+    throw std::runtime_error("policy " + config_->policy.file + ": " + policies_.last_error());
+  }
+}
+
+bool Daemon::reload_policy() {
+  std::lock_guard lock(reload_mutex_);
+  auto& reloads = metrics_.counter("firewarden_policy_reloads_total",
+                                   "Policy loads, by result.", {"result"});
+  const auto bytes = read_file(config_->policy.file);
+  if (!bytes) {
+    // Deleted or unreadable (e.g. mid-swap of a ConfigMap): keep the last
+    // good policy and say so.
+    policies_.set_last_error("cannot read " + config_->policy.file);
+    reloads.with({"failure"}).increment();
+    return false;
+  }
+  const std::string digest = sha256_hex(*bytes);
+  if (digest == policy_watch_.digest) return false;  // unchanged
+  auto loaded = policy::load_policy_text(*bytes, config_->policy.file);
+  if (auto* problems = std::get_if<config::Diagnostics>(&loaded)) {
+    std::string message;
+    for (const auto& problem : *problems) {
+      spdlog::error("{}", problem.to_string());
+      if (message.empty()) message = problem.to_string();
+    }
+    if (problems->size() > 1) message += " (and " + std::to_string(problems->size() - 1) + " more)";
+    policies_.set_last_error(message);
+    policy_watch_.digest = digest;  // do not report the same bad file every interval
+    reloads.with({"failure"}).increment();
+    return false;
+  }
+  const auto generation =
+      policies_.install(std::get<std::shared_ptr<const policy::Policy>>(std::move(loaded)), digest);
+  policy_watch_.digest = digest;
+  reloads.with({"success"}).increment();
+  metrics_.gauge("firewarden_policy_generation", "Generation of the policy in force.")
+      .with({})
+      .set(static_cast<double>(generation));
+  spdlog::info("policy {} loaded: generation {}, {} rules, sha256 {}", config_->policy.file,
+               generation, policies_.current()->rules, digest);
+  return true;
+}
+
+std::string Daemon::certificate_digest() const {
+  const auto& tls = *config_->listener.tls;
+  std::string all;
+  for (const auto& path : {tls.cert_file, tls.key_file, tls.client_ca_file}) {
+    all += sha256_hex(read_file(path).value_or("<unreadable>"));
+  }
+  return all;
+}
+
+bool Daemon::reload_certificates() {
+  if (!config_->listener.tls) return false;
+  std::lock_guard lock(reload_mutex_);
+  const auto& tls = *config_->listener.tls;
+  const std::string digest = certificate_digest();
+  if (digest == certificate_watch_.digest) return false;
+  certificate_watch_.digest = digest;
+  auto made = transport::make_server_tls_context(transport::ServerTlsFiles{
+      tls.cert_file, tls.key_file, tls.client_ca_file,
+      tls.min_version == config::TlsVersion::tls1_3});
+  if (auto* error = std::get_if<std::string>(&made)) {
+    // A certificate that does not match its key (or is unreadable) is
+    // refused; new connections keep using the last good one.
+    spdlog::error("TLS reload refused: {}", *error);
+    return false;
+  }
+  auto& context = std::get<transport::ServerTlsContext>(made);
+  tls_context_.store(context.context);
+  certificate_not_after_ = context.certificate_not_after;
+  metrics_.gauge("firewarden_certificate_expiry_timestamp_seconds",
+                 "notAfter of the serving certificate.")
+      .with({})
+      .set(static_cast<double>(context.certificate_not_after));
+  spdlog::info("serving certificate {} loaded", tls.cert_file);
+  return true;
+}
+
+net::awaitable<void> Daemon::reload_loop() {
+  net::steady_timer timer(co_await net::this_coro::executor);
+  while (!stopping_) {
+    timer.expires_after(config_->reload_interval);
+    auto [error] = co_await timer.async_wait(as_tuple(use_awaitable));
+    if (error || stopping_) break;
+    reload_policy();
+    reload_certificates();
+  }
+}
+
+void Daemon::handle_signals() {
+  signals_.async_wait([this](const boost::system::error_code& error, int signal) {
+    if (error) return;
+    if (signal == SIGHUP) {
+      spdlog::info("SIGHUP: reloading policy and certificates");
+      reload_policy();
+      reload_certificates();
+      handle_signals();
+      return;
+    }
+    if (stopping_) {
+      spdlog::warn("second stop signal: exiting now");
+      std::_Exit(1);
+    }
+    spdlog::info("signal {}: stopping gracefully", signal);
+    request_quit();
+    handle_signals();
+  });
+}
+
+void Daemon::request_quit() {
+  if (stopping_.exchange(true)) return;
+  draining_ = true;  // readiness turns 503 at once
+  net::co_spawn(io_, shutdown(), net::detached);
+}
+
+net::awaitable<void> Daemon::shutdown() {
+  const auto& limits = config_->limits;
+  net::steady_timer timer(co_await net::this_coro::executor);
+  // Keep serving while load balancers notice the failing readiness.
+  timer.expires_after(limits.shutdown_delay);
+  co_await timer.async_wait(as_tuple(use_awaitable));
+
+  data_server_->stop_accepting();
+  proxy_->set_draining(true);
+  data_server_->drain();
+  const auto deadline = std::chrono::steady_clock::now() + limits.shutdown_grace;
+  while (data_server_->active_connections() > 0 && std::chrono::steady_clock::now() < deadline) {
+    timer.expires_after(std::chrono::milliseconds(20));
+    co_await timer.async_wait(as_tuple(use_awaitable));
+  }
+  if (data_server_->active_connections() > 0) {
+    spdlog::warn("shutdown_grace over: closing {} connections",
+                 data_server_->active_connections());
+  }
+  data_server_->close_all();
+  admin_server_->stop_accepting();
+  admin_server_->close_all();
+  signals_.cancel();
+  // Let the closes run, then stop the workers.
+  timer.expires_after(std::chrono::milliseconds(20));
+  co_await timer.async_wait(as_tuple(use_awaitable));
+  io_.stop();
+}
+
+int Daemon::run() {
+  signals_.add(SIGTERM);
+  signals_.add(SIGINT);
+  signals_.add(SIGHUP);
+  handle_signals();
+  data_server_->start();
+  admin_server_->start();
+  net::co_spawn(io_, reload_loop(), net::detached);
+  started_ = true;
+  const auto data = data_server_->local_endpoint();
+  const auto admin = admin_server_->local_endpoint();
+  spdlog::info("firewarden {} listening on {}:{} (identity {}), admin on {}:{}, upstream {}",
+               FIREWARDEN_VERSION, data.address().to_string(),
+               data.port(), config::to_string(config_->identity.mode),
+               admin.address().to_string(), admin.port(), config_->firestore.endpoint.url);
+
+  unsigned threads = config_->threads;
+  if (threads == 0) threads = std::max(1U, std::thread::hardware_concurrency());
+  std::vector<std::thread> workers;
+  for (unsigned i = 1; i < threads; ++i) workers.emplace_back([this] { io_.run(); });
+  io_.run();
+  for (auto& worker : workers) worker.join();
+  spdlog::info("stopped");
+  return 0;
+}
+
+std::vector<admin::ReadinessCheck> Daemon::readiness() const {
+  std::vector<admin::ReadinessCheck> checks;
+  checks.push_back({"started", started_.load(), started_ ? "" : "starting"});
+  checks.push_back({"policy", policies_.current() != nullptr, "no policy loaded"});
+  if (config_->listener.tls) {
+    const auto now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+    const bool valid = certificate_not_after_ > now;
+    checks.push_back({"certificate", valid, valid ? "" : "serving certificate expired"});
+  }
+  const bool token_ok = tokens_ && tokens_->ready();
+  std::string token_detail;
+  if (!token_ok && tokens_) {
+    for (const auto& status : tokens_->status()) {
+      if (!status.last_error.empty()) token_detail = status.principal + ": " + status.last_error;
+    }
+    if (token_detail.empty()) token_detail = "no usable token yet";
+  }
+  checks.push_back({"token", token_ok, token_detail});
+  checks.push_back({"draining", !draining_, draining_ ? "shutting down" : ""});
+  for (auto& check : checks) {
+    if (check.ok) check.detail.clear();
+  }
+  return checks;
+}
+
+nlohmann::json Daemon::status() const {
+  nlohmann::json policy = nullptr;
+  if (const auto snapshot = policies_.current()) {
+    policy = {{"file", config_->policy.file},
+              {"generation", snapshot->generation},
+              {"sha256", snapshot->sha256},
+              {"loaded_at", rfc3339(snapshot->loaded_at)},
+              {"rules", snapshot->rules}};
+  } else {
+    policy = nlohmann::json::object();
+  }
+  const std::string last_error = policies_.last_error();
+  policy["last_error"] = last_error.empty() ? nlohmann::json(nullptr) : nlohmann::json(last_error);
+
+  nlohmann::json tokens = nlohmann::json::array();
+  if (tokens_) {
+    for (const auto& token : tokens_->status()) {
+      tokens.push_back({{"principal", token.principal},
+                        {"expires_at", token.expires_at ? nlohmann::json(rfc3339(*token.expires_at))
+                                                        : nlohmann::json(nullptr)},
+                        {"last_error", token.last_error.empty() ? nlohmann::json(nullptr)
+                                                                : nlohmann::json(token.last_error)}});
+    }
+  }
+  nlohmann::json certificate = nullptr;
+  if (config_->listener.tls) {
+    certificate = {{"not_after", rfc3339(std::chrono::system_clock::from_time_t(
+                                     static_cast<std::time_t>(certificate_not_after_.load())))}};
+  }
+  const auto uptime = std::chrono::duration_cast<std::chrono::seconds>(
+      std::chrono::steady_clock::now() - started_at_);
+  return {{"version", FIREWARDEN_VERSION},
+          {"uptime_seconds", uptime.count()},
+          {"identity_mode", config::to_string(config_->identity.mode)},
+          {"upstream", config_->firestore.endpoint.url},
+          {"draining", draining_.load()},
+          {"policy", policy},
+          {"certificate", certificate},
+          {"tokens", tokens},
+          {"connections", data_server_ ? data_server_->active_connections() : 0}};
+}
+
+}  // namespace firewarden::app
