@@ -1,7 +1,7 @@
 // The CLI shell (SPEC §1): commands, usage errors (exit 2), --help, version.
 #include <catch2/catch.hpp>
 
-#include "run_binary.hpp"
+#include "support/run_binary.hpp"
 
 using firewarden::testing::run_firewarden;
 
