@@ -2,13 +2,12 @@
 // Where the proxy gets the Google access token it puts on each upstream
 // request. Implementations: static/none (emulator), and the token broker
 // (external_account, metadata, service_account_key, with impersonation).
+#include <boost/asio/awaitable.hpp>
 #include <chrono>
 #include <optional>
 #include <string>
 #include <variant>
 #include <vector>
-
-#include <boost/asio/awaitable.hpp>
 
 namespace firewarden::credentials {
 
@@ -44,6 +43,10 @@ class TokenProvider {
   // needed).
   virtual bool ready() const = 0;
   virtual std::vector<TokenStatus> status() const = 0;
+
+  // Ends background refreshes so the io_context can run dry on shutdown;
+  // token() answers with a TokenError afterwards. Safe to call twice.
+  virtual void stop() {}
 };
 
 }  // namespace firewarden::credentials

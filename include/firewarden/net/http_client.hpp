@@ -8,6 +8,7 @@
 //
 // Error messages name the method and the URL without its query, never
 // headers or bodies: those carry tokens.
+#include <boost/asio/awaitable.hpp>
 #include <chrono>
 #include <cstddef>
 #include <memory>
@@ -17,8 +18,6 @@
 #include <utility>
 #include <variant>
 #include <vector>
-
-#include <boost/asio/awaitable.hpp>
 
 namespace boost::asio::ssl {
 class context;
@@ -58,9 +57,9 @@ struct Response {
 };
 
 struct Options {
-  std::chrono::milliseconds connect_timeout{5000};   // resolve + connect (+ TLS handshake)
-  std::chrono::milliseconds total_timeout{30000};    // the whole exchange
-  std::size_t max_response_bytes = 1024 * 1024;      // body limit
+  std::chrono::milliseconds connect_timeout{5000};  // resolve + connect (+ TLS handshake)
+  std::chrono::milliseconds total_timeout{30000};   // the whole exchange
+  std::size_t max_response_bytes = 1024 * 1024;     // body limit
   // For https: the client context to use. Null: one verifying against the
   // system trust store is made for the call (slower; pass one when calling
   // repeatedly).

@@ -1,0 +1,49 @@
+#pragma once
+// The token broker: the TokenProvider behind every upstream request.
+//
+// - One exchange per principal per token lifetime: tokens are cached per
+//   principal ("" = the base credential, else the impersonated service
+//   account) and refreshed in the background at expiry - refresh_margin.
+// - Single-flight: however many requests arrive while a principal has no
+//   token, one exchange runs and all of them wait for it.
+// - On failure: retries with exponential backoff and jitter; the current token
+//   stays in use until min_validity before its expiry, after which token()
+//   answers at once with a TokenError naming the problem (the proxy maps it
+//   to 503 UNAVAILABLE) and, for the base credential, ready() is false.
+// - Impersonation: a principal's token is generateAccessToken(principal)
+//   called with the base credential's token.
+// - Metrics: firewarden_token_refreshes_total{result} and
+//   firewarden_token_expiry_timestamp_seconds{principal}.
+#include <boost/asio/any_io_executor.hpp>
+#include <memory>
+
+#include "firewarden/credentials/clock.hpp"
+#include "firewarden/credentials/settings.hpp"
+#include "firewarden/credentials/token_provider.hpp"
+#include "firewarden/credentials/token_source.hpp"
+#include "firewarden/telemetry/metrics.hpp"
+
+namespace firewarden::credentials {
+
+// The provider for `settings`: static and none answer without any exchange;
+// external_account, metadata and service_account_key get a broker, which
+// starts fetching the base token at once. `registry` must outlive it. Reads
+// and checks the credential file now; throws CredentialsConfigError naming
+// the problem (never a secret).
+std::shared_ptr<TokenProvider> make_token_provider(boost::asio::any_io_executor executor,
+                                                   const Settings& settings,
+                                                   telemetry::Registry& registry,
+                                                   std::shared_ptr<Clock> clock = system_clock());
+
+// A broker around any base source (used by make_token_provider; tests).
+std::shared_ptr<TokenProvider> make_token_broker(boost::asio::any_io_executor executor,
+                                                 const Settings& settings,
+                                                 std::unique_ptr<TokenSource> base,
+                                                 SourceContext context,
+                                                 telemetry::Registry& registry);
+
+// The SourceContext make_token_provider builds from settings (TLS context
+// from ca_file, timeouts). Throws CredentialsConfigError for a bad ca_file.
+SourceContext make_source_context(const Settings& settings, std::shared_ptr<Clock> clock);
+
+}  // namespace firewarden::credentials

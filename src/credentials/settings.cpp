@@ -1,0 +1,38 @@
+#include "firewarden/credentials/settings.hpp"
+
+#include <cstdlib>
+
+namespace firewarden::credentials {
+
+std::optional<CredentialType> parse_credential_type(std::string_view name) {
+  if (name == "external_account") return CredentialType::external_account;
+  if (name == "metadata") return CredentialType::metadata;
+  if (name == "service_account_key") return CredentialType::service_account_key;
+  if (name == "static") return CredentialType::static_token;
+  if (name == "none") return CredentialType::none;
+  return std::nullopt;
+}
+
+std::string_view to_string(CredentialType type) {
+  switch (type) {
+    case CredentialType::external_account:
+      return "external_account";
+    case CredentialType::metadata:
+      return "metadata";
+    case CredentialType::service_account_key:
+      return "service_account_key";
+    case CredentialType::static_token:
+      return "static";
+    case CredentialType::none:
+      return "none";
+  }
+  return "none";
+}
+
+std::string credential_file(const Settings& settings) {
+  if (!settings.file.empty()) return settings.file;
+  const char* from_environment = std::getenv("GOOGLE_APPLICATION_CREDENTIALS");
+  return from_environment != nullptr ? from_environment : "";
+}
+
+}  // namespace firewarden::credentials

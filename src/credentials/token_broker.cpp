@@ -1,0 +1,453 @@
+#include "firewarden/credentials/token_broker.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <atomic>
+#include <boost/asio/experimental/concurrent_channel.hpp>
+#include <fstream>
+#include <iterator>
+#include <map>
+#include <mutex>
+#include <random>
+
+#include "firewarden/credentials/external_account.hpp"
+#include "firewarden/credentials/impersonation.hpp"
+#include "firewarden/credentials/metadata_server.hpp"
+#include "firewarden/credentials/service_account_key.hpp"
+#include "firewarden/credentials/token_endpoint.hpp"
+#include "firewarden/net/asio.hpp"
+
+namespace firewarden::credentials {
+namespace {
+
+using std::chrono::duration_cast;
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+using time_point = Clock::time_point;
+
+// "300s", "0.25s": durations in messages.
+std::string seconds_text(Clock::duration d) {
+  const auto ms = duration_cast<milliseconds>(d).count();
+  if (ms % 1000 == 0) return std::to_string(ms / 1000) + "s";
+  std::string fraction = std::to_string(1000 + (ms < 0 ? -ms : ms) % 1000).substr(1);
+  while (fraction.back() == '0') fraction.pop_back();
+  return (ms < 0 && ms > -1000 ? "-" : "") + std::to_string(ms / 1000) + "." + fraction + "s";
+}
+
+double epoch_seconds(time_point when) {
+  return static_cast<double>(duration_cast<milliseconds>(when.time_since_epoch()).count()) / 1000;
+}
+
+// static and none: a fixed token (or none at all), nothing to refresh.
+class FixedTokenProvider final : public TokenProvider {
+ public:
+  explicit FixedTokenProvider(std::string token) : token_(std::move(token)) {}
+
+  net::awaitable<TokenResult> token(const std::string&) override { return fixed(token_); }
+  bool ready() const override { return true; }
+  std::vector<TokenStatus> status() const override { return {{"default", std::nullopt, ""}}; }
+
+ private:
+  static net::awaitable<TokenResult> fixed(std::string token) {
+    co_return AccessToken{std::move(token), time_point::max()};
+  }
+
+  std::string token_;
+};
+
+class TokenBroker final : public TokenProvider, public std::enable_shared_from_this<TokenBroker> {
+ public:
+  TokenBroker(net::any_io_executor executor, const Settings& settings,
+              std::unique_ptr<TokenSource> base, SourceContext context,
+              telemetry::Registry& registry)
+      : strand_(net::make_strand(executor)),
+        settings_(settings),
+        base_(std::move(base)),
+        context_(std::move(context)),
+        refresh_success_(registry
+                             .counter("firewarden_token_refreshes_total",
+                                      "Google access token exchanges, by result", {"result"})
+                             .with({"success"})),
+        refresh_failure_(registry
+                             .counter("firewarden_token_refreshes_total",
+                                      "Google access token exchanges, by result", {"result"})
+                             .with({"failure"})),
+        expiry_family_(registry.gauge("firewarden_token_expiry_timestamp_seconds",
+                                      "Expiry of the cached Google access token (Unix time)",
+                                      {"principal"})),
+        random_(std::random_device{}()) {}
+
+  void start() { entry_for(""); }
+
+  // Not a coroutine itself: the principal is copied and the broker kept alive
+  // now, since the awaitable may be started after the caller's string (or the
+  // caller's reference to the broker) is gone, e.g. with co_spawn.
+  net::awaitable<TokenResult> token(const std::string& principal) override {
+    return lookup(shared_from_this(), principal);
+  }
+
+  net::awaitable<TokenResult> lookup(std::shared_ptr<TokenBroker> /*keep_alive*/,
+                                     std::string principal) {
+    if (!principal.empty() && !valid_service_account_email(principal)) {
+      co_return TokenError{"impersonation target \"" + principal +
+                           "\" is not a service account email"};
+    }
+    if (stopped_) co_return TokenError{"credentials: shutting down"};
+    auto entry = entry_for(principal);
+    std::shared_ptr<Flight> flight;
+    {
+      std::lock_guard lock(entry->mutex);
+      if (entry->current && usable(*entry->current)) co_return *entry->current;
+      // Wait for a running exchange only while no attempt has failed since
+      // the last success: during an outage, answer at once (503) instead of
+      // holding requests through every retry.
+      if (!entry->flight || !entry->last_error.empty()) co_return error_for(*entry);
+      flight = entry->flight;
+    }
+    auto [ec] = co_await flight->done.async_receive(net::as_tuple(net::use_awaitable));
+    if (ec == net::error::operation_aborted) {
+      co_return TokenError{"credentials: request cancelled while waiting for a token"};
+    }
+    co_return flight->result;  // written before the channel was closed
+  }
+
+  bool ready() const override {
+    std::shared_ptr<Entry> base;
+    {
+      std::lock_guard lock(entries_mutex_);
+      auto it = entries_.find("");
+      if (it == entries_.end()) return false;
+      base = it->second;
+    }
+    std::lock_guard lock(base->mutex);
+    return !stopped_ && base->current && usable(*base->current);
+  }
+
+  std::vector<TokenStatus> status() const override {
+    std::vector<std::shared_ptr<Entry>> entries;
+    {
+      std::lock_guard lock(entries_mutex_);
+      for (const auto& [principal, entry] : entries_) entries.push_back(entry);
+    }
+    std::vector<TokenStatus> out;
+    for (const auto& entry : entries) {
+      std::lock_guard lock(entry->mutex);
+      TokenStatus status;
+      status.principal = entry->label;
+      if (entry->current) status.expires_at = entry->current->expires_at;
+      status.last_error = entry->last_error;
+      out.push_back(std::move(status));
+    }
+    return out;
+  }
+
+  void stop() override {
+    if (stopped_.exchange(true)) return;
+    std::vector<std::shared_ptr<Entry>> entries;
+    {
+      std::lock_guard lock(entries_mutex_);
+      for (const auto& [principal, entry] : entries_) entries.push_back(entry);
+    }
+    // Signals are emitted where the loops run: on the strand.
+    net::post(strand_, [entries = std::move(entries)] {
+      for (const auto& entry : entries) entry->stop.emit(net::cancellation_type::terminal);
+    });
+  }
+
+ private:
+  struct Flight {
+    explicit Flight(const net::strand<net::any_io_executor>& executor) : done(executor) {}
+    // Closed when the exchange has finished: a broadcast to every waiter.
+    net::experimental::concurrent_channel<void(boost::system::error_code)> done;
+    TokenResult result;
+  };
+
+  struct Entry {
+    std::string principal;  // "" = the base credential
+    std::string label;      // "default" or the service account email
+    mutable std::mutex mutex;
+    std::shared_ptr<const AccessToken> current;
+    std::string last_error;          // of the latest attempt; empty after a success
+    std::shared_ptr<Flight> flight;  // while an exchange runs
+    net::cancellation_signal stop;   // used on the strand only
+    telemetry::Gauge* expiry = nullptr;
+  };
+
+  bool usable(const AccessToken& token) const {
+    return token.expires_at - settings_.min_validity > context_.clock->now();
+  }
+
+  std::string kind(const Entry& entry) const {
+    return entry.principal.empty()
+               ? base_->description()
+               : "impersonating " + entry.principal + " via " + base_->description();
+  }
+
+  TokenError error_for(const Entry& entry) const {
+    if (!entry.last_error.empty()) {
+      return TokenError{"no valid Google access token for " + entry.label + ": " +
+                        entry.last_error};
+    }
+    return TokenError{"no valid Google access token for " + entry.label + " yet (" + kind(entry) +
+                      ")"};
+  }
+
+  // Finds or creates the entry; a new one starts its first exchange and
+  // refresh loop right away.
+  std::shared_ptr<Entry> entry_for(const std::string& principal) {
+    std::shared_ptr<Entry> created;
+    {
+      std::lock_guard lock(entries_mutex_);
+      auto& slot = entries_[principal];
+      if (slot) return slot;
+      slot = std::make_shared<Entry>();
+      slot->principal = principal;
+      slot->label = principal.empty() ? "default" : principal;
+      slot->expiry = &expiry_family_.with({slot->label});
+      slot->flight = std::make_shared<Flight>(strand_);
+      created = slot;
+    }
+    // Outside the lock: co_spawn may run the loop inline on this thread.
+    net::co_spawn(strand_, refresh_loop(created),
+                  net::bind_cancellation_slot(created->stop.slot(), net::detached));
+    return created;
+  }
+
+  net::awaitable<TokenResult> exchange(const Entry& entry) {
+    if (entry.principal.empty()) co_return co_await base_->fetch();
+    auto base = co_await token("");
+    if (auto* error = std::get_if<TokenError>(&base)) {
+      co_return TokenError{"impersonating " + entry.principal +
+                           ": no base token: " + error->message};
+    }
+    const auto& base_token = std::get<AccessToken>(base).value;
+    const auto url = generate_access_token_url(settings_.iam_credentials_endpoint.empty()
+                                                   ? default_iam_credentials_endpoint
+                                                   : settings_.iam_credentials_endpoint,
+                                               entry.principal);
+    auto result = co_await generate_access_token(context_, url, base_token, settings_.scopes,
+                                                 settings_.token_lifetime);
+    if (auto* error = std::get_if<std::string>(&result)) {
+      co_return TokenError{"impersonating " + entry.principal + " (base " + base_->description() +
+                           "): " + redact(*error, {base_token})};
+    }
+    co_return std::get<AccessToken>(std::move(result));
+  }
+
+  // When to refresh a fresh token: refresh_margin before expiry; for tokens
+  // shorter-lived than the margin, halfway through their usable time, and
+  // never sooner than a second from now (no hot loop on odd answers).
+  time_point refresh_time(const AccessToken& token, time_point now) const {
+    auto at = token.expires_at - settings_.refresh_margin;
+    if (at < now + seconds(1)) {
+      const auto usable_for = token.expires_at - settings_.min_validity - now;
+      at = now + std::max<Clock::duration>(seconds(1), usable_for / 2);
+    }
+    return at;
+  }
+
+  // Exponential from backoff_initial, capped at backoff_max, jittered to
+  // [d/2, d] so many proxies do not retry in step.
+  Clock::duration retry_delay(int failures) {
+    auto delay = duration_cast<milliseconds>(settings_.backoff_initial);
+    for (int i = 1; i < failures && delay < settings_.backoff_max; ++i) delay *= 2;
+    delay = std::min(delay, duration_cast<milliseconds>(settings_.backoff_max));
+    std::uniform_int_distribution<long long> jitter(delay.count() / 2, delay.count());
+    return milliseconds(std::max<long long>(1, jitter(random_)));
+  }
+
+  net::awaitable<void> refresh_loop(std::shared_ptr<Entry> entry) {
+    auto self = shared_from_this();
+    co_await net::this_coro::throw_if_cancelled(false);
+    int failures = 0;
+    while (!stopped_) {
+      std::shared_ptr<Flight> flight;
+      {
+        std::lock_guard lock(entry->mutex);
+        if (!entry->flight) entry->flight = std::make_shared<Flight>(strand_);
+        flight = entry->flight;
+      }
+      TokenResult result;
+      try {
+        result = co_await exchange(*entry);
+      } catch (const std::exception& e) {
+        result = TokenError{kind(*entry) + ": unexpected error: " + e.what()};
+      }
+      const auto now = context_.clock->now();
+      if (auto* token = std::get_if<AccessToken>(&result); token && !usable(*token)) {
+        result = TokenError{kind(*entry) + ": the token endpoint returned a token valid for only " +
+                            seconds_text(token->expires_at - now) + " (min_validity " +
+                            seconds_text(settings_.min_validity) + ")"};
+      }
+      time_point next;
+      if (auto* token = std::get_if<AccessToken>(&result)) {
+        failures = 0;
+        refresh_success_.increment();
+        entry->expiry->set(epoch_seconds(token->expires_at));
+        next = refresh_time(*token, now);
+        {
+          std::lock_guard lock(entry->mutex);
+          entry->current = std::make_shared<const AccessToken>(*token);
+          entry->last_error.clear();
+          entry->flight.reset();
+        }
+        spdlog::info("credentials: new token for {} ({}), expires {}, next refresh in {}",
+                     entry->label, kind(*entry), format_rfc3339(token->expires_at),
+                     seconds_text(next - now));
+      } else {
+        ++failures;
+        refresh_failure_.increment();
+        // A copy: `result` is overwritten below.
+        const std::string message = std::get<TokenError>(result).message;
+        const auto delay = retry_delay(failures);
+        next = now + delay;
+        bool still_usable = false;
+        {
+          std::lock_guard lock(entry->mutex);
+          entry->last_error = message;
+          entry->flight.reset();
+          still_usable = entry->current && usable(*entry->current);
+          // Waiters get the still-usable token rather than the error.
+          if (still_usable) result = *entry->current;
+        }
+        spdlog::warn(
+            "credentials: token refresh for {} failed (attempt {}): {}; {}; retrying in {}",
+            entry->label, failures, message,
+            still_usable ? "the current token stays in use" : "no usable token",
+            seconds_text(delay));
+      }
+      flight->result = std::move(result);
+      flight->done.close();
+      if (stopped_) break;
+      const auto ec = co_await context_.clock->sleep_until(next);
+      if (ec) break;
+    }
+    std::lock_guard lock(entry->mutex);
+    if (entry->flight) {
+      entry->flight->result = TokenError{"credentials: shutting down"};
+      entry->flight->done.close();
+      entry->flight.reset();
+    }
+  }
+
+  net::strand<net::any_io_executor> strand_;
+  Settings settings_;
+  std::unique_ptr<TokenSource> base_;
+  SourceContext context_;
+  telemetry::Counter& refresh_success_;
+  telemetry::Counter& refresh_failure_;
+  telemetry::Family<telemetry::Gauge>& expiry_family_;
+  std::mt19937_64 random_;  // used on the strand only
+  std::atomic<bool> stopped_{false};
+  mutable std::mutex entries_mutex_;
+  std::map<std::string, std::shared_ptr<Entry>> entries_;
+};
+
+std::string read_credential_file(const Settings& settings) {
+  const auto path = credential_file(settings);
+  if (path.empty()) {
+    throw CredentialsConfigError(std::string("credentials.type ") +
+                                 std::string(to_string(settings.type)) +
+                                 " needs credentials.file or $GOOGLE_APPLICATION_CREDENTIALS");
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw CredentialsConfigError("credential file " + path + ": cannot be read");
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (text.size() > 1024 * 1024) {
+    throw CredentialsConfigError("credential file " + path + ": larger than 1 MiB");
+  }
+  return text;
+}
+
+}  // namespace
+
+SourceContext make_source_context(const Settings& settings, std::shared_ptr<Clock> clock) {
+  SourceContext context;
+  context.clock = std::move(clock);
+  context.http.connect_timeout = settings.connect_timeout;
+  context.http.total_timeout = settings.request_timeout;
+  context.http.max_response_bytes = 1024 * 1024;
+  try {
+    context.http.tls_context = http_client::make_tls_context(settings.ca_file);
+  } catch (const std::exception& e) {
+    throw CredentialsConfigError(std::string("credentials: ") + e.what());
+  }
+  return context;
+}
+
+std::shared_ptr<TokenProvider> make_token_broker(net::any_io_executor executor,
+                                                 const Settings& settings,
+                                                 std::unique_ptr<TokenSource> base,
+                                                 SourceContext context,
+                                                 telemetry::Registry& registry) {
+  if (settings.refresh_margin <= settings.min_validity) {
+    throw CredentialsConfigError("credentials.refresh_margin (" +
+                                 seconds_text(settings.refresh_margin) +
+                                 ") must be longer than credentials.min_validity (" +
+                                 seconds_text(settings.min_validity) + ")");
+  }
+  if (settings.backoff_initial <= Clock::duration::zero() ||
+      settings.backoff_max < settings.backoff_initial) {
+    throw CredentialsConfigError("credentials: invalid retry backoff");
+  }
+  if (settings.token_lifetime < seconds(1)) {
+    throw CredentialsConfigError("credentials.token_lifetime must be at least 1s");
+  }
+  auto broker = std::make_shared<TokenBroker>(std::move(executor), settings, std::move(base),
+                                              std::move(context), registry);
+  broker->start();
+  return broker;
+}
+
+std::shared_ptr<TokenProvider> make_token_provider(net::any_io_executor executor,
+                                                   const Settings& settings,
+                                                   telemetry::Registry& registry,
+                                                   std::shared_ptr<Clock> clock) {
+  switch (settings.type) {
+    case CredentialType::none:
+      return std::make_shared<FixedTokenProvider>("");
+    case CredentialType::static_token:
+      if (settings.token.empty()) {
+        throw CredentialsConfigError("credentials.token is required for credentials.type static");
+      }
+      return std::make_shared<FixedTokenProvider>(settings.token);
+    case CredentialType::external_account: {
+      const auto text = read_credential_file(settings);
+      ExternalAccountFile file;
+      try {
+        file = parse_external_account_file(text);
+      } catch (const CredentialsConfigError& e) {
+        throw CredentialsConfigError("credential file " + credential_file(settings) + ": " +
+                                     e.what());
+      }
+      auto context = make_source_context(settings, std::move(clock));
+      auto source = make_external_account_source(std::move(file), settings, context);
+      return make_token_broker(std::move(executor), settings, std::move(source), std::move(context),
+                               registry);
+    }
+    case CredentialType::metadata: {
+      auto context = make_source_context(settings, std::move(clock));
+      auto source = make_metadata_source(settings, context);
+      return make_token_broker(std::move(executor), settings, std::move(source), std::move(context),
+                               registry);
+    }
+    case CredentialType::service_account_key: {
+      const auto text = read_credential_file(settings);
+      auto context = make_source_context(settings, std::move(clock));
+      std::unique_ptr<TokenSource> source;
+      try {
+        source = make_service_account_key_source(parse_service_account_key_file(text), settings,
+                                                 context);
+      } catch (const CredentialsConfigError& e) {
+        throw CredentialsConfigError("credential file " + credential_file(settings) + ": " +
+                                     e.what());
+      }
+      return make_token_broker(std::move(executor), settings, std::move(source), std::move(context),
+                               registry);
+    }
+  }
+  throw CredentialsConfigError("credentials: unknown credentials.type");
+}
+
+}  // namespace firewarden::credentials
