@@ -32,7 +32,9 @@
 // and we search for a counterexample: a reachable state where R accepts with
 // odd parity while no A_i does. Where R reads a wildcard we try every literal
 // the rule patterns name plus the fresh text. No counterexample reachable =
-// covered. A state budget bounds the work; running out answers "not covered".
+// covered. Patterns that cannot meet the requirement are dropped first, and
+// each remaining pattern is tried alone before the union. A work budget
+// bounds time and memory; running out answers "not covered".
 namespace firewarden::policy {
 namespace {
 
@@ -44,8 +46,10 @@ bool all_literal(PatternRef pattern) {
   return std::all_of(pattern.begin(), pattern.end(), is_literal);
 }
 
-// Enough for any realistic rule set; beyond it covers() answers false.
-constexpr std::size_t kCoverStateBudget = 20'000;
+// The most automaton steps one covers() call may take (under a millisecond);
+// beyond it the answer is "not covered". It bounds time and memory alike: each
+// search state costs one step per pattern to make.
+constexpr std::size_t kCoverWorkBudget = 50'000;
 
 // A pattern of at most kMaxAutomatonSegments segments as a bit-parallel NFA:
 // bit i of a state word is position i.
@@ -183,7 +187,12 @@ bool denotes_collection(PatternRef pattern) {
   if (pattern.empty()) return false;
   bool has_any_depth = false;
   for (const SegmentRef& segment : pattern) {
-    if (segment.kind == Kind::literal && segment.text.empty()) return false;
+    // A concrete segment is never empty and never holds a '/': such a
+    // "literal" would be read as several segments upstream.
+    if (segment.kind == Kind::literal &&
+        (segment.text.empty() || segment.text.find('/') != std::string_view::npos)) {
+      return false;
+    }
     if (segment.kind == Kind::any_depth) has_any_depth = true;
   }
   return has_any_depth || pattern.size() % 2 == 1;
@@ -202,22 +211,14 @@ bool covers(PatternRef rule_pattern, PatternRef requirement) {
   return covers(std::span<const PatternRef>(&rule_pattern, 1), requirement);
 }
 
-bool covers(std::span<const PatternRef> rule_patterns, PatternRef requirement) {
-  if (!denotes_collection(requirement)) return false;
-  if (all_literal(requirement)) {
-    // Exactly one path: covered iff some pattern contains it.
-    return std::any_of(rule_patterns.begin(), rule_patterns.end(),
-                       [&](PatternRef rule) { return intersects(rule, requirement); });
-  }
+namespace {
 
-  // Leaving a pattern out of the union can only make the answer "no": sound.
-  std::vector<BitAutomaton> automata;
-  for (PatternRef rule : rule_patterns) {
-    if (rule.size() <= kMaxAutomatonSegments && denotes_collection(rule)) {
-      automata.emplace_back(rule);
-    }
-  }
-  if (automata.empty()) return false;
+// The inclusion search for a wildcard requirement against the union of
+// `rule_patterns` (each at most kMaxAutomatonSegments long). Spends at most
+// `work_left` automaton steps; false when they run out.
+bool covers_search(std::span<const PatternRef> rule_patterns, PatternRef requirement,
+                   std::size_t& work_left) {
+  std::vector<BitAutomaton> automata(rule_patterns.begin(), rule_patterns.end());
 
   // The texts worth trying where the requirement has a wildcard: every literal
   // the rule side names, plus one fresh text (modelled as "no literal hits").
@@ -243,8 +244,14 @@ bool covers(std::span<const PatternRef> rule_patterns, PatternRef requirement) {
   visit(std::move(start));
 
   // Reads one segment: `text` null = the fresh text.
+  bool exhausted = false;
   const auto read = [&](const State& from, std::size_t next_position,
                         const std::string_view* text) {
+    if (work_left < automata.size()) {
+      exhausted = true;
+      return;
+    }
+    work_left -= automata.size();
     State to(from.size());
     const std::uint64_t parity = (from[0] & 1U) ^ 1U;
     to[0] = next_position * 2 + parity;
@@ -256,7 +263,7 @@ bool covers(std::span<const PatternRef> rule_patterns, PatternRef requirement) {
   };
 
   while (!pending.empty()) {
-    if (seen.size() > kCoverStateBudget) return false;
+    if (exhausted) return false;
     const State state = std::move(pending.back());
     pending.pop_back();
     const std::size_t j = static_cast<std::size_t>(state[0] >> 1U);
@@ -289,7 +296,38 @@ bool covers(std::span<const PatternRef> rule_patterns, PatternRef requirement) {
       }
     }
   }
-  return true;
+  return !exhausted;
+}
+
+}  // namespace
+
+bool covers(std::span<const PatternRef> rule_patterns, PatternRef requirement) {
+  if (!denotes_collection(requirement)) return false;
+  if (all_literal(requirement)) {
+    // Exactly one path: covered iff some pattern contains it.
+    return std::any_of(rule_patterns.begin(), rule_patterns.end(),
+                       [&](PatternRef rule) { return intersects(rule, requirement); });
+  }
+  // A pattern that shares no path with the requirement cannot help cover it,
+  // so dropping it changes nothing (exact). Patterns too long for the
+  // automaton are dropped too, which can only turn a yes into a no (sound).
+  std::vector<PatternRef> useful;
+  for (PatternRef rule : rule_patterns) {
+    if (rule.size() <= kMaxAutomatonSegments && intersects(rule, requirement)) {
+      useful.push_back(rule);
+    }
+  }
+  if (useful.empty()) return false;
+  std::size_t work_left = kCoverWorkBudget;
+  // Usually one pattern covers on its own, and alone its search is small.
+  if (useful.size() > 1) {
+    for (const PatternRef& rule : useful) {
+      if (covers_search(std::span<const PatternRef>(&rule, 1), requirement, work_left)) {
+        return true;
+      }
+    }
+  }
+  return covers_search(useful, requirement, work_left);
 }
 
 std::vector<SegmentRef> segment_refs(const firestore::CollectionPattern& pattern) {

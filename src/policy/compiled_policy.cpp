@@ -15,6 +15,8 @@
 //  4. Dry-run rules are evaluated the same way and only reported.
 //  5. Impersonation: the first entry whose subjects match.
 #include <algorithm>
+#include <array>
+#include <span>
 #include <stdexcept>
 #include <string_view>
 #include <unordered_map>
@@ -140,26 +142,53 @@ const std::string* variable_value(const Identity& who, Variable variable) {
   return nullptr;
 }
 
-// A rule whose patterns are bound for this caller: patterns[first, first+count).
+// A rule that applies to this caller and database, its patterns bound:
+// Scratch::patterns[first, first + count).
 struct ApplicableRule {
   const CompiledRule* rule = nullptr;
   std::size_t first = 0;
   std::size_t count = 0;
+  // Dry-run bookkeeping across the request's requirements.
+  bool relevant = false;
+  bool covers_all = true;
 };
 
-// Per-decision working memory.
+// Per-decision working memory: three allocations at most, sized up front.
 struct Scratch {
-  std::vector<SegmentRef> bound;     // bound copies of patterns with variables
-  std::vector<PatternRef> patterns;  // every applicable rule's patterns
-  std::vector<ApplicableRule> deny;
-  std::vector<ApplicableRule> allow;
-  std::vector<ApplicableRule> dry_run;
-  std::vector<SegmentRef> requirement_segments;
-  std::vector<PatternRef> requirements;
+  std::vector<ApplicableRule> rules;  // file order
+  std::vector<SegmentRef> bound;      // bound copies of patterns with variables
+  std::vector<PatternRef> patterns;   // every applicable rule's patterns
+  bool any_dry_run = false;
 
   std::span<const PatternRef> patterns_of(const ApplicableRule& rule) const {
     return std::span<const PatternRef>(patterns).subspan(rule.first, rule.count);
   }
+};
+
+// A requirement's pattern as SegmentRefs, on the stack unless it is long.
+class RequirementView {
+ public:
+  explicit RequirementView(const firestore::CollectionPattern& pattern) {
+    const std::size_t size = pattern.segments.size();
+    SegmentRef* out = inline_.data();
+    if (size > inline_.size()) {
+      heap_.resize(size);
+      out = heap_.data();
+    }
+    for (std::size_t i = 0; i < size; ++i) {
+      out[i] = {pattern.segments[i].kind, pattern.segments[i].text};
+    }
+    view_ = PatternRef(out, size);
+  }
+  RequirementView(const RequirementView&) = delete;
+  RequirementView& operator=(const RequirementView&) = delete;
+
+  PatternRef get() const { return view_; }
+
+ private:
+  std::array<SegmentRef, 32> inline_{};
+  std::vector<SegmentRef> heap_;
+  PatternRef view_;
 };
 
 void require(bool condition, const std::string& what) {
@@ -221,15 +250,19 @@ class CompiledPolicy final : public Policy {
   Decision decide(const Identity& who, const firestore::RequestModel& request) const override {
     Scratch scratch;
     collect_applicable_rules(who, request, scratch);
-    view_requirements(request, scratch);
 
     Decision decision;
     decision.requirements.reserve(request.requirements.size());
-    for (std::size_t r = 0; r < request.requirements.size(); ++r) {
-      decision.requirements.push_back(
-          judge(request.requirements[r], scratch.requirements[r], scratch));
+    for (const firestore::Requirement& requirement : request.requirements) {
+      const RequirementView wanted(requirement.collection);
+      decision.requirements.push_back(judge(requirement, wanted.get(), scratch));
+      if (scratch.any_dry_run) track_dry_run(requirement.action, wanted.get(), scratch);
     }
-    report_dry_run(request, scratch, decision);
+    for (const ApplicableRule& rule : scratch.rules) {
+      if (rule.rule->dry_run && rule.relevant) {
+        decision.dry_run.push_back({rule.rule->name, !rule.rule->deny && rule.covers_all});
+      }
+    }
 
     decision.allowed = std::all_of(decision.requirements.begin(), decision.requirements.end(),
                                    [](const RequirementVerdict& v) { return v.allowed; });
@@ -303,45 +336,51 @@ class CompiledPolicy final : public Policy {
     }
   }
 
-  static const std::vector<std::uint32_t>* lookup(const RuleIndex& index,
-                                                  const std::optional<std::string>& key) {
-    if (!key) return nullptr;
+  static std::span<const std::uint32_t> lookup(const RuleIndex& index,
+                                               const std::optional<std::string>& key) {
+    if (!key) return {};
     const auto found = index.find(std::string_view(*key));
-    return found == index.end() ? nullptr : &found->second;
+    if (found == index.end()) return {};
+    return found->second;
+  }
+
+  // Calls `visit(rule index)` for every rule filed where this caller may
+  // match, in file order (a merge of the disjoint, sorted index lists).
+  template <typename Visit>
+  void for_each_candidate(const Identity& who, Visit visit) const {
+    std::array<std::span<const std::uint32_t>, 4> lists = {
+        std::span<const std::uint32_t>(general_), lookup(by_namespace_, who.namespace_name),
+        lookup(by_principal_, who.spiffe_id), lookup(by_service_account_, who.service_account)};
+    for (;;) {
+      std::span<const std::uint32_t>* next = nullptr;
+      for (auto& list : lists) {
+        if (!list.empty() && (next == nullptr || list.front() < next->front())) next = &list;
+      }
+      if (next == nullptr) return;
+      visit(next->front());
+      *next = next->subspan(1);
+    }
   }
 
   void collect_applicable_rules(const Identity& who, const firestore::RequestModel& request,
                                 Scratch& scratch) const {
     // A model without a database is malformed: no rule applies, all is denied.
     if (request.database.empty()) return;
-    const std::vector<std::uint32_t>* sources[] = {
-        &general_, lookup(by_namespace_, who.namespace_name), lookup(by_principal_, who.spiffe_id),
-        lookup(by_service_account_, who.service_account)};
-    std::vector<std::uint32_t> candidates;
-    std::size_t total = 0;
-    for (const auto* source : sources) total += source ? source->size() : 0;
-    candidates.reserve(total);
-    for (const auto* source : sources) {
-      if (source) candidates.insert(candidates.end(), source->begin(), source->end());
-    }
-    std::sort(candidates.begin(), candidates.end());  // file order; the lists are disjoint
-
-    std::vector<const CompiledRule*> applicable;
     std::size_t bound_size = 0;
     std::size_t pattern_count = 0;
-    for (std::uint32_t index : candidates) {
+    for_each_candidate(who, [&](std::uint32_t index) {
       const CompiledRule& rule = rules_[index];
-      if (!rule.applies_to_database(request.database) || !rule.subjects.matches(who)) continue;
-      applicable.push_back(&rule);
+      if (!rule.applies_to_database(request.database) || !rule.subjects.matches(who)) return;
+      scratch.rules.push_back({&rule, 0, 0});
       bound_size += rule.variable_segments;
       pattern_count += rule.patterns.size();
-    }
+    });
     // Reserved up front: the PatternRefs point into `bound`, which must not move.
     scratch.bound.reserve(bound_size);
     scratch.patterns.reserve(pattern_count);
-    for (const CompiledRule* rule : applicable) {
-      bind(*rule, who, scratch,
-           rule->dry_run ? scratch.dry_run : (rule->deny ? scratch.deny : scratch.allow));
+    for (ApplicableRule& applicable : scratch.rules) {
+      bind(applicable, who, scratch);
+      scratch.any_dry_run = scratch.any_dry_run || applicable.rule->dry_run;
     }
   }
 
@@ -349,14 +388,14 @@ class CompiledPolicy final : public Policy {
   // lacks makes that pattern match nothing (SPEC §4). A value that cannot be
   // a single segment (empty, or containing '/'; the identity module never
   // produces one) does the same for allow rules, and widens to `*` for deny
-  // rules, so that an odd identity can only be denied more.
-  static void bind(const CompiledRule& rule, const Identity& who, Scratch& scratch,
-                   std::vector<ApplicableRule>& into) {
-    ApplicableRule applicable{&rule, scratch.patterns.size(), 0};
+  // rules, so that an odd identity can only be denied more. A rule left with
+  // no pattern keeps count == 0 and never matches.
+  static void bind(ApplicableRule& applicable, const Identity& who, Scratch& scratch) {
+    const CompiledRule& rule = *applicable.rule;
+    applicable.first = scratch.patterns.size();
     for (const CompiledPattern& compiled : rule.patterns) {
       if (compiled.variables.empty()) {
         scratch.patterns.emplace_back(compiled.refs);
-        ++applicable.count;
         continue;
       }
       const std::size_t offset = scratch.bound.size();
@@ -382,26 +421,12 @@ class CompiledPolicy final : public Policy {
         continue;
       }
       scratch.patterns.emplace_back(scratch.bound.data() + offset, compiled.refs.size());
-      ++applicable.count;
     }
-    if (applicable.count > 0) into.push_back(applicable);
+    applicable.count = scratch.patterns.size() - applicable.first;
   }
 
-  static void view_requirements(const firestore::RequestModel& request, Scratch& scratch) {
-    std::size_t total = 0;
-    for (const firestore::Requirement& r : request.requirements) {
-      total += r.collection.segments.size();
-    }
-    scratch.requirement_segments.reserve(total);  // no reallocation: the spans stay valid
-    scratch.requirements.reserve(request.requirements.size());
-    for (const firestore::Requirement& r : request.requirements) {
-      const std::size_t offset = scratch.requirement_segments.size();
-      for (const Segment& segment : r.collection.segments) {
-        scratch.requirement_segments.push_back({segment.kind, segment.text});
-      }
-      scratch.requirements.emplace_back(scratch.requirement_segments.data() + offset,
-                                        r.collection.segments.size());
-    }
+  static bool grants(const ApplicableRule& rule, firestore::Action action) {
+    return (rule.rule->actions & action_bit(action)) != 0;
   }
 
   static bool touches(const Scratch& scratch, const ApplicableRule& rule, PatternRef wanted) {
@@ -414,15 +439,16 @@ class CompiledPolicy final : public Policy {
                                   const Scratch& scratch) {
     RequirementVerdict verdict{requirement, false, {}};
     if (!denotes_collection(wanted)) return verdict;  // malformed: default deny
-    const ActionSet bit = action_bit(requirement.action);
-    for (const ApplicableRule& rule : scratch.deny) {
-      if ((rule.rule->actions & bit) != 0 && touches(scratch, rule, wanted)) {
+    for (const ApplicableRule& rule : scratch.rules) {
+      if (rule.rule->deny && !rule.rule->dry_run && grants(rule, requirement.action) &&
+          touches(scratch, rule, wanted)) {
         verdict.rule = rule.rule->name;
         return verdict;
       }
     }
-    for (const ApplicableRule& rule : scratch.allow) {
-      if ((rule.rule->actions & bit) != 0 && covers(scratch.patterns_of(rule), wanted)) {
+    for (const ApplicableRule& rule : scratch.rules) {
+      if (!rule.rule->deny && !rule.rule->dry_run && grants(rule, requirement.action) &&
+          covers(scratch.patterns_of(rule), wanted)) {
         verdict.allowed = true;
         verdict.rule = rule.rule->name;
         return verdict;
@@ -437,25 +463,15 @@ class CompiledPolicy final : public Policy {
   // "would deny". A dry-run allow rule "would allow" when it covers every
   // requirement it is relevant to; otherwise it is reported with
   // would_allow=false (it touches the request but could not have allowed it).
-  static void report_dry_run(const firestore::RequestModel& request, const Scratch& scratch,
-                             Decision& decision) {
-    for (const ApplicableRule& rule : scratch.dry_run) {
-      bool relevant = false;
-      bool covers_all = true;
-      for (std::size_t r = 0; r < request.requirements.size(); ++r) {
-        const PatternRef wanted = scratch.requirements[r];
-        if ((rule.rule->actions & action_bit(request.requirements[r].action)) == 0 ||
-            !touches(scratch, rule, wanted)) {
-          continue;
-        }
-        relevant = true;
-        if (rule.rule->deny) break;
-        if (!covers(scratch.patterns_of(rule), wanted)) {
-          covers_all = false;
-          break;
-        }
+  static void track_dry_run(firestore::Action action, PatternRef wanted, Scratch& scratch) {
+    for (ApplicableRule& rule : scratch.rules) {
+      if (!rule.rule->dry_run || !grants(rule, action) || !touches(scratch, rule, wanted)) {
+        continue;
       }
-      if (relevant) decision.dry_run.push_back({rule.rule->name, !rule.rule->deny && covers_all});
+      rule.relevant = true;
+      if (!rule.rule->deny && rule.covers_all) {
+        rule.covers_all = covers(scratch.patterns_of(rule), wanted);
+      }
     }
   }
 

@@ -2,8 +2,8 @@
 // Set relations between collection patterns: the heart of the policy's
 // soundness (SPEC §4 "covers the whole set", "could touch any part of it").
 //
-// A *concrete collection path* is a sequence of non-empty literal segments of
-// odd length (collection / document / collection / …). A pattern is a
+// A *concrete collection path* is a sequence of non-empty literal segments
+// without '/', of odd length (collection / document / collection / …). A pattern is a
 // sequence of segments: a literal (that exact text), `*` (any one segment) or
 // `**` (any number of segments, including none). Paths(P) is the set of
 // concrete collection paths P matches; segments of odd-length-only parity
@@ -36,14 +36,16 @@ using PatternRef = std::span<const SegmentRef>;
 // refuses them long before this limit.
 inline constexpr std::size_t kMaxAutomatonSegments = 63;
 
-// True when Paths(pattern) is not empty: at least one segment, no empty
-// literal, and an odd segment count unless a `**` can fix the parity.
+// True when Paths(pattern) is not empty: at least one segment, no literal
+// that is empty or contains '/', and an odd segment count unless a `**` can
+// fix the parity.
 bool denotes_collection(PatternRef pattern);
 
 // Paths(requirement) ⊆ Paths(rule_patterns[0]) ∪ Paths(rule_patterns[1]) ∪ …
 // False when Paths(requirement) is empty (nothing to authorize is not a
 // reason to allow). Exact for rule patterns of at most kMaxAutomatonSegments
-// segments when the search stays within its state budget; otherwise false.
+// segments when the search stays within its work budget (under a millisecond
+// of automaton steps per call); otherwise false.
 bool covers(std::span<const PatternRef> rule_patterns, PatternRef requirement);
 bool covers(PatternRef rule_pattern, PatternRef requirement);
 

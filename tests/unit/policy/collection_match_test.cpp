@@ -80,6 +80,10 @@ TEST_CASE("denotes_collection: odd length or a ** to fix the parity", "[policy][
   CHECK_FALSE(denotes_collection(pat("*/*")));
   std::vector<SegmentRef> empty_literal = {{Segment::Kind::literal, ""}};
   CHECK_FALSE(denotes_collection(empty_literal));
+  std::vector<SegmentRef> slash_literal = {{Segment::Kind::literal, "a/b/c"}};
+  CHECK_FALSE(denotes_collection(slash_literal));
+  CHECK_FALSE(covers(pat("*"), slash_literal));
+  CHECK_FALSE(intersects(pat("**"), slash_literal));
 }
 
 TEST_CASE("covers and intersects: every pattern form", "[policy][match]") {
@@ -155,6 +159,25 @@ TEST_CASE("covers: a union of patterns can cover what none covers alone", "[poli
   CHECK_FALSE(covers(one, everything));
   CHECK_FALSE(covers(deeper, everything));
   CHECK(covers(both, everything));
+}
+
+TEST_CASE("covers: many patterns stay cheap and sound", "[policy][match]") {
+  // Hundreds of patterns that all meet a collection-group requirement: the
+  // ones that cannot meet it are dropped, single patterns are tried first,
+  // and the union search has a work budget (running out means "no").
+  std::vector<std::string> texts;
+  for (int i = 0; i < 300; ++i) {
+    texts.push_back("**/a" + std::to_string(i) + "/**/b" + std::to_string(i) + "/*/**");
+    texts.push_back("users/u" + std::to_string(i) + "/items");
+  }
+  std::vector<std::vector<SegmentRef>> patterns;
+  for (const std::string& text : texts) patterns.push_back(pat(text));
+  std::vector<PatternRef> refs(patterns.begin(), patterns.end());
+  const auto requirement = pat("orders/**/items");
+  CHECK_FALSE(covers(refs, requirement));
+  const auto everything = pat("**");
+  refs.emplace_back(everything);
+  CHECK(covers(refs, requirement));
 }
 
 TEST_CASE("covers: a requirement denoting nothing is never covered", "[policy][match]") {

@@ -210,6 +210,10 @@ rules:
   auto empty_segment = request({{Action::get, "orders"}});
   empty_segment.requirements[0].collection.segments[0].text.clear();
   CHECK_FALSE(policy->decide(who, empty_segment).allowed);
+  // A segment holding a '/' (the classifier never makes one).
+  auto slash_segment = request({{Action::get, "orders"}});
+  slash_segment.requirements[0].collection.segments[0].text = "orders/o1/items";
+  CHECK_FALSE(policy->decide(who, slash_segment).allowed);
   // No segments at all.
   auto no_segments = request({{Action::get, "orders"}});
   no_segments.requirements[0].collection.segments.clear();
