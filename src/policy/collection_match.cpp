@@ -266,7 +266,7 @@ bool covers_search(std::span<const PatternRef> rule_patterns, PatternRef require
     if (exhausted) return false;
     const State state = std::move(pending.back());
     pending.pop_back();
-    const std::size_t j = static_cast<std::size_t>(state[0] >> 1U);
+    const auto j = static_cast<std::size_t>(state[0] >> 1U);
     const bool odd = (state[0] & 1U) != 0;
     if (j == requirement.size()) {
       if (!odd) continue;

@@ -20,7 +20,7 @@ using config::MapView;
 using config::Reader;
 
 // Policies are small; this only stops a wrong path (e.g. a device) early.
-constexpr std::streamsize kMaxPolicyBytes = 16 * 1024 * 1024;
+constexpr std::streamsize kMaxPolicyBytes = std::streamsize{16} * 1024 * 1024;
 constexpr std::size_t kMaxRuleNameBytes = 128;
 
 std::string item_path(std::string_view path, std::size_t i) {
@@ -197,7 +197,7 @@ class PolicyReader {
         continue;
       }
       if (const std::string problem = check(*value); !problem.empty()) {
-        reader_.error(node[i], at + ": " + problem);
+        reader_.error(node[i], at + ": " += problem);
         good = false;
         continue;
       }
@@ -405,14 +405,14 @@ LoadResult load_policy_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return config::Diagnostics{{path, 0, 0, "cannot open policy file"}};
   std::ostringstream text;
-  char buffer[64 * 1024];
+  std::vector<char> buffer(std::size_t{64} * 1024);
   std::streamsize total = 0;
-  while (in.read(buffer, sizeof buffer) || in.gcount() > 0) {
+  while (in.read(buffer.data(), static_cast<std::streamsize>(buffer.size())) || in.gcount() > 0) {
     total += in.gcount();
     if (total > kMaxPolicyBytes) {
       return config::Diagnostics{{path, 0, 0, "policy file larger than 16 MiB"}};
     }
-    text.write(buffer, in.gcount());
+    text.write(buffer.data(), in.gcount());
   }
   if (in.bad()) return config::Diagnostics{{path, 0, 0, "cannot read policy file"}};
   return load_policy_text(text.str(), path);
