@@ -22,7 +22,7 @@ class ExternalAccountSource final : public TokenSource {
  public:
   ExternalAccountSource(ExternalAccountFile file, const Settings& settings, SourceContext context)
       : file_(std::move(file)),
-        scopes_(settings.scopes),
+        scopes_(base_scopes(settings)),
         lifetime_(file_.token_lifetime.value_or(settings.token_lifetime)),
         context_(std::move(context)) {}
 

@@ -1,6 +1,8 @@
 #include "firewarden/credentials/settings.hpp"
 
 #include <cstdlib>
+#include <string>
+#include <vector>
 
 namespace firewarden::credentials {
 
@@ -27,6 +29,22 @@ std::string_view to_string(CredentialType type) {
       return "none";
   }
   return "none";
+}
+
+std::vector<std::string> base_scopes(const Settings& settings) {
+  auto scopes = settings.scopes;
+  if (settings.type != CredentialType::external_account &&
+      settings.type != CredentialType::service_account_key) {
+    return scopes;
+  }
+  for (const auto& scope : scopes) {
+    if (scope == "https://www.googleapis.com/auth/cloud-platform" ||
+        scope == "https://www.googleapis.com/auth/iam") {
+      return scopes;
+    }
+  }
+  scopes.emplace_back("https://www.googleapis.com/auth/cloud-platform");
+  return scopes;
 }
 
 std::string credential_file(const Settings& settings) {

@@ -64,6 +64,13 @@ class CredentialsConfigError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// The scopes the base credential asks for: `scopes`, plus cloud-platform for
+// external_account and service_account_key when neither it nor the iam scope
+// is there, because generateAccessToken (per-namespace impersonation)
+// refuses tokens without one of them. Impersonated tokens get exactly
+// `scopes`. (metadata: the instance's or GKE's scopes apply as they are.)
+std::vector<std::string> base_scopes(const Settings& settings);
+
 // The credential file the settings name: `file`, else
 // $GOOGLE_APPLICATION_CREDENTIALS, else "".
 std::string credential_file(const Settings& settings);

@@ -16,6 +16,7 @@ namespace {
 
 using json = nlohmann::json;
 const std::string orders_sa = "orders-rw@my-project.iam.gserviceaccount.com";
+const std::string cloud_platform = "https://www.googleapis.com/auth/cloud-platform";
 
 std::string decode_base64url(std::string text) {
   for (auto& c : text) c = c == '-' ? '+' : c == '_' ? '/' : c;
@@ -70,7 +71,7 @@ TEST_CASE("external_account: STS token exchange with Google's fields") {
         std::map<std::string, std::string>{
             {"grant_type", "urn:ietf:params:oauth:grant-type:token-exchange"},
             {"audience", audience},
-            {"scope", datastore_scope},
+            {"scope", datastore_scope + " " + cloud_platform},  // + what generateAccessToken needs
             {"requested_token_type", "urn:ietf:params:oauth:token-type:access_token"},
             {"subject_token", "eyJhbGciOiJSUzI1NiJ9.k8s-projected-token.sig"},
             {"subject_token_type", "urn:ietf:params:oauth:token-type:jwt"}});
@@ -152,12 +153,12 @@ TEST_CASE("external_account: service_account_impersonation_url") {
     CHECK(token.value.find("fake-iam-orders-rw") != std::string::npos);
     CHECK(near(token.expires_at, h.clock->now() + 3600s));
     // STS is asked for cloud-platform, which generateAccessToken requires.
-    CHECK(h.google.requests(Endpoint::sts).at(0).form().at("scope") ==
-          "https://www.googleapis.com/auth/cloud-platform");
+    CHECK(h.google.requests(Endpoint::sts).at(0).form().at("scope") == cloud_platform);
     const auto iam = h.google.requests(Endpoint::iam).at(0);
     CHECK(iam.service_account() == orders_sa);
     CHECK(iam.headers.at("authorization") == "Bearer ya29.fake-sts-1");
-    CHECK(json::parse(iam.body) == json{{"scope", {datastore_scope}}, {"lifetime", "3600s"}});
+    CHECK(json::parse(iam.body) ==
+          json{{"scope", {datastore_scope, cloud_platform}}, {"lifetime", "3600s"}});
   }
   SECTION("token_lifetime_seconds from the file") {
     h.start(h.settings(CredentialType::external_account,
@@ -262,7 +263,7 @@ TEST_CASE("service_account_key: RS256 JWT-bearer grant") {
   const auto now =
       std::chrono::duration_cast<std::chrono::seconds>(h.clock->now().time_since_epoch()).count();
   CHECK(claims == json{{"iss", "robot@my-project.iam.gserviceaccount.com"},
-                       {"scope", datastore_scope},
+                       {"scope", datastore_scope + " " + cloud_platform},
                        {"aud", h.google.oauth_token_url()},
                        {"iat", now},
                        {"exp", now + 3600}});
