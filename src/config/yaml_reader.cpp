@@ -5,7 +5,11 @@
 #include <charconv>
 #include <cstdlib>
 #include <limits>
+#include <sstream>
 #include <tuple>
+
+#include <yaml-cpp/anchor.h>
+#include <yaml-cpp/eventhandler.h>
 
 namespace firewarden::config {
 namespace {
@@ -48,6 +52,24 @@ std::pair<std::string_view, std::string_view> split_number(std::string_view text
   while (i < text.size() && std::isdigit(static_cast<unsigned char>(text[i])) != 0) ++i;
   return {text.substr(0, i), text.substr(i)};
 }
+
+// Records where each document starts; ignores everything else.
+class DocumentCounter final : public YAML::EventHandler {
+ public:
+  std::vector<YAML::Mark> starts;
+  void OnDocumentStart(const YAML::Mark& mark) override { starts.push_back(mark); }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                const std::string&) override {}
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {}
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {}
+  void OnMapEnd() override {}
+};
 
 }  // namespace
 
@@ -157,10 +179,19 @@ Reader::Reader(std::string file, EnvLookup env) : file_(std::move(file)), env_(s
 YAML::Node Reader::parse(const std::string& text) {
   try {
     // YAML::Load would silently drop every document after the first, and with
-    // it any setting written there: refuse a second document instead.
-    std::vector<YAML::Node> documents = YAML::LoadAll(text);
-    if (documents.size() <= 1) return documents.empty() ? YAML::Node() : documents.front();
-    error(documents[1].Mark(), "only one YAML document is allowed; a second one starts here");
+    // it any setting written there: refuse a second document instead. The
+    // documents are counted with the event parser, at most two of them:
+    // YAML::LoadAll never ends on some inputs (e.g. ",") in yaml-cpp 0.7.
+    std::istringstream input(text);
+    YAML::Parser parser(input);
+    DocumentCounter counter;
+    for (int i = 0; i < 2 && parser.HandleNextDocument(counter); ++i) {
+    }
+    if (counter.starts.size() > 1) {
+      error(counter.starts[1], "only one YAML document is allowed; a second one starts here");
+      return YAML::Node(YAML::NodeType::Undefined);
+    }
+    return YAML::Load(text);
   } catch (const YAML::Exception& e) {
     error(e.mark, "YAML syntax error: " + e.msg);
   }

@@ -129,7 +129,7 @@ TEST_CASE("a second YAML document is refused, not silently ignored") {
   const auto diagnostics = reader.take_diagnostics();
   REQUIRE(diagnostics.size() == 1);
   CHECK(diagnostics[0].to_string() ==
-        "test.yaml:3:1: only one YAML document is allowed; a second one starts here");
+        "test.yaml:2:1: only one YAML document is allowed; a second one starts here");
 
   // One document, with or without its markers, and the empty document are fine.
   for (const char* text : {"a: 1\n", "---\na: 1\n", "---\na: 1\n...\n", "", "# comment\n"}) {
@@ -165,7 +165,7 @@ TEST_CASE("duplicate keys are errors at the second occurrence") {
   CHECK(diagnostics[1].to_string() == "test.yaml:5:1: a: duplicate key");
 }
 
-TEST_CASE("a null value reads as absent; a non-mapping is refused") {
+TEST_CASE("a null value reads as absent, a non-mapping is refused") {
   const std::string text = "a:\nb: ~\nc: [1]\n";
   const auto diagnostics = read(text, [](Reader& reader, MapView& root) {
     CHECK_FALSE(root.take("a").IsDefined());

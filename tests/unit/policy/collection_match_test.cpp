@@ -186,7 +186,7 @@ TEST_CASE("covers: a requirement denoting nothing is never covered", "[policy][m
   CHECK_FALSE(intersects(pat("**"), pat("orders/o1")));
 }
 
-TEST_CASE("matching is exact on literal text; wildcards in literals mean nothing",
+TEST_CASE("matching is exact on literal text, wildcards in literals mean nothing",
           "[policy][match]") {
   // A requirement literal "*" is a document id that happens to be a star.
   std::vector<SegmentRef> star_literal = {{Segment::Kind::literal, "*"}};

@@ -1,0 +1,122 @@
+// What crosses the proxy (SPEC §6), observed with a recording upstream, and
+// the admin endpoints and lifecycle of the running binary.
+#include <catch2/catch.hpp>
+
+#include <csignal>
+
+#include "support/firewarden_instance.hpp"
+#include "support/recording_upstream.hpp"
+
+using namespace firewarden::testing;
+
+TEST_CASE("forwarding: client credentials and unlisted headers never reach upstream") {
+  RecordingUpstream upstream;
+  FirewardenInstance fw({.upstream = upstream.url()});
+  const std::string traceparent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+  HttpRequestSpec spec{"GET", fw.documents() + "/orders/o1?$alt=json%3Benum-encoding=int", {},
+                       {{"authorization", "Bearer client-secret"},
+                        {"proxy-authorization", "Basic c2VjcmV0"},
+                        {"x-forwarded-client-cert", "URI=spiffe://cluster.local/ns/x/sa/y"},
+                        {"x-goog-user-project", "someone-elses-billing"},
+                        {"x-goog-api-key", "AIza-secret"},
+                        {"connection", "keep-alive, x-custom-hop"},
+                        {"x-custom-hop", "1"},
+                        {"x-goog-api-client", "gl-node/20"},
+                        {"traceparent", traceparent},
+                        {"x-request-id", "req-123"}}};
+  const auto response = fw.request(spec);
+  REQUIRE(response.status == 200);
+  CHECK(response.headers.at("x-request-id") == "req-123");
+  CHECK(response.headers.count("x-hop") == 0);  // named in upstream's Connection
+  CHECK(response.headers.at("x-upstream-secret") == "must-pass-through");
+
+  const auto requests = upstream.requests();
+  REQUIRE(requests.size() == 1);
+  const auto& seen = requests.front();
+  CHECK(seen.target == fw.documents() + "/orders/o1?alt=json%3Benum-encoding%3Dint");
+  CHECK(seen.headers.count("authorization") == 1);
+  CHECK(seen.headers.find("authorization")->second == "Bearer owner");
+  for (const std::string dropped : {"proxy-authorization", "x-forwarded-client-cert",
+                                    "x-goog-user-project", "x-goog-api-key", "x-custom-hop"}) {
+    CAPTURE(dropped);
+    CHECK(seen.headers.count(dropped) == 0);
+  }
+  CHECK(seen.headers.find("x-goog-api-client")->second == "gl-node/20");
+  CHECK(seen.headers.find("traceparent")->second == traceparent);
+  CHECK(seen.headers.find("x-request-id")->second == "req-123");
+  CHECK(seen.headers.find("host")->second == "127.0.0.1:" + std::to_string(upstream.port()));
+
+  // The access line carries the trace id and never the client's secret.
+  const auto access = fw.access_log();
+  CHECK_THAT(access, Catch::Contains("\"trace_id\":\"0af7651916cd43dd8448eb211c80319c\""));
+  CHECK_THAT(access + fw.logs(), !Catch::Contains("client-secret"));
+}
+
+TEST_CASE("forwarding: routing headers must name the request's database") {
+  RecordingUpstream upstream;
+  FirewardenInstance fw({.upstream = upstream.url()});
+  HttpRequestSpec spec{"GET", fw.documents() + "/orders/o1", {},
+                       {{"x-goog-request-params", "database=projects%2Fother%2Fdatabases%2F(default)"}}};
+  CHECK(fw.request(spec).status == 400);
+  spec.headers = {{"google-cloud-resource-prefix", "projects/other/databases/(default)"}};
+  CHECK(fw.request(spec).status == 400);
+  spec.headers = {{"google-cloud-resource-prefix",
+                   "projects/" + fw.options().project + "/databases/(default)"}};
+  CHECK(fw.request(spec).status == 200);
+  CHECK(upstream.requests().size() == 1);
+}
+
+TEST_CASE("admin: health, readiness, status and metrics") {
+  FirewardenInstance fw;
+  CHECK(fw.admin("/healthz").status == 200);
+  const auto ready = fw.admin("/readyz");
+  CHECK(ready.status == 200);
+  CHECK_THAT(ready.body, Catch::Contains("\"ready\": true"));
+  fw.request({"GET", fw.documents() + "/orders/o1", {}, {}});
+  const auto metrics = fw.admin("/metrics").body;
+  CHECK_THAT(metrics, Catch::Contains("firewarden_build_info{version=\""));
+  CHECK_THAT(metrics,
+             Catch::Contains("firewarden_requests_total{method=\"get\",decision=\"allow\",code=\"404\"} 1"));
+  const auto status = fw.admin("/status").body;
+  CHECK_THAT(status, Catch::Contains("\"generation\": 1"));
+  CHECK_THAT(status, Catch::Contains("\"sha256\": \""));
+  CHECK(fw.admin("/nope").status == 404);
+}
+
+TEST_CASE("lifecycle: SIGTERM stops gracefully with exit 0, readiness first turns 503") {
+  FirewardenInstance fw({.limits = "{shutdown_delay: 500ms, shutdown_grace: 3s}"});
+  fw.process().signal(SIGTERM);
+  CHECK(eventually([&] { return fw.admin("/readyz").status == 503; }, std::chrono::seconds(2)));
+  // Still serving during shutdown_delay.
+  CHECK(fw.request({"GET", fw.documents() + "/orders/o1", {}, {}}).status == 404);
+  CHECK(fw.process().wait_for_exit(std::chrono::seconds(10)) == 0);
+}
+
+TEST_CASE("lifecycle: POST /quitquitquit stops gracefully") {
+  FirewardenInstance fw;
+  CHECK(fw.admin("/quitquitquit", "POST").status == 200);
+  CHECK(fw.process().wait_for_exit(std::chrono::seconds(10)) == 0);
+}
+
+TEST_CASE("reload: a new policy applies without restart, a bad one keeps the last good") {
+  TempDir dir;
+  const std::string allow_orders =
+      "version: 1\nrules:\n  - name: r1\n    subjects: {namespaces: [orders]}\n"
+      "    collections: [orders]\n    actions: [read]\n";
+  const std::string policy = dir.write("policy.yaml", allow_orders);
+  FirewardenInstance fw({.policy_file = policy});
+  const HttpRequestSpec get_item{"GET", fw.documents() + "/items/i1", {}, {}};
+  CHECK(fw.request(get_item).status == 403);
+
+  dir.write("policy.yaml", allow_orders + "  - name: r2\n    subjects: {namespaces: [orders]}\n"
+                                          "    collections: [items]\n    actions: [read]\n");
+  CHECK(eventually([&] { return fw.request(get_item).status == 404; }, std::chrono::seconds(5)));
+
+  dir.write("policy.yaml", "version: 1\nrules:\n  - name: r1\n    bogus: true\n");
+  CHECK(eventually(
+      [&] { return fw.admin("/status").body.find("\"last_error\": \"" + policy) != std::string::npos; },
+      std::chrono::seconds(5)));
+  CHECK(fw.request(get_item).status == 404);  // last good policy still in force
+  CHECK_THAT(fw.admin("/metrics").body,
+             Catch::Contains("firewarden_policy_reloads_total{result=\"failure\"} 1"));
+}

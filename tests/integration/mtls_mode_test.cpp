@@ -1,0 +1,69 @@
+// mtls mode: the client certificate's SVID is the identity; every refused
+// certificate shape of SPEC §3 is refused and reaches nothing.
+#include <catch2/catch.hpp>
+
+#include "support/firewarden_instance.hpp"
+
+using namespace firewarden::testing;
+
+namespace {
+
+HttpRequestSpec commit(const FirewardenInstance& fw, const std::string& path) {
+  return json_post(fw.documents() + ":commit",
+                   R"({"writes":[{"update":{"name":")" + fw.document_name(path) +
+                       R"(","fields":{"n":{"integerValue":"1"}}}}]})");
+}
+
+}  // namespace
+
+TEST_CASE("mtls: orders may write orders, analytics may read but not write") {
+  FirewardenInstance fw({.mode = "mtls"});
+  CHECK(fw.request(commit(fw, "orders/o1"), client_tls("orders")).status == 200);
+  CHECK(emulator_get(fw.options().project, "orders/o1").status == 200);
+
+  const auto read = fw.request({"GET", fw.documents() + "/orders/o1", {}, {}}, client_tls("analytics"));
+  CHECK(read.status == 200);
+
+  const auto write = fw.request(commit(fw, "orders/o9"), client_tls("analytics"));
+  CHECK(write.status == 403);
+  CHECK_THAT(write.body, Catch::Contains("spiffe://cluster.local/ns/analytics/sa/reporter"));
+  CHECK(emulator_get(fw.options().project, "orders/o9").status == 404);
+}
+
+TEST_CASE("mtls: certificates that fail the handshake reach nothing") {
+  FirewardenInstance fw({.mode = "mtls"});
+  for (const std::string name : {"rogue", "expired"}) {
+    CAPTURE(name);
+    const auto response = fw.request(commit(fw, "orders/" + name), client_tls(name));
+    CHECK(response.status == 0);  // no HTTP response at all
+    CHECK(emulator_get(fw.options().project, "orders/" + name).status == 404);
+  }
+  TlsClientFiles no_certificate{cert("ca"), "", ""};
+  const auto response = fw.request(commit(fw, "orders/none"), no_certificate);
+  CHECK(response.status == 0);
+  CHECK(emulator_get(fw.options().project, "orders/none").status == 404);
+
+  const auto metrics = fw.admin("/metrics").body;
+  CHECK_THAT(metrics, Catch::Contains("firewarden_tls_handshake_failures_total{reason=\"unknown_ca\"} 1"));
+  CHECK_THAT(metrics,
+             Catch::Contains("firewarden_tls_handshake_failures_total{reason=\"certificate_expired\"} 1"));
+}
+
+TEST_CASE("mtls: verified certificates that are no acceptable SVID get 401") {
+  FirewardenInstance fw({.mode = "mtls"});
+  struct Case {
+    std::string cert;
+    std::string reason;
+  };
+  for (const Case& c : std::vector<Case>{{"foreign-td", "untrusted_trust_domain"},
+                                         {"two-uris", "multiple_uri_sans"},
+                                         {"ca-leaf", "ca_certificate"},
+                                         {"no-uri", "no_uri_san"}}) {
+    CAPTURE(c.cert);
+    const auto response = fw.request(commit(fw, "orders/" + c.cert), client_tls(c.cert));
+    CHECK(response.status == 401);
+    CHECK_THAT(response.body, Catch::Contains("UNAUTHENTICATED"));
+    CHECK_THAT(response.body, Catch::Contains(c.reason));
+    CHECK(emulator_get(fw.options().project, "orders/" + c.cert).status == 404);
+  }
+}

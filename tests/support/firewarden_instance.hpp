@@ -1,0 +1,77 @@
+#pragma once
+// The real firewarden binary, started for one test with a generated config
+// against the shared Firestore emulator (CTest fixture `emulator`) and the
+// generated development certificates (fixture `certs`). Each test uses its
+// own project id, so tests are isolated without restarting the emulator.
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "http_client.hpp"
+#include "process.hpp"
+#include "run_binary.hpp"
+
+namespace firewarden::testing {
+
+// Set by the CTest fixtures (see tests/CMakeLists.txt).
+std::string test_state_dir();
+unsigned short emulator_port();
+std::string certs_dir();
+std::string cert(const std::string& name);  // certs_dir()/NAME.pem
+TlsClientFiles client_tls(const std::string& name);  // NAME.pem/.key, trusting ca.pem
+
+// A project id no other test uses ("t-<pid>-<counter>").
+std::string unique_project();
+
+struct InstanceOptions {
+  std::string mode = "fixed";  // mtls | xfcc | fixed
+  std::string fixed_id = "spiffe://cluster.local/ns/orders/sa/orders-api";
+  std::string trusted_peers = "[\"127.0.0.1/32\"]";
+  std::string project = unique_project();
+  std::string upstream;     // default: the emulator
+  std::string policy_file;  // default: config/policy.example.yaml
+  std::string credentials = "{type: static, token: owner}";
+  std::string limits = "{shutdown_grace: 3s}";
+  std::string extra;  // more top-level YAML
+};
+
+class FirewardenInstance {
+ public:
+  explicit FirewardenInstance(InstanceOptions options = {});
+  ~FirewardenInstance();
+
+  const InstanceOptions& options() const { return options_; }
+  unsigned short port() const { return port_; }
+  unsigned short admin_port() const { return admin_port_; }
+  // "/v1/projects/P/databases/(default)/documents"
+  std::string documents() const;
+  // "projects/P/databases/(default)/documents/" + path
+  std::string document_name(const std::string& path) const;
+
+  HttpResponse request(const HttpRequestSpec& spec,
+                       const std::optional<TlsClientFiles>& tls = std::nullopt) const;
+  HttpResponse admin(const std::string& path, const std::string& method = "GET") const;
+
+  // SIGTERM and the exit code (nullopt if it did not exit within `timeout`).
+  std::optional<int> stop(std::chrono::milliseconds timeout = std::chrono::seconds(10));
+  ChildProcess& process() { return *process_; }
+  std::string logs() const;         // stderr
+  std::string access_log() const;   // stdout
+  const std::string& directory() const { return dir_.path(); }
+
+ private:
+  InstanceOptions options_;
+  TempDir dir_;
+  unsigned short port_ = 0;
+  unsigned short admin_port_ = 0;
+  std::unique_ptr<ChildProcess> process_;
+};
+
+// Reads a document directly from the emulator (not through firewarden):
+// the status is 404 when it does not exist.
+HttpResponse emulator_get(const std::string& project, const std::string& document_path);
+// Writes a document directly into the emulator (test set-up).
+void emulator_put(const std::string& project, const std::string& document_path,
+                  const std::string& fields_json);
+
+}  // namespace firewarden::testing
