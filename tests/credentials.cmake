@@ -24,4 +24,5 @@ target_compile_definitions(conformance_google_auth PRIVATE
     FIREWARDEN_GOOGLE_AUTH_DIR="${_credentials_tests_dir}/conformance/google-auth")
 firewarden_warnings(conformance_google_auth)
 catch_discover_tests(conformance_google_auth TEST_PREFIX "conformance: " DISCOVERY_MODE PRE_TEST
+                     EXTRA_ARGS --warn NoTests
                      WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})

@@ -53,6 +53,8 @@ credentials::Settings credential_settings(const config::Config& config) {
   settings.refresh_margin = config.credentials.refresh_margin;
   settings.min_validity = config.credentials.min_validity;
   settings.connect_timeout = config.firestore.connect_timeout;
+  // Token endpoints are Google's (or, in tests, the credential file's own
+  // URLs); they use the system trust store, not firestore.ca_file.
   return settings;
 }
 
@@ -286,6 +288,7 @@ net::awaitable<void> Daemon::shutdown() {
   data_server_->close_all();
   admin_server_->stop_accepting();
   admin_server_->close_all();
+  tokens_->stop();  // ends background refresh loops
   signals_.cancel();
   // Let the closes run, then stop the workers.
   timer.expires_after(std::chrono::milliseconds(20));
