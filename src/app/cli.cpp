@@ -15,23 +15,66 @@ namespace {
 struct CommandSpec {
   std::string_view name;
   std::string_view summary;
-  std::string_view usage;                  // the part after "firewarden NAME"
-  std::vector<std::string_view> options;   // options that take a value (besides --log-level)
+  std::string_view usage;                 // the part after "firewarden NAME"
+  std::vector<std::string_view> options;  // options that take a value (besides --log-level)
   int (*run)(const CommandLine&);
   std::size_t max_arguments = 0;
+  std::string_view details = {};  // more --help text: exit codes, formats
 };
+
+constexpr std::string_view explain_help =
+    "Prints the decision as JSON on stdout: decision, deciding rule, identity, method,\n"
+    "database, each required (action, collection) with its verdict and rule, the first\n"
+    "denied requirement, dry-run verdicts and the impersonated service account.\n"
+    "--body FILE (or - for stdin) is sent as Content-Type: application/json.\n"
+    "Without --config: the SPIFFE ID's own trust domain is accepted, the path template\n"
+    "is /ns/{namespace}/sa/{service_account}, and the project and database the\n"
+    "request names are served. With --config: its identity and firestore settings,\n"
+    "and its policy.file unless --policy is given.\n"
+    "Exit: 0 allow; 1 deny (also a project or database the config does not serve,\n"
+    "the proxy's 403); 2 bad input: usage, unreadable policy, config or body, a bad\n"
+    "or untrusted SPIFFE ID, a request the proxy refuses as unreadable (400) or\n"
+    "unsupported (501); the reason is printed on stderr.";
+
+constexpr std::string_view test_help =
+    "Runs every case of CASES.yaml against the policy as explain would decide it:\n"
+    "  cases:\n"
+    "    - name: orders may read orders          # unique\n"
+    "      identity: spiffe://cluster.local/ns/orders/sa/default\n"
+    "      request: GET /v1/projects/P/databases/(default)/documents/orders/o1\n"
+    "      body: '{...}'                         # optional; or body_file: PATH\n"
+    "      expect: allow                         # allow | deny\n"
+    "      expect_rule: orders-own-orders        # optional; \"\" = no rule\n"
+    "      expect_denied: {action: delete, collection: payments}  # optional\n"
+    "      expect_dry_run: [{rule: R, would: deny}]              # optional\n"
+    "Prints each failing case and \"N passed, N failed\".\n"
+    "Exit: 0 all pass; 1 any failure; 2 unreadable or invalid cases file, policy or\n"
+    "config, or a case that cannot be asked (FILE:LINE:COL: message on stderr).";
 
 const std::array<CommandSpec, 5>& commands() {
   static const std::array<CommandSpec, 5> specs{{
       {"run", "run the proxy", "--config FILE", {"config"}, run_command, 0},
-      {"check", "validate config, policy and every referenced file", "--config FILE",
-       {"config"}, check_command, 0},
-      {"explain", "print the policy decision for one request as JSON",
+      {"check",
+       "validate config, policy and every referenced file",
+       "--config FILE",
+       {"config"},
+       check_command,
+       0},
+      {"explain",
+       "print the policy decision for one request as JSON",
        "--policy FILE --identity SPIFFE_ID --request 'METHOD PATH' [--body FILE|-] "
        "[--config FILE]",
-       {"policy", "identity", "request", "body", "config"}, explain_command, 0},
-      {"test", "run policy test cases (GitOps CI)", "--policy FILE CASES.yaml [--config FILE]",
-       {"policy", "config"}, test_command, 1},
+       {"policy", "identity", "request", "body", "config"},
+       explain_command,
+       0,
+       explain_help},
+      {"test",
+       "run policy test cases (GitOps CI)",
+       "--policy FILE CASES.yaml [--config FILE]",
+       {"policy", "config"},
+       test_command,
+       1,
+       test_help},
       {"version", "print version and build information", "", {}, version_command, 0},
   }};
   return specs;
@@ -45,10 +88,11 @@ void print_usage(std::ostream& out) {
   out << "\nEvery command accepts --log-level trace|debug|info|warn|error and --help.\n";
 }
 
-void print_command_usage(const CommandSpec& spec, std::ostream& out) {
+void print_command_usage(const CommandSpec& spec, std::ostream& out, bool details = false) {
   out << "usage: firewarden " << spec.name;
   if (!spec.usage.empty()) out << " " << spec.usage;
   out << " [--log-level LEVEL]\n  " << spec.summary << "\n";
+  if (details && !spec.details.empty()) out << "\n" << spec.details << "\n";
 }
 
 int usage_error(const CommandSpec& spec, const std::string& message) {
@@ -154,9 +198,13 @@ int run_cli(int argc, char** argv) {
   CommandLine line{std::string(name), {}, {}};
   std::string error;
   switch (parse_arguments(*spec, args.subspan(2), line, error)) {
-    case ParseOutcome::help: print_command_usage(*spec, std::cout); return kExitOk;
-    case ParseOutcome::error: return usage_error(*spec, error);
-    case ParseOutcome::ok: break;
+    case ParseOutcome::help:
+      print_command_usage(*spec, std::cout, true);
+      return kExitOk;
+    case ParseOutcome::error:
+      return usage_error(*spec, error);
+    case ParseOutcome::ok:
+      break;
   }
 
   auto level = spdlog::level::info;
