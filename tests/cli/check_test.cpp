@@ -39,7 +39,7 @@ TEST_CASE("check: a typo in a key is refused with file, line and column") {
   const std::string path = dir.write("firewarden.yaml", fixed_config(kPolicy, "limits:\n  max_conections: 5\n"));
   const auto result = run_firewarden({"check", "--config", path});
   CHECK(result.exit_code == 1);
-  CHECK_THAT(result.err, Catch::Contains(path + ":8:3: limits.max_conections: unknown key"));
+  CHECK_THAT(result.err, Catch::Contains(path + ":10:3: limits.max_conections: unknown key"));
 }
 
 TEST_CASE("check: every error is reported, not only the first") {
@@ -48,8 +48,8 @@ TEST_CASE("check: every error is reported, not only the first") {
       "firewarden.yaml", fixed_config(kPolicy, "reload_interval: soon\nthreads: -1\n"));
   const auto result = run_firewarden({"check", "--config", path});
   CHECK(result.exit_code == 1);
-  CHECK_THAT(result.err, Catch::Contains(path + ":7:18: reload_interval"));
-  CHECK_THAT(result.err, Catch::Contains(path + ":8:10: threads"));
+  CHECK_THAT(result.err, Catch::Contains(path + ":9:18: reload_interval"));
+  CHECK_THAT(result.err, Catch::Contains(path + ":10:10: threads"));
 }
 
 TEST_CASE("check: referenced files must be readable") {
@@ -57,7 +57,7 @@ TEST_CASE("check: referenced files must be readable") {
   const std::string path = dir.write("firewarden.yaml", fixed_config(dir.path() + "/missing.yaml"));
   const auto result = run_firewarden({"check", "--config", path});
   CHECK(result.exit_code == 1);
-  CHECK_THAT(result.err, Catch::Contains(path + ":5:9: policy.file: cannot read"));
+  CHECK_THAT(result.err, Catch::Contains(path + ":6:9: policy.file: cannot read"));
 }
 
 TEST_CASE("check: an invalid policy is reported with its own file, line and column") {
