@@ -66,6 +66,9 @@ FirewardenInstance::FirewardenInstance(InstanceOptions options) : options_(std::
             "reload_interval: 200ms\n"
             "firestore:\n  endpoint: \"" + options_.upstream + "\"\n  project: \"" +
             options_.project + "\"\n  request_timeout: 5s\n  connect_timeout: 2s\n" +
+            (options_.firestore_ca_file.empty()
+                 ? std::string()
+                 : "  ca_file: " + options_.firestore_ca_file + "\n") +
             "credentials: " + options_.credentials + "\n" +
             "admin:\n  address: \"127.0.0.1:" + std::to_string(admin_port_) +
             "\"\n  enable_quit: true\n" + "limits: " + options_.limits + "\n" +
@@ -73,12 +76,13 @@ FirewardenInstance::FirewardenInstance(InstanceOptions options) : options_(std::
   const std::string config_path = dir_.write("firewarden.yaml", config);
   process_ = std::make_unique<ChildProcess>(
       std::vector<std::string>{FIREWARDEN_BINARY, "run", "--config", config_path},
-      dir_.path() + "/stdout", dir_.path() + "/stderr");
+      dir_.path() + "/stdout", dir_.path() + "/stderr", options_.env);
+  const std::string probe = options_.wait_until_ready ? "/readyz" : "/healthz";
   const bool ready = eventually(
-      [&] { return !process_->running() || admin("/readyz").status == 200; },
+      [&] { return !process_->running() || admin(probe).status == 200; },
       std::chrono::seconds(15));
   if (!ready || !process_->running()) {
-    throw std::runtime_error("firewarden did not become ready:\n" + logs());
+    throw std::runtime_error("firewarden did not answer 200 on " + probe + ":\n" + logs());
   }
 }
 

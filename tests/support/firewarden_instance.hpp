@@ -6,6 +6,8 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "http_client.hpp"
 #include "process.hpp"
@@ -23,16 +25,24 @@ TlsClientFiles client_tls(const std::string& name);  // NAME.pem/.key, trusting 
 // A project id no other test uses ("t-<pid>-<counter>").
 std::string unique_project();
 
+// Every member has a default initializer, so designated initializers may
+// name any subset (GCC's -Wmissing-field-initializers).
 struct InstanceOptions {
   std::string mode = "fixed";  // mtls | xfcc | fixed
   std::string fixed_id = "spiffe://cluster.local/ns/orders/sa/orders-api";
   std::string trusted_peers = "[\"127.0.0.1/32\"]";
   std::string project = unique_project();
-  std::string upstream;     // default: the emulator
-  std::string policy_file;  // default: config/policy.example.yaml
+  std::string upstream{};     // default: the emulator
+  std::string policy_file{};  // default: config/policy.example.yaml
   std::string credentials = "{type: static, token: owner}";
   std::string limits = "{shutdown_grace: 3s}";
-  std::string extra;  // more top-level YAML
+  std::string extra{};              // more top-level YAML
+  std::string firestore_ca_file{};  // firestore.ca_file (https upstreams); empty: not set
+  // Set in the daemon's environment, on top of the test's own.
+  std::vector<std::pair<std::string, std::string>> env{};
+  // Start-up waits until /readyz is 200; false: only until /healthz is 200
+  // (for instances that are meant not to become ready).
+  bool wait_until_ready = true;
 };
 
 class FirewardenInstance {

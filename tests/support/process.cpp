@@ -7,17 +7,35 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <set>
 #include <stdexcept>
 #include <thread>
 
 namespace firewarden::testing {
 
 ChildProcess::ChildProcess(const std::vector<std::string>& args, const std::string& stdout_path,
-                           const std::string& stderr_path) {
+                           const std::string& stderr_path,
+                           const std::vector<std::pair<std::string, std::string>>& environment) {
   std::vector<std::string> copies = args;
   std::vector<char*> argv;
   for (auto& arg : copies) argv.push_back(arg.data());
   argv.push_back(nullptr);
+  // Built before fork: between fork and exec only async-signal-safe calls.
+  std::set<std::string> replaced;
+  std::vector<std::string> variables;
+  for (const auto& [name, value] : environment) {
+    replaced.insert(name);
+    variables.push_back(name);
+    variables.back().append("=").append(value);
+  }
+  for (char** entry = environ; *entry != nullptr; ++entry) {  // <unistd.h> with _GNU_SOURCE
+    const std::string variable(*entry);
+    if (replaced.count(variable.substr(0, variable.find('='))) == 0) variables.push_back(variable);
+  }
+  std::vector<char*> envp;
+  envp.reserve(variables.size() + 1);
+  for (auto& variable : variables) envp.push_back(variable.data());
+  envp.push_back(nullptr);
   pid_ = fork();
   if (pid_ < 0) throw std::runtime_error("fork failed");
   if (pid_ == 0) {
@@ -28,7 +46,7 @@ ChildProcess::ChildProcess(const std::vector<std::string>& args, const std::stri
     dup2(in, 0);
     dup2(out, 1);
     dup2(err, 2);
-    execv(argv[0], argv.data());
+    execve(argv[0], argv.data(), envp.data());
     _exit(127);
   }
 }

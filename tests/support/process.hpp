@@ -4,6 +4,7 @@
 #include <optional>
 #include <string>
 #include <sys/types.h>
+#include <utility>
 #include <vector>
 
 namespace firewarden::testing {
@@ -11,8 +12,11 @@ namespace firewarden::testing {
 class ChildProcess {
  public:
   // Starts `args[0]` with `args`; stdout and stderr go to the given files.
+  // The child gets this process's environment with `environment` set on top
+  // (a name given there replaces the inherited value).
   ChildProcess(const std::vector<std::string>& args, const std::string& stdout_path,
-               const std::string& stderr_path);
+               const std::string& stderr_path,
+               const std::vector<std::pair<std::string, std::string>>& environment = {});
   ~ChildProcess();  // SIGKILL if still running
   ChildProcess(const ChildProcess&) = delete;
   ChildProcess& operator=(const ChildProcess&) = delete;
