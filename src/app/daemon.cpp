@@ -190,9 +190,9 @@ bool Daemon::reload_policy() {
       if (message.empty()) message = problem.to_string();
     }
     if (problems->size() > 1) message += " (and " + std::to_string(problems->size() - 1) + " more)";
-    policies_.set_last_error(message);
-    policy_watch_.digest = digest;  // do not report the same bad file every interval
     reloads.with({"failure"}).increment();
+    policy_watch_.digest = digest;  // do not report the same bad file every interval
+    policies_.set_last_error(message);
     return false;
   }
   const auto generation =

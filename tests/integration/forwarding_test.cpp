@@ -46,10 +46,13 @@ TEST_CASE("forwarding: client credentials and unlisted headers never reach upstr
   CHECK(seen.headers.find("x-request-id")->second == "req-123");
   CHECK(seen.headers.find("host")->second == "127.0.0.1:" + std::to_string(upstream.port()));
 
-  // The access line carries the trace id and never the client's secret.
-  const auto access = fw.access_log();
-  CHECK_THAT(access, Catch::Contains("\"trace_id\":\"0af7651916cd43dd8448eb211c80319c\""));
-  CHECK_THAT(access + fw.logs(), !Catch::Contains("client-secret"));
+  // The access line (written once the response is out) carries the trace id
+  // and never the client's secret.
+  CHECK(eventually([&] { return fw.access_log().find("0af7651916cd43dd8448eb211c80319c") !=
+                                std::string::npos; },
+                   std::chrono::seconds(5)));
+  CHECK_THAT(fw.access_log(), Catch::Contains("\"trace_id\":\"0af7651916cd43dd8448eb211c80319c\""));
+  CHECK_THAT(fw.access_log() + fw.logs(), !Catch::Contains("client-secret"));
 }
 
 TEST_CASE("forwarding: routing headers must name the request's database") {
@@ -73,10 +76,12 @@ TEST_CASE("admin: health, readiness, status and metrics") {
   CHECK(ready.status == 200);
   CHECK_THAT(ready.body, Catch::Contains("\"ready\": true"));
   fw.request({"GET", fw.documents() + "/orders/o1", {}, {}});
-  const auto metrics = fw.admin("/metrics").body;
-  CHECK_THAT(metrics, Catch::Contains("firewarden_build_info{version=\""));
-  CHECK_THAT(metrics,
-             Catch::Contains("firewarden_requests_total{method=\"get\",decision=\"allow\",code=\"404\"} 1"));
+  // Counted once the response is out, so possibly just after the client has it.
+  const std::string counted =
+      "firewarden_requests_total{method=\"get\",decision=\"allow\",code=\"404\"} 1";
+  CHECK(eventually([&] { return fw.admin("/metrics").body.find(counted) != std::string::npos; },
+                   std::chrono::seconds(5)));
+  CHECK_THAT(fw.admin("/metrics").body, Catch::Contains("firewarden_build_info{version=\""));
   const auto status = fw.admin("/status").body;
   CHECK_THAT(status, Catch::Contains("\"generation\": 1"));
   CHECK_THAT(status, Catch::Contains("\"sha256\": \""));
