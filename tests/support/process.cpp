@@ -15,7 +15,8 @@ namespace firewarden::testing {
 
 ChildProcess::ChildProcess(const std::vector<std::string>& args, const std::string& stdout_path,
                            const std::string& stderr_path,
-                           const std::vector<std::pair<std::string, std::string>>& environment) {
+                           const std::vector<std::pair<std::string, std::string>>& environment,
+                           const std::string& stdin_path) {
   std::vector<std::string> copies = args;
   std::vector<char*> argv;
   for (auto& arg : copies) argv.push_back(arg.data());
@@ -39,7 +40,7 @@ ChildProcess::ChildProcess(const std::vector<std::string>& args, const std::stri
   pid_ = fork();
   if (pid_ < 0) throw std::runtime_error("fork failed");
   if (pid_ == 0) {
-    const int in = open("/dev/null", O_RDONLY);
+    const int in = open(stdin_path.c_str(), O_RDONLY);
     const int out = open(stdout_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
     const int err = open(stderr_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
     if (in < 0 || out < 0 || err < 0) _exit(127);

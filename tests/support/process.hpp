@@ -16,7 +16,8 @@ class ChildProcess {
   // (a name given there replaces the inherited value).
   ChildProcess(const std::vector<std::string>& args, const std::string& stdout_path,
                const std::string& stderr_path,
-               const std::vector<std::pair<std::string, std::string>>& environment = {});
+               const std::vector<std::pair<std::string, std::string>>& environment = {},
+               const std::string& stdin_path = "/dev/null");
   ~ChildProcess();  // SIGKILL if still running
   ChildProcess(const ChildProcess&) = delete;
   ChildProcess& operator=(const ChildProcess&) = delete;

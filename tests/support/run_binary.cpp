@@ -1,16 +1,12 @@
 #include "run_binary.hpp"
 
-#include <fcntl.h>
-#include <sys/wait.h>
-#include <unistd.h>
+#include "process.hpp"
 
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
-
-extern char** environ;
 
 namespace firewarden::testing {
 namespace {
@@ -32,36 +28,20 @@ CommandResult run_firewarden(const std::vector<std::string>& args,
   const std::string out_path = io.path() + "/stdout";
   const std::string err_path = io.path() + "/stderr";
 
-  std::vector<std::string> argv_strings{FIREWARDEN_BINARY};
-  argv_strings.insert(argv_strings.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (auto& arg : argv_strings) argv.push_back(arg.data());
-  argv.push_back(nullptr);
-
-  std::vector<std::string> env_strings;
-  for (char** e = environ; *e != nullptr; ++e) env_strings.emplace_back(*e);
-  env_strings.insert(env_strings.end(), extra_env.begin(), extra_env.end());
-  std::vector<char*> envp;
-  for (auto& entry : env_strings) envp.push_back(entry.data());
-  envp.push_back(nullptr);
-
-  const pid_t pid = fork();
-  if (pid < 0) throw std::runtime_error("fork failed");
-  if (pid == 0) {
-    const int in = open(in_path.c_str(), O_RDONLY);
-    const int out = open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    const int err = open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    if (in < 0 || out < 0 || err < 0) _exit(127);
-    dup2(in, 0);
-    dup2(out, 1);
-    dup2(err, 2);
-    execve(argv[0], argv.data(), envp.data());
-    _exit(127);
+  std::vector<std::string> argv{FIREWARDEN_BINARY};
+  argv.insert(argv.end(), args.begin(), args.end());
+  std::vector<std::pair<std::string, std::string>> environment;
+  for (const std::string& entry : extra_env) {
+    const std::size_t equals = entry.find('=');
+    environment.emplace_back(entry.substr(0, equals),
+                             equals == std::string::npos ? "" : entry.substr(equals + 1));
   }
-  int status = 0;
-  waitpid(pid, &status, 0);
   CommandResult result;
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  {
+    ChildProcess child(argv, out_path, err_path, environment, in_path);
+    // A CLI command that runs this long is hung; the child is killed on scope exit.
+    result.exit_code = child.wait_for_exit(std::chrono::seconds(60)).value_or(-1);
+  }
   result.out = read_file(out_path);
   result.err = read_file(err_path);
   return result;
