@@ -24,6 +24,13 @@ std::string rfc3339(spdlog::log_clock::time_point when) {
   return std::string(buffer, n) + "." + std::to_string(1000 + millis.count()).substr(1) + "Z";
 }
 
+// spdlog's name for a level as a std::string ("info", "warning", …); its own
+// string_view type would serialize as an array of characters.
+std::string level_name(spdlog::level::level_enum level) {
+  const auto name = spdlog::level::to_string_view(level);
+  return std::string(name.data(), name.size());
+}
+
 // One JSON object per line: {"time":…,"level":…,"msg":…}. The message is
 // escaped by nlohmann::json, so client-controlled text cannot forge fields or
 // lines; invalid UTF-8 is replaced, never thrown on.
@@ -32,7 +39,7 @@ class JsonFormatter final : public spdlog::formatter {
   void format(const spdlog::details::log_msg& msg, spdlog::memory_buf_t& dest) override {
     const nlohmann::json line = {
         {"time", rfc3339(msg.time)},
-        {"level", spdlog::level::to_string_view(msg.level)},
+        {"level", level_name(msg.level)},
         {"msg", std::string_view(msg.payload.data(), msg.payload.size())},
     };
     const std::string text = line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);

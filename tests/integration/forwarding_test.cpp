@@ -86,6 +86,7 @@ TEST_CASE("admin: health, readiness, status and metrics") {
   CHECK_THAT(status, Catch::Contains("\"generation\": 1"));
   CHECK_THAT(status, Catch::Contains("\"sha256\": \""));
   CHECK(fw.admin("/nope").status == 404);
+  CHECK_THAT(fw.logs(), Catch::Contains("\"level\":\"info\""));  // JSON diagnostics
 }
 
 TEST_CASE("lifecycle: SIGTERM stops gracefully with exit 0, readiness first turns 503") {
