@@ -36,14 +36,18 @@ credentials::Settings credential_settings(const config::Config& config) {
     case config::CredentialsType::external_account:
       settings.type = credentials::CredentialType::external_account;
       break;
-    case config::CredentialsType::metadata: settings.type = credentials::CredentialType::metadata; break;
+    case config::CredentialsType::metadata:
+      settings.type = credentials::CredentialType::metadata;
+      break;
     case config::CredentialsType::service_account_key:
       settings.type = credentials::CredentialType::service_account_key;
       break;
     case config::CredentialsType::static_token:
       settings.type = credentials::CredentialType::static_token;
       break;
-    case config::CredentialsType::none: settings.type = credentials::CredentialType::none; break;
+    case config::CredentialsType::none:
+      settings.type = credentials::CredentialType::none;
+      break;
   }
   settings.file = config.credentials.file;
   settings.token = config.credentials.token;
@@ -73,8 +77,8 @@ credentials::Settings credential_settings(const config::Config& config) {
 }
 
 identity::IdentityRules identity_rules(const config::Config& config) {
-  auto rules = identity::make_identity_rules(config.identity.trust_domains,
-                                             config.identity.path_template);
+  auto rules =
+      identity::make_identity_rules(config.identity.trust_domains, config.identity.path_template);
   if (auto* error = std::get_if<identity::Error>(&rules)) {
     throw std::runtime_error("identity: " + error->reason + " " + error->detail);
   }
@@ -157,7 +161,8 @@ Daemon::Daemon(std::shared_ptr<const config::Config> config)
   admin_options.max_connections = 64;
   admin_options.max_header_bytes = 8 * 1024;
   admin_options.max_body_bytes = 1024;
-  admin_server_ = std::make_unique<transport::Server>(io_, admin_options, *admin_handler_, metrics_);
+  admin_server_ =
+      std::make_unique<transport::Server>(io_, admin_options, *admin_handler_, metrics_);
 }
 
 Daemon::~Daemon() = default;
@@ -170,8 +175,8 @@ void Daemon::load_policy_at_start() {
 
 bool Daemon::reload_policy() {
   std::lock_guard lock(reload_mutex_);
-  auto& reloads = metrics_.counter("firewarden_policy_reloads_total",
-                                   "Policy loads, by result.", {"result"});
+  auto& reloads =
+      metrics_.counter("firewarden_policy_reloads_total", "Policy loads, by result.", {"result"});
   const auto bytes = read_file(config_->policy.file);
   if (!bytes) {
     // Deleted or unreadable (e.g. mid-swap of a ConfigMap): keep the last
@@ -223,9 +228,9 @@ bool Daemon::reload_certificates() {
   const std::string digest = certificate_digest();
   if (digest == certificate_watch_.digest) return false;
   certificate_watch_.digest = digest;
-  auto made = transport::make_server_tls_context(transport::ServerTlsFiles{
-      tls.cert_file, tls.key_file, tls.client_ca_file,
-      tls.min_version == config::TlsVersion::tls1_3});
+  auto made = transport::make_server_tls_context(
+      transport::ServerTlsFiles{tls.cert_file, tls.key_file, tls.client_ca_file,
+                                tls.min_version == config::TlsVersion::tls1_3});
   if (auto* error = std::get_if<std::string>(&made)) {
     // A certificate that does not match its key (or is unreadable) is
     // refused; new connections keep using the last good one.
@@ -235,8 +240,9 @@ bool Daemon::reload_certificates() {
   auto& context = std::get<transport::ServerTlsContext>(made);
   tls_context_.store(context.context);
   certificate_not_after_ = context.certificate_not_after;
-  metrics_.gauge("firewarden_certificate_expiry_timestamp_seconds",
-                 "notAfter of the serving certificate.")
+  metrics_
+      .gauge("firewarden_certificate_expiry_timestamp_seconds",
+             "notAfter of the serving certificate.")
       .with({})
       .set(static_cast<double>(context.certificate_not_after));
   spdlog::info("serving certificate {} loaded", tls.cert_file);
@@ -296,8 +302,7 @@ net::awaitable<void> Daemon::shutdown() {
     co_await timer.async_wait(as_tuple(use_awaitable));
   }
   if (data_server_->active_connections() > 0) {
-    spdlog::warn("shutdown_grace over: closing {} connections",
-                 data_server_->active_connections());
+    spdlog::warn("shutdown_grace over: closing {} connections", data_server_->active_connections());
   }
   data_server_->close_all();
   admin_server_->stop_accepting();
@@ -322,9 +327,9 @@ int Daemon::run() {
   const auto data = data_server_->local_endpoint();
   const auto admin = admin_server_->local_endpoint();
   spdlog::info("firewarden {} listening on {}:{} (identity {}), admin on {}:{}, upstream {}",
-               FIREWARDEN_VERSION, data.address().to_string(),
-               data.port(), config::to_string(config_->identity.mode),
-               admin.address().to_string(), admin.port(), config_->firestore.endpoint.url);
+               FIREWARDEN_VERSION, data.address().to_string(), data.port(),
+               config::to_string(config_->identity.mode), admin.address().to_string(), admin.port(),
+               config_->firestore.endpoint.url);
 
   unsigned threads = config_->threads;
   if (threads == 0) threads = std::max(1U, std::thread::hardware_concurrency());
@@ -378,11 +383,12 @@ nlohmann::json Daemon::status() const {
   nlohmann::json tokens = nlohmann::json::array();
   if (tokens_) {
     for (const auto& token : tokens_->status()) {
-      tokens.push_back({{"principal", token.principal},
-                        {"expires_at", token.expires_at ? nlohmann::json(rfc3339(*token.expires_at))
-                                                        : nlohmann::json(nullptr)},
-                        {"last_error", token.last_error.empty() ? nlohmann::json(nullptr)
-                                                                : nlohmann::json(token.last_error)}});
+      tokens.push_back(
+          {{"principal", token.principal},
+           {"expires_at", token.expires_at ? nlohmann::json(rfc3339(*token.expires_at))
+                                           : nlohmann::json(nullptr)},
+           {"last_error", token.last_error.empty() ? nlohmann::json(nullptr)
+                                                   : nlohmann::json(token.last_error)}});
     }
   }
   nlohmann::json certificate = nullptr;

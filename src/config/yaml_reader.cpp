@@ -1,5 +1,8 @@
 #include "firewarden/config/yaml_reader.hpp"
 
+#include <yaml-cpp/anchor.h>
+#include <yaml-cpp/eventhandler.h>
+
 #include <algorithm>
 #include <cctype>
 #include <charconv>
@@ -7,9 +10,6 @@
 #include <limits>
 #include <sstream>
 #include <tuple>
-
-#include <yaml-cpp/anchor.h>
-#include <yaml-cpp/eventhandler.h>
 
 namespace firewarden::config {
 namespace {
@@ -24,18 +24,21 @@ std::string quoted(const std::string& value) {
 
 std::string describe_node(const YAML::Node& node) {
   switch (node.Type()) {
-    case YAML::NodeType::Scalar: return quoted(node.Scalar());
-    case YAML::NodeType::Sequence: return "a list";
-    case YAML::NodeType::Map: return "a mapping";
-    case YAML::NodeType::Null: return "nothing";
-    case YAML::NodeType::Undefined: break;
+    case YAML::NodeType::Scalar:
+      return quoted(node.Scalar());
+    case YAML::NodeType::Sequence:
+      return "a list";
+    case YAML::NodeType::Map:
+      return "a mapping";
+    case YAML::NodeType::Null:
+      return "nothing";
+    case YAML::NodeType::Undefined:
+      break;
   }
   return "nothing";
 }
 
-bool is_var_char(char c) {
-  return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_';
-}
+bool is_var_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_'; }
 
 template <typename Int>
 std::optional<Int> parse_unsigned(std::string_view digits) {
@@ -276,8 +279,8 @@ std::optional<std::uint64_t> Reader::byte_size(const YAML::Node& node, std::stri
     if (auto parsed = parse_byte_size(*text)) return parsed;
   }
   if (!node.IsScalar() || text) {
-    error(node, std::string(path) + ": expected a size like 16KiB or 10MiB, got " +
-                    describe_node(node));
+    error(node,
+          std::string(path) + ": expected a size like 16KiB or 10MiB, got " + describe_node(node));
   }
   return std::nullopt;
 }

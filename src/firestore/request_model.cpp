@@ -37,9 +37,15 @@ std::string CollectionPattern::to_string() const {
   for (const Segment& segment : segments) {
     if (!out.empty()) out += '/';
     switch (segment.kind) {
-      case Segment::Kind::literal: out += segment.text; break;
-      case Segment::Kind::any_one: out += '*'; break;
-      case Segment::Kind::any_depth: out += "**"; break;
+      case Segment::Kind::literal:
+        out += segment.text;
+        break;
+      case Segment::Kind::any_one:
+        out += '*';
+        break;
+      case Segment::Kind::any_depth:
+        out += "**";
+        break;
     }
   }
   return out;

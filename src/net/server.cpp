@@ -61,10 +61,9 @@ unsigned status_for(const firestore::ApiError& error, const boost::system::error
 
 }  // namespace
 
-http::response<http::string_body> error_response(const firestore::ApiError& error,
-                                                 unsigned version, bool keep_alive) {
-  http::response<http::string_body> response{static_cast<http::status>(error.http_status),
-                                             version};
+http::response<http::string_body> error_response(const firestore::ApiError& error, unsigned version,
+                                                 bool keep_alive) {
+  http::response<http::string_body> response{static_cast<http::status>(error.http_status), version};
   response.set(http::field::content_type, "application/json; charset=UTF-8");
   response.body() = error.to_json();
   response.keep_alive(keep_alive);
@@ -74,11 +73,7 @@ http::response<http::string_body> error_response(const firestore::ApiError& erro
 
 Server::Server(net::io_context& io, ServerOptions options, RequestHandler& handler,
                telemetry::Registry& metrics)
-    : io_(io),
-      options_(std::move(options)),
-      handler_(handler),
-      metrics_(metrics),
-      acceptor_(io) {}
+    : io_(io), options_(std::move(options)), handler_(handler), metrics_(metrics), acceptor_(io) {}
 
 Server::~Server() = default;
 
@@ -110,9 +105,9 @@ std::size_t Server::active_connections() const {
 }
 
 net::awaitable<void> Server::accept_loop() {
-  auto& active = metrics_.gauge("firewarden_connections_active",
-                                "Client connections currently open.")
-                     .with({});
+  auto& active =
+      metrics_.gauge("firewarden_connections_active", "Client connections currently open.")
+          .with({});
   while (acceptor_.is_open()) {
     auto strand = net::make_strand(io_);
     auto [error, socket] = co_await acceptor_.async_accept(strand, as_tuple(use_awaitable));
@@ -140,11 +135,12 @@ net::awaitable<void> Server::accept_loop() {
     if (options_.tls_context) {
       auto context = options_.tls_context();
       session = std::make_shared<Session>(
-          id, strand, ClientStream(ClientStream::Tls(beast::tcp_stream(std::move(socket)), *context)));
+          id, strand,
+          ClientStream(ClientStream::Tls(beast::tcp_stream(std::move(socket)), *context)));
       session->tls_context = std::move(context);
     } else {
-      session = std::make_shared<Session>(id, strand,
-                                          ClientStream(beast::tcp_stream(std::move(socket))));
+      session =
+          std::make_shared<Session>(id, strand, ClientStream(beast::tcp_stream(std::move(socket))));
     }
     session->connection.peer = peer;
     session->connection.tls = static_cast<bool>(options_.tls_context);
@@ -153,19 +149,18 @@ net::awaitable<void> Server::accept_loop() {
       sessions_.emplace(id, session);
     }
     active.add(1);
-    net::co_spawn(strand, run_session(session),
-                  [this, id, &active](std::exception_ptr failure) {
-                    if (failure) {
-                      try {
-                        std::rethrow_exception(failure);
-                      } catch (const std::exception& e) {
-                        spdlog::error("[c{}] session failed: {}", id, e.what());
-                      }
-                    }
-                    std::lock_guard lock(sessions_mutex_);
-                    sessions_.erase(id);
-                    active.add(-1);
-                  });
+    net::co_spawn(strand, run_session(session), [this, id, &active](std::exception_ptr failure) {
+      if (failure) {
+        try {
+          std::rethrow_exception(failure);
+        } catch (const std::exception& e) {
+          spdlog::error("[c{}] session failed: {}", id, e.what());
+        }
+      }
+      std::lock_guard lock(sessions_mutex_);
+      sessions_.erase(id);
+      active.add(-1);
+    });
   }
 }
 

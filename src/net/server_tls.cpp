@@ -81,30 +81,41 @@ std::string handshake_failure_reason(const boost::system::error_code& error, SSL
   if (ssl != nullptr) {
     const long verify = SSL_get_verify_result(ssl);
     switch (verify) {
-      case X509_V_OK: break;
-      case X509_V_ERR_CERT_HAS_EXPIRED: return "certificate_expired";
-      case X509_V_ERR_CERT_NOT_YET_VALID: return "certificate_not_yet_valid";
-      case X509_V_ERR_CERT_CHAIN_TOO_LONG: return "chain_too_long";
+      case X509_V_OK:
+        break;
+      case X509_V_ERR_CERT_HAS_EXPIRED:
+        return "certificate_expired";
+      case X509_V_ERR_CERT_NOT_YET_VALID:
+        return "certificate_not_yet_valid";
+      case X509_V_ERR_CERT_CHAIN_TOO_LONG:
+        return "chain_too_long";
       case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
       case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
       case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
       case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
-      case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE: return "unknown_ca";
-      default: return "certificate_invalid";
+      case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
+        return "unknown_ca";
+      default:
+        return "certificate_invalid";
     }
   }
   if (error.category() == net::error::get_ssl_category()) {
     switch (ERR_GET_REASON(static_cast<unsigned long>(error.value()))) {
       case SSL_R_PEER_DID_NOT_RETURN_A_CERTIFICATE:
-      case SSL_R_CERTIFICATE_VERIFY_FAILED: return "no_client_certificate";
+      case SSL_R_CERTIFICATE_VERIFY_FAILED:
+        return "no_client_certificate";
       case SSL_R_UNSUPPORTED_PROTOCOL:
       case SSL_R_WRONG_VERSION_NUMBER:
       case SSL_R_VERSION_TOO_LOW:
-      case SSL_R_TLSV1_ALERT_PROTOCOL_VERSION: return "protocol_version";
+      case SSL_R_TLSV1_ALERT_PROTOCOL_VERSION:
+        return "protocol_version";
       case SSL_R_HTTP_REQUEST:
-      case SSL_R_HTTPS_PROXY_REQUEST: return "plaintext_http";
-      case SSL_R_NO_SHARED_CIPHER: return "no_shared_cipher";
-      default: break;
+      case SSL_R_HTTPS_PROXY_REQUEST:
+        return "plaintext_http";
+      case SSL_R_NO_SHARED_CIPHER:
+        return "no_shared_cipher";
+      default:
+        break;
     }
   }
   return "handshake_error";

@@ -1,7 +1,6 @@
 #include "firewarden/proxy/firestore_proxy.hpp"
 
 #include <openssl/ssl.h>
-
 #include <spdlog/spdlog.h>
 
 #include "firewarden/identity/svid.hpp"
@@ -75,7 +74,8 @@ std::string denial_message(const identity::Identity& who, const policy::Decision
   if (const auto* denied = decision.first_denied()) {
     message += std::string(firestore::to_string(denied->requirement.action)) + " in collection " +
                denied->requirement.collection.to_string();
-    message += denied->rule.empty() ? " (no rule allows it)" : " (denied by rule " + denied->rule + ")";
+    message +=
+        denied->rule.empty() ? " (no rule allows it)" : " (denied by rule " + denied->rule + ")";
   } else {
     message += "make this request";
   }
@@ -86,24 +86,27 @@ std::string denial_message(const identity::Identity& who, const policy::Decision
 
 FirestoreProxy::FirestoreProxy(ProxyOptions options, const PolicyStore& policies,
                                credentials::TokenProvider& tokens, UpstreamPool& upstream,
-                               telemetry::Registry& metrics,
-                               const telemetry::AccessLog& access_log)
+                               telemetry::Registry& metrics, const telemetry::AccessLog& access_log)
     : options_(std::move(options)),
       policies_(policies),
       tokens_(tokens),
       upstream_(upstream),
       metrics_(metrics),
       access_log_(access_log),
-      requests_total_(metrics.counter("firewarden_requests_total",
-                                      "Requests answered, by Firestore method, decision and HTTP code.",
-                                      {"method", "decision", "code"})),
-      request_duration_(metrics.histogram("firewarden_request_duration_seconds",
-                                          "Time from a complete request to the end of its response.")),
-      upstream_duration_(metrics.histogram("firewarden_upstream_duration_seconds",
-                                           "Time from sending a request upstream to its response head.")),
-      rule_matches_(metrics.counter("firewarden_rule_matches_total",
-                                    "Policy rules that decided a request (enforce) or would have (dry-run).",
-                                    {"rule", "mode"})),
+      requests_total_(
+          metrics.counter("firewarden_requests_total",
+                          "Requests answered, by Firestore method, decision and HTTP code.",
+                          {"method", "decision", "code"})),
+      request_duration_(
+          metrics.histogram("firewarden_request_duration_seconds",
+                            "Time from a complete request to the end of its response.")),
+      upstream_duration_(
+          metrics.histogram("firewarden_upstream_duration_seconds",
+                            "Time from sending a request upstream to its response head.")),
+      rule_matches_(
+          metrics.counter("firewarden_rule_matches_total",
+                          "Policy rules that decided a request (enforce) or would have (dry-run).",
+                          {"rule", "mode"})),
       handshake_failures_(metrics.counter("firewarden_tls_handshake_failures_total",
                                           "TLS handshakes that failed, by reason.", {"reason"})) {}
 
@@ -136,7 +139,8 @@ std::variant<identity::Identity, firestore::ApiError> FirestoreProxy::identify(
                                                   connection.tls_identity_error);
     case config::IdentityMode::fixed:
       return *options_.fixed_identity;
-    case config::IdentityMode::xfcc: break;
+    case config::IdentityMode::xfcc:
+      break;
   }
   const auto peer = address_bytes(connection.peer.address());
   bool trusted = false;
@@ -161,17 +165,17 @@ net::awaitable<bool> FirestoreProxy::handle(transport::Connection& connection,
   Exchange exchange;
   bool repeated = false;
   const auto client_request_id = single_header(request, "x-request-id", repeated);
-  exchange.request_id = client_request_id && !repeated &&
-                                telemetry::is_acceptable_request_id(*client_request_id)
-                            ? std::string(*client_request_id)
-                            : telemetry::new_request_id();
+  exchange.request_id =
+      client_request_id && !repeated && telemetry::is_acceptable_request_id(*client_request_id)
+          ? std::string(*client_request_id)
+          : telemetry::new_request_id();
   const auto client_traceparent = single_header(request, "traceparent", repeated);
-  exchange.traceparent = client_traceparent && !repeated &&
-                                 telemetry::is_valid_traceparent(*client_traceparent)
-                             ? std::string(*client_traceparent)
-                             : telemetry::new_traceparent();
-  exchange.log_prefix = "[c" + std::to_string(connection.id) + " r" +
-                        std::to_string(connection.requests) + "]";
+  exchange.traceparent =
+      client_traceparent && !repeated && telemetry::is_valid_traceparent(*client_traceparent)
+          ? std::string(*client_traceparent)
+          : telemetry::new_traceparent();
+  exchange.log_prefix =
+      "[c" + std::to_string(connection.id) + " r" + std::to_string(connection.requests) + "]";
   auto& record = exchange.record;
   record.request_id = exchange.request_id;
   record.trace_id = telemetry::trace_id_of(exchange.traceparent);
@@ -228,7 +232,8 @@ net::awaitable<bool> FirestoreProxy::handle(transport::Connection& connection,
   if (!decision.rule.empty()) rule_matches_.with({decision.rule, "enforce"}).increment();
   if (!decision.allowed) {
     co_return co_await respond_error(
-        exchange, firestore::ApiError::permission_denied(denial_message(who, decision, exchange.request_id)),
+        exchange,
+        firestore::ApiError::permission_denied(denial_message(who, decision, exchange.request_id)),
         request, client);
   }
   record.decision = "allow";
@@ -249,10 +254,10 @@ net::awaitable<bool> FirestoreProxy::forward(Exchange& exchange, transport::Requ
                                              const std::string& token,
                                              transport::ClientStream& client) {
   auto& record = exchange.record;
-  const auto upstream_request = make_upstream_request(
-      request, model.upstream_target, std::move(model.upstream_body),
-      UpstreamHeaders{options_.upstream_authority, token, exchange.traceparent,
-                      exchange.request_id});
+  const auto upstream_request =
+      make_upstream_request(request, model.upstream_target, std::move(model.upstream_body),
+                            UpstreamHeaders{options_.upstream_authority, token,
+                                            exchange.traceparent, exchange.request_id});
   const auto executor = co_await net::this_coro::executor;
   const auto upstream_started = Clock::now();
 
@@ -395,9 +400,8 @@ net::awaitable<bool> FirestoreProxy::respond_error(Exchange& exchange,
   response.set("x-request-id", exchange.request_id);
   record.bytes_out = response.body().size();
   client.tcp().expires_after(options_.client_write_timeout);
-  auto [write_error, written] = co_await client.visit([&](auto& stream) {
-    return http::async_write(stream, response, as_tuple(use_awaitable));
-  });
+  auto [write_error, written] = co_await client.visit(
+      [&](auto& stream) { return http::async_write(stream, response, as_tuple(use_awaitable)); });
   finish(exchange);
   co_return keep_alive && !write_error;
 }
@@ -407,7 +411,8 @@ void FirestoreProxy::finish(Exchange& exchange) {
   if (record.decision.empty()) record.decision = "error";
   const double elapsed_ms = milliseconds_since(exchange.started);
   record.duration_ms = elapsed_ms;
-  requests_total_.with({exchange.metric_method, record.decision, std::to_string(record.status)}).increment();
+  requests_total_.with({exchange.metric_method, record.decision, std::to_string(record.status)})
+      .increment();
   request_duration_.with({}).observe(elapsed_ms / 1000);
   access_log_.write(record);
 }

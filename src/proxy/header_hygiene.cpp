@@ -97,8 +97,7 @@ std::optional<firestore::ApiError> check_request_params(std::string_view value,
     } else if (*key == "database_id") {
       if (*decoded != database) return routing_mismatch(kHeader);
     } else if (*key != "collection_id") {
-      return firestore::ApiError::invalid_argument(std::string(kHeader) +
-                                                   " has an unknown key");
+      return firestore::ApiError::invalid_argument(std::string(kHeader) + " has an unknown key");
     }
   }
   return std::nullopt;
@@ -141,16 +140,18 @@ void strip_hop_by_hop(http::fields& fields) {
   const auto connections = fields.equal_range(http::field::connection);
   for (auto connection = connections.first; connection != connections.second; ++connection) {
     for (std::string_view token : split(connection->value(), ',')) {
-      while (!token.empty() && (token.front() == ' ' || token.front() == '\t')) token.remove_prefix(1);
-      while (!token.empty() && (token.back() == ' ' || token.back() == '\t')) token.remove_suffix(1);
+      while (!token.empty() && (token.front() == ' ' || token.front() == '\t'))
+        token.remove_prefix(1);
+      while (!token.empty() && (token.back() == ' ' || token.back() == '\t'))
+        token.remove_suffix(1);
       if (!token.empty()) named.emplace_back(token);
     }
   }
   for (const std::string& name : named) fields.erase(name);
-  for (auto field : {http::field::connection, http::field::keep_alive,
-                     http::field::proxy_connection, http::field::te, http::field::trailer,
-                     http::field::transfer_encoding, http::field::upgrade,
-                     http::field::proxy_authenticate}) {
+  for (auto field :
+       {http::field::connection, http::field::keep_alive, http::field::proxy_connection,
+        http::field::te, http::field::trailer, http::field::transfer_encoding, http::field::upgrade,
+        http::field::proxy_authenticate}) {
     fields.erase(field);
   }
 }

@@ -66,12 +66,12 @@ Watchdog::Watchdog(const net::any_io_executor& executor, std::chrono::millisecon
   timer_.expires_after(timeout);
   // The handler runs on the same strand as the coroutine that owns the
   // guarded object; `finished` tells it the object may already be gone.
-  timer_.async_wait([state = state_, on_expiry = std::move(on_expiry)](
-                        const boost::system::error_code& error) {
-    if (error || state->finished) return;
-    state->fired = true;
-    on_expiry();
-  });
+  timer_.async_wait(
+      [state = state_, on_expiry = std::move(on_expiry)](const boost::system::error_code& error) {
+        if (error || state->finished) return;
+        state->fired = true;
+        on_expiry();
+      });
 }
 
 Watchdog::Watchdog(const net::any_io_executor& executor, std::chrono::milliseconds timeout,
@@ -146,7 +146,8 @@ UpstreamPool::connect() {
     auto [connect_error, endpoint] =
         co_await net::async_connect(socket, endpoints, as_tuple(use_awaitable));
     if (deadline.fired()) co_return ConnectFailure{"connect to " + where + " timed out"};
-    if (connect_error) co_return ConnectFailure{"cannot connect to " + where + ": " + connect_error.message()};
+    if (connect_error)
+      co_return ConnectFailure{"cannot connect to " + where + ": " + connect_error.message()};
   }
   boost::system::error_code ignored;
   socket.set_option(net::ip::tcp::no_delay(true), ignored);
@@ -164,7 +165,8 @@ UpstreamPool::connect() {
         co_await stream.async_handshake(ssl::stream_base::client, as_tuple(use_awaitable));
     if (deadline.fired()) co_return ConnectFailure{"TLS handshake with " + where + " timed out"};
     if (handshake_error) {
-      co_return ConnectFailure{"TLS handshake with " + where + " failed: " + handshake_error.message()};
+      co_return ConnectFailure{"TLS handshake with " + where +
+                               " failed: " + handshake_error.message()};
     }
   }
   co_return std::make_unique<UpstreamConnection>(std::move(stream));

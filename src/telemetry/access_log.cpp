@@ -3,7 +3,6 @@
 #include <chrono>
 #include <cstdio>
 #include <mutex>
-
 #include <nlohmann/json.hpp>
 
 namespace firewarden::telemetry {

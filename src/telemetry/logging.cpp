@@ -1,12 +1,12 @@
 #include "firewarden/telemetry/logging.hpp"
 
-#include <chrono>
-#include <memory>
-
-#include <nlohmann/json.hpp>
 #include <spdlog/pattern_formatter.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <memory>
+#include <nlohmann/json.hpp>
 
 namespace firewarden::telemetry {
 namespace {
@@ -63,8 +63,8 @@ std::optional<spdlog::level::level_enum> parse_log_level(std::string_view name) 
 }
 
 void setup_logging(spdlog::level::level_enum level, LogFormat format) {
-  auto logger = std::make_shared<spdlog::logger>(
-      "firewarden", std::make_shared<spdlog::sinks::stderr_sink_mt>());
+  auto logger = std::make_shared<spdlog::logger>("firewarden",
+                                                 std::make_shared<spdlog::sinks::stderr_sink_mt>());
   if (format == LogFormat::json) {
     logger->set_formatter(std::make_unique<JsonFormatter>());
   } else {

@@ -1,8 +1,8 @@
 #include "firewarden/telemetry/metrics.hpp"
 
 #include <algorithm>
-#include <cmath>
 #include <charconv>
+#include <cmath>
 
 namespace firewarden::telemetry {
 namespace {
@@ -128,8 +128,8 @@ Family<Metric>& find_or_add(std::vector<std::unique_ptr<Family<Metric>>>& famili
   for (auto& family : families) {
     if (family->name() == name) return *family;
   }
-  families.push_back(std::make_unique<Family<Metric>>(name, help, std::move(label_names),
-                                                      std::move(buckets)));
+  families.push_back(
+      std::make_unique<Family<Metric>>(name, help, std::move(label_names), std::move(buckets)));
   return *families.back();
 }
 

@@ -15,9 +15,12 @@ const std::string kPolicy = std::string(FIREWARDEN_SOURCE_DIR) + "/config/policy
 std::string fixed_config(const std::string& policy_file, const std::string& extra = "") {
   return "listener: {address: \"127.0.0.1:8443\"}\n"
          "identity:\n  mode: fixed\n  fixed_id: spiffe://cluster.local/ns/orders/sa/api\n"
-         "policy:\n  file: " + policy_file + "\n"
+         "policy:\n  file: " +
+         policy_file +
+         "\n"
          "firestore: {endpoint: \"http://127.0.0.1:8080\", project: p}\n"
-         "credentials: {type: static, token: owner}\n" + extra;
+         "credentials: {type: static, token: owner}\n" +
+         extra;
 }
 
 }  // namespace
@@ -36,7 +39,8 @@ TEST_CASE("check: FIREWARDEN_CONFIG is used when --config is absent") {
 
 TEST_CASE("check: a typo in a key is refused with file, line and column") {
   TempDir dir;
-  const std::string path = dir.write("firewarden.yaml", fixed_config(kPolicy, "limits:\n  max_conections: 5\n"));
+  const std::string path =
+      dir.write("firewarden.yaml", fixed_config(kPolicy, "limits:\n  max_conections: 5\n"));
   const auto result = run_firewarden({"check", "--config", path});
   CHECK(result.exit_code == 1);
   CHECK_THAT(result.err, Catch::Contains(path + ":10:3: limits.max_conections: unknown key"));
@@ -44,8 +48,8 @@ TEST_CASE("check: a typo in a key is refused with file, line and column") {
 
 TEST_CASE("check: every error is reported, not only the first") {
   TempDir dir;
-  const std::string path = dir.write(
-      "firewarden.yaml", fixed_config(kPolicy, "reload_interval: soon\nthreads: -1\n"));
+  const std::string path =
+      dir.write("firewarden.yaml", fixed_config(kPolicy, "reload_interval: soon\nthreads: -1\n"));
   const auto result = run_firewarden({"check", "--config", path});
   CHECK(result.exit_code == 1);
   CHECK_THAT(result.err, Catch::Contains(path + ":9:18: reload_interval"));
@@ -62,7 +66,8 @@ TEST_CASE("check: referenced files must be readable") {
 
 TEST_CASE("check: an invalid policy is reported with its own file, line and column") {
   TempDir dir;
-  const std::string policy = dir.write("policy.yaml", "version: 1\nrules:\n  - name: a\n    effect: maybe\n");
+  const std::string policy =
+      dir.write("policy.yaml", "version: 1\nrules:\n  - name: a\n    effect: maybe\n");
   const std::string path = dir.write("firewarden.yaml", fixed_config(policy));
   const auto result = run_firewarden({"check", "--config", path});
   CHECK(result.exit_code == 1);

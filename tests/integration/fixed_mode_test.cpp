@@ -17,7 +17,8 @@ std::string commit_update(const FirewardenInstance& fw, const std::string& path)
 
 TEST_CASE("fixed: an allowed write reaches the emulator and can be read back") {
   FirewardenInstance fw;  // orders namespace
-  const auto write = fw.request(json_post(fw.documents() + ":commit", commit_update(fw, "orders/o1")));
+  const auto write =
+      fw.request(json_post(fw.documents() + ":commit", commit_update(fw, "orders/o1")));
   REQUIRE(write.status == 200);
   CHECK(emulator_get(fw.options().project, "orders/o1").status == 200);
 
@@ -60,9 +61,11 @@ TEST_CASE("fixed: unreadable requests are 400 and nothing reaches the emulator")
       {"duplicate JSON key",
        json_post(docs + ":commit", R"({"writes":[],"writes":[{"update":{"name":")" +
                                        fw.document_name("orders/dup") + R"(","fields":{}}}]})")},
-      {"method override", {"POST", docs + ":commit", "{}",
-                           {{"content-type", "application/json"},
-                            {"x-http-method-override", "DELETE"}}}},
+      {"method override",
+       {"POST",
+        docs + ":commit",
+        "{}",
+        {{"content-type", "application/json"}, {"x-http-method-override", "DELETE"}}}},
       {"access_token parameter", {"GET", docs + "/orders/o1?access_token=x", {}, {}}},
       {"encoded slash", {"GET", docs + "/orders%2Fo1/items/i1", {}, {}}},
       {"dot segment", {"GET", docs + "/orders/../payments/p1", {}, {}}},
@@ -79,7 +82,8 @@ TEST_CASE("fixed: unreadable requests are 400 and nothing reaches the emulator")
 
 TEST_CASE("fixed: another project is 403, an unsupported method 501") {
   FirewardenInstance fw;
-  const auto other = fw.request({"GET", "/v1/projects/someone-else/databases/(default)/documents/orders/o1", {}, {}});
+  const auto other = fw.request(
+      {"GET", "/v1/projects/someone-else/databases/(default)/documents/orders/o1", {}, {}});
   CHECK(other.status == 403);
   const auto listen = fw.request(json_post(fw.documents() + ":listen", "{}"));
   CHECK(listen.status == 501);
@@ -96,7 +100,7 @@ TEST_CASE("fixed: an unreachable upstream is 502, never 403") {
 
 TEST_CASE("fixed: a body over max_body_bytes is 413") {
   FirewardenInstance fw({.limits = "{shutdown_grace: 3s, max_body_bytes: 1KiB}"});
-  const auto response = fw.request(json_post(fw.documents() + ":commit",
-                                             R"({"writes":[],"x":")" + std::string(2000, 'a') + "\"}"));
+  const auto response = fw.request(json_post(
+      fw.documents() + ":commit", R"({"writes":[],"x":")" + std::string(2000, 'a') + "\"}"));
   CHECK(response.status == 413);
 }

@@ -1,7 +1,6 @@
 // What crosses the proxy (SPEC §6), observed with a recording upstream, and
 // the admin endpoints and lifecycle of the running binary.
 #include <catch2/catch.hpp>
-
 #include <csignal>
 
 #include "support/firewarden_instance.hpp"
@@ -13,7 +12,9 @@ TEST_CASE("forwarding: client credentials and unlisted headers never reach upstr
   RecordingUpstream upstream;
   FirewardenInstance fw({.upstream = upstream.url()});
   const std::string traceparent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
-  HttpRequestSpec spec{"GET", fw.documents() + "/orders/o1?$alt=json%3Benum-encoding=int", {},
+  HttpRequestSpec spec{"GET",
+                       fw.documents() + "/orders/o1?$alt=json%3Benum-encoding=int",
+                       {},
                        {{"authorization", "Bearer client-secret"},
                         {"proxy-authorization", "Basic c2VjcmV0"},
                         {"x-forwarded-client-cert", "URI=spiffe://cluster.local/ns/x/sa/y"},
@@ -48,9 +49,9 @@ TEST_CASE("forwarding: client credentials and unlisted headers never reach upstr
 
   // The access line (written once the response is out) carries the trace id
   // and never the client's secret.
-  CHECK(eventually([&] { return fw.access_log().find("0af7651916cd43dd8448eb211c80319c") !=
-                                std::string::npos; },
-                   std::chrono::seconds(5)));
+  CHECK(eventually(
+      [&] { return fw.access_log().find("0af7651916cd43dd8448eb211c80319c") != std::string::npos; },
+      std::chrono::seconds(5)));
   CHECK_THAT(fw.access_log(), Catch::Contains("\"trace_id\":\"0af7651916cd43dd8448eb211c80319c\""));
   CHECK_THAT(fw.access_log() + fw.logs(), !Catch::Contains("client-secret"));
 }
@@ -58,8 +59,11 @@ TEST_CASE("forwarding: client credentials and unlisted headers never reach upstr
 TEST_CASE("forwarding: routing headers must name the request's database") {
   RecordingUpstream upstream;
   FirewardenInstance fw({.upstream = upstream.url()});
-  HttpRequestSpec spec{"GET", fw.documents() + "/orders/o1", {},
-                       {{"x-goog-request-params", "database=projects%2Fother%2Fdatabases%2F(default)"}}};
+  HttpRequestSpec spec{
+      "GET",
+      fw.documents() + "/orders/o1",
+      {},
+      {{"x-goog-request-params", "database=projects%2Fother%2Fdatabases%2F(default)"}}};
   CHECK(fw.request(spec).status == 400);
   spec.headers = {{"google-cloud-resource-prefix", "projects/other/databases/(default)"}};
   CHECK(fw.request(spec).status == 400);
@@ -114,13 +118,16 @@ TEST_CASE("reload: a new policy applies without restart, a bad one keeps the las
   const HttpRequestSpec get_item{"GET", fw.documents() + "/items/i1", {}, {}};
   CHECK(fw.request(get_item).status == 403);
 
-  dir.write("policy.yaml", allow_orders + "  - name: r2\n    subjects: {namespaces: [orders]}\n"
-                                          "    collections: [items]\n    actions: [read]\n");
+  dir.write("policy.yaml", allow_orders +
+                               "  - name: r2\n    subjects: {namespaces: [orders]}\n"
+                               "    collections: [items]\n    actions: [read]\n");
   CHECK(eventually([&] { return fw.request(get_item).status == 404; }, std::chrono::seconds(5)));
 
   dir.write("policy.yaml", "version: 1\nrules:\n  - name: r1\n    bogus: true\n");
   CHECK(eventually(
-      [&] { return fw.admin("/status").body.find("\"last_error\": \"" + policy) != std::string::npos; },
+      [&] {
+        return fw.admin("/status").body.find("\"last_error\": \"" + policy) != std::string::npos;
+      },
       std::chrono::seconds(5)));
   CHECK(fw.request(get_item).status == 404);  // last good policy still in force
   CHECK_THAT(fw.admin("/metrics").body,

@@ -9,9 +9,9 @@ using namespace firewarden::testing;
 namespace {
 
 HttpRequestSpec commit(const FirewardenInstance& fw, const std::string& path) {
-  return json_post(fw.documents() + ":commit",
-                   R"({"writes":[{"update":{"name":")" + fw.document_name(path) +
-                       R"(","fields":{"n":{"integerValue":"1"}}}}]})");
+  return json_post(fw.documents() + ":commit", R"({"writes":[{"update":{"name":")" +
+                                                   fw.document_name(path) +
+                                                   R"(","fields":{"n":{"integerValue":"1"}}}}]})");
 }
 
 }  // namespace
@@ -21,7 +21,8 @@ TEST_CASE("mtls: orders may write orders, analytics may read but not write") {
   CHECK(fw.request(commit(fw, "orders/o1"), client_tls("orders")).status == 200);
   CHECK(emulator_get(fw.options().project, "orders/o1").status == 200);
 
-  const auto read = fw.request({"GET", fw.documents() + "/orders/o1", {}, {}}, client_tls("analytics"));
+  const auto read =
+      fw.request({"GET", fw.documents() + "/orders/o1", {}, {}}, client_tls("analytics"));
   CHECK(read.status == 200);
 
   const auto write = fw.request(commit(fw, "orders/o9"), client_tls("analytics"));

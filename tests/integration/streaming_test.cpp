@@ -14,10 +14,12 @@ TEST_CASE("streaming: a runQuery response (a streamed JSON array) arrives whole"
     writes += R"({"update":{"name":")" + fw.document_name("orders/o" + std::to_string(i)) +
               R"(","fields":{"pad":{"stringValue":")" + std::string(500, 'x') + R"("}}}})";
   }
-  REQUIRE(fw.request(json_post(fw.documents() + ":commit", R"({"writes":[)" + writes + "]}")).status == 200);
+  REQUIRE(
+      fw.request(json_post(fw.documents() + ":commit", R"({"writes":[)" + writes + "]}")).status ==
+      200);
 
-  const auto response = fw.request(json_post(fw.documents() + ":runQuery",
-                                             R"({"structuredQuery":{"from":[{"collectionId":"orders"}]}})"));
+  const auto response = fw.request(json_post(
+      fw.documents() + ":runQuery", R"({"structuredQuery":{"from":[{"collectionId":"orders"}]}})"));
   REQUIRE(response.status == 200);
   std::size_t found = 0;
   for (std::size_t at = response.body.find("\"document\""); at != std::string::npos;

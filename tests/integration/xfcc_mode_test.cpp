@@ -10,9 +10,9 @@ namespace {
 
 HttpRequestSpec commit_as(const FirewardenInstance& fw, const std::string& path,
                           const std::string& xfcc) {
-  auto spec = json_post(fw.documents() + ":commit",
-                        R"({"writes":[{"update":{"name":")" + fw.document_name(path) +
-                            R"(","fields":{}}}]})");
+  auto spec =
+      json_post(fw.documents() + ":commit", R"({"writes":[{"update":{"name":")" +
+                                                fw.document_name(path) + R"(","fields":{}}}]})");
   if (!xfcc.empty()) spec.headers.emplace_back("x-forwarded-client-cert", xfcc);
   return spec;
 }
@@ -28,8 +28,8 @@ TEST_CASE("xfcc: the identity of the last element decides") {
   CHECK(fw.request(commit_as(fw, "orders/o1", kOrders)).status == 200);
   CHECK(emulator_get(fw.options().project, "orders/o1").status == 200);
 
-  const auto analytics = fw.request(
-      commit_as(fw, "orders/o2", "URI=spiffe://cluster.local/ns/analytics/sa/reporter"));
+  const auto analytics =
+      fw.request(commit_as(fw, "orders/o2", "URI=spiffe://cluster.local/ns/analytics/sa/reporter"));
   CHECK(analytics.status == 403);
   CHECK(emulator_get(fw.options().project, "orders/o2").status == 404);
 }

@@ -61,26 +61,27 @@ FirewardenInstance::FirewardenInstance(InstanceOptions options) : options_(std::
   std::string config = "listener:\n  address: \"127.0.0.1:" + std::to_string(port_) + "\"\n" +
                        tls_block(options_.mode) + "identity:\n  mode: " + options_.mode + "\n";
   if (options_.mode == "fixed") config += "  fixed_id: \"" + options_.fixed_id + "\"\n";
-  if (options_.mode == "xfcc") config += "  xfcc:\n    trusted_peers: " + options_.trusted_peers + "\n";
-  config += "policy:\n  file: " + options_.policy_file + "\n" +
-            "reload_interval: 200ms\n"
-            "firestore:\n  endpoint: \"" + options_.upstream + "\"\n  project: \"" +
-            options_.project + "\"\n  request_timeout: 5s\n  connect_timeout: 2s\n" +
-            (options_.firestore_ca_file.empty()
-                 ? std::string()
-                 : "  ca_file: " + options_.firestore_ca_file + "\n") +
-            "credentials: " + options_.credentials + "\n" +
-            "admin:\n  address: \"127.0.0.1:" + std::to_string(admin_port_) +
-            "\"\n  enable_quit: true\n" + "limits: " + options_.limits + "\n" +
-            "logging:\n  level: debug\n  format: json\n" + options_.extra;
+  if (options_.mode == "xfcc")
+    config += "  xfcc:\n    trusted_peers: " + options_.trusted_peers + "\n";
+  config +=
+      "policy:\n  file: " + options_.policy_file + "\n" +
+      "reload_interval: 200ms\n"
+      "firestore:\n  endpoint: \"" +
+      options_.upstream + "\"\n  project: \"" + options_.project +
+      "\"\n  request_timeout: 5s\n  connect_timeout: 2s\n" +
+      (options_.firestore_ca_file.empty() ? std::string()
+                                          : "  ca_file: " + options_.firestore_ca_file + "\n") +
+      "credentials: " + options_.credentials + "\n" +
+      "admin:\n  address: \"127.0.0.1:" + std::to_string(admin_port_) +
+      "\"\n  enable_quit: true\n" + "limits: " + options_.limits + "\n" +
+      "logging:\n  level: debug\n  format: json\n" + options_.extra;
   const std::string config_path = dir_.write("firewarden.yaml", config);
   process_ = std::make_unique<ChildProcess>(
       std::vector<std::string>{FIREWARDEN_BINARY, "run", "--config", config_path},
       dir_.path() + "/stdout", dir_.path() + "/stderr", options_.env);
   const std::string probe = options_.wait_until_ready ? "/readyz" : "/healthz";
-  const bool ready = eventually(
-      [&] { return !process_->running() || admin(probe).status == 200; },
-      std::chrono::seconds(15));
+  const bool ready = eventually([&] { return !process_->running() || admin(probe).status == 200; },
+                                std::chrono::seconds(15));
   if (!ready || !process_->running()) {
     throw std::runtime_error("firewarden did not answer 200 on " + probe + ":\n" + logs());
   }
@@ -104,8 +105,8 @@ HttpResponse FirewardenInstance::request(const HttpRequestSpec& spec,
 }
 
 HttpResponse FirewardenInstance::admin(const std::string& path, const std::string& method) const {
-  return http_request("127.0.0.1", admin_port_, HttpRequestSpec{method, path, {}, {}},
-                      std::nullopt, std::chrono::seconds(2));
+  return http_request("127.0.0.1", admin_port_, HttpRequestSpec{method, path, {}, {}}, std::nullopt,
+                      std::chrono::seconds(2));
 }
 
 std::optional<int> FirewardenInstance::stop(std::chrono::milliseconds timeout) {
@@ -117,18 +118,19 @@ std::string FirewardenInstance::logs() const { return read_text(dir_.path() + "/
 std::string FirewardenInstance::access_log() const { return read_text(dir_.path() + "/stdout"); }
 
 HttpResponse emulator_get(const std::string& project, const std::string& document_path) {
-  return http_request("127.0.0.1", emulator_port(),
-                      HttpRequestSpec{"GET",
-                                      "/v1/projects/" + project + "/databases/(default)/documents/" +
-                                          document_path,
-                                      {},
-                                      {{"authorization", "Bearer owner"}}});
+  return http_request(
+      "127.0.0.1", emulator_port(),
+      HttpRequestSpec{"GET",
+                      "/v1/projects/" + project + "/databases/(default)/documents/" + document_path,
+                      {},
+                      {{"authorization", "Bearer owner"}}});
 }
 
 void emulator_put(const std::string& project, const std::string& document_path,
                   const std::string& fields_json) {
-  auto spec = json_post("/v1/projects/" + project + "/databases/(default)/documents/" + document_path,
-                        "{\"fields\":" + fields_json + "}");
+  auto spec =
+      json_post("/v1/projects/" + project + "/databases/(default)/documents/" + document_path,
+                "{\"fields\":" + fields_json + "}");
   spec.method = "PATCH";
   spec.headers.emplace_back("authorization", "Bearer owner");
   const auto response = http_request("127.0.0.1", emulator_port(), spec);

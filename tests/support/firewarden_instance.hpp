@@ -19,7 +19,7 @@ namespace firewarden::testing {
 std::string test_state_dir();
 unsigned short emulator_port();
 std::string certs_dir();
-std::string cert(const std::string& name);  // certs_dir()/NAME.pem
+std::string cert(const std::string& name);           // certs_dir()/NAME.pem
 TlsClientFiles client_tls(const std::string& name);  // NAME.pem/.key, trusting ca.pem
 
 // A project id no other test uses ("t-<pid>-<counter>").
@@ -65,8 +65,8 @@ class FirewardenInstance {
   // SIGTERM and the exit code (nullopt if it did not exit within `timeout`).
   std::optional<int> stop(std::chrono::milliseconds timeout = std::chrono::seconds(10));
   ChildProcess& process() { return *process_; }
-  std::string logs() const;         // stderr
-  std::string access_log() const;   // stdout
+  std::string logs() const;        // stderr
+  std::string access_log() const;  // stdout
   const std::string& directory() const { return dir_.path(); }
 
  private:

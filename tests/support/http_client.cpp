@@ -25,7 +25,8 @@ HttpResponse exchange(Stream& stream, const HttpRequestSpec& spec, const std::st
   request.set(http::field::host, host);
   for (const auto& [name, value] : spec.headers) request.insert(name, value);
   request.body() = spec.body;
-  if (!spec.body.empty() || spec.method == "POST" || spec.method == "PATCH") request.prepare_payload();
+  if (!spec.body.empty() || spec.method == "POST" || spec.method == "PATCH")
+    request.prepare_payload();
   HttpResponse result;
   beast::error_code error;
   http::write(stream, request, error);
@@ -88,8 +89,8 @@ HttpResponse http_request(const std::string& host, unsigned short port, const Ht
 }
 
 HttpRequestSpec json_post(std::string target, std::string body) {
-  return HttpRequestSpec{"POST", std::move(target), std::move(body),
-                         {{"content-type", "application/json"}}};
+  return HttpRequestSpec{
+      "POST", std::move(target), std::move(body), {{"content-type", "application/json"}}};
 }
 
 std::string raw_exchange(unsigned short port, const std::string& bytes,

@@ -1,9 +1,10 @@
 #pragma once
 // A child process the test started and stops, by PID only.
+#include <sys/types.h>
+
 #include <chrono>
 #include <optional>
 #include <string>
-#include <sys/types.h>
 #include <utility>
 #include <vector>
 

@@ -1,12 +1,12 @@
 #include "run_binary.hpp"
 
-#include "process.hpp"
-
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
+
+#include "process.hpp"
 
 namespace firewarden::testing {
 namespace {
@@ -48,7 +48,8 @@ CommandResult run_firewarden(const std::vector<std::string>& args,
 }
 
 TempDir::TempDir() {
-  std::string pattern = (std::filesystem::temp_directory_path() / "firewarden-test-XXXXXX").string();
+  std::string pattern =
+      (std::filesystem::temp_directory_path() / "firewarden-test-XXXXXX").string();
   if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
   path_ = pattern;
 }

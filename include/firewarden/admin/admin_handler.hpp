@@ -1,10 +1,9 @@
 #pragma once
 // The admin endpoints (SPEC §8), served by their own plaintext listener
 // (loopback by default): /healthz /readyz /status /metrics /quitquitquit.
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "firewarden/net/server.hpp"
 #include "firewarden/telemetry/metrics.hpp"
@@ -12,7 +11,7 @@
 namespace firewarden::admin {
 
 struct ReadinessCheck {
-  std::string name;    // "started", "policy", "certificate", "token", "draining"
+  std::string name;  // "started", "policy", "certificate", "token", "draining"
   bool ok = false;
   std::string detail;  // why it fails (never a secret)
 };

@@ -42,7 +42,7 @@ class Daemon final : public admin::StatusSource {
     std::string digest;
   };
   void load_policy_at_start();
-  bool reload_policy();       // true when a new policy was installed
+  bool reload_policy();        // true when a new policy was installed
   bool reload_certificates();  // true when a new TLS context was installed
   std::string certificate_digest() const;
   net::awaitable<void> reload_loop();

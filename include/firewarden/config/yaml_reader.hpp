@@ -3,6 +3,8 @@
 // collected (not only the first) as FILE:LINE:COL naming the key path, unknown
 // and duplicate keys are errors, and ${VAR} / ${VAR:-default} are expanded in
 // string values.
+#include <yaml-cpp/yaml.h>
+
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -11,8 +13,6 @@
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <yaml-cpp/yaml.h>
 
 #include "firewarden/config/diagnostic.hpp"
 
@@ -55,8 +55,7 @@ class Reader {
   std::optional<bool> boolean(const YAML::Node& node, std::string_view path);
   std::optional<std::int64_t> integer(const YAML::Node& node, std::string_view path,
                                       std::int64_t min, std::int64_t max);
-  std::optional<std::chrono::milliseconds> duration(const YAML::Node& node,
-                                                    std::string_view path);
+  std::optional<std::chrono::milliseconds> duration(const YAML::Node& node, std::string_view path);
   std::optional<std::uint64_t> byte_size(const YAML::Node& node, std::string_view path);
   // A sequence of strings (each env-expanded).
   std::optional<std::vector<std::string>> string_list(const YAML::Node& node,
@@ -78,8 +77,7 @@ class MapView {
  public:
   // Reports "PATH: expected a mapping" unless `node` is a map (or null /
   // undefined, which reads as an empty mapping when `allow_missing`).
-  MapView(Reader& reader, const YAML::Node& node, std::string path,
-          bool allow_missing = true);
+  MapView(Reader& reader, const YAML::Node& node, std::string path, bool allow_missing = true);
   ~MapView();
   MapView(const MapView&) = delete;
   MapView& operator=(const MapView&) = delete;

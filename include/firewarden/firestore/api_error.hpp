@@ -11,14 +11,14 @@ struct ApiError {
   std::string status;  // canonical code name: INVALID_ARGUMENT, PERMISSION_DENIED, …
   std::string message;
 
-  static ApiError invalid_argument(std::string message);    // 400
-  static ApiError unauthenticated(std::string message);     // 401
-  static ApiError permission_denied(std::string message);   // 403
-  static ApiError payload_too_large(std::string message);   // 413 INVALID_ARGUMENT
-  static ApiError unimplemented(std::string message);       // 501
-  static ApiError bad_gateway(std::string message);         // 502 UNAVAILABLE
-  static ApiError unavailable(std::string message);         // 503
-  static ApiError deadline_exceeded(std::string message);   // 504
+  static ApiError invalid_argument(std::string message);   // 400
+  static ApiError unauthenticated(std::string message);    // 401
+  static ApiError permission_denied(std::string message);  // 403
+  static ApiError payload_too_large(std::string message);  // 413 INVALID_ARGUMENT
+  static ApiError unimplemented(std::string message);      // 501
+  static ApiError bad_gateway(std::string message);        // 502 UNAVAILABLE
+  static ApiError unavailable(std::string message);        // 503
+  static ApiError deadline_exceeded(std::string message);  // 504
 
   std::string to_json() const;
   friend bool operator==(const ApiError&, const ApiError&) = default;

@@ -110,7 +110,7 @@ class Server {
 };
 
 // Google's JSON error shape as an HTTP response (SPEC §7).
-http::response<http::string_body> error_response(const firestore::ApiError& error,
-                                                 unsigned version, bool keep_alive);
+http::response<http::string_body> error_response(const firestore::ApiError& error, unsigned version,
+                                                 bool keep_alive);
 
 }  // namespace firewarden::transport

@@ -25,7 +25,7 @@ namespace firewarden::proxy {
 struct ProxyOptions {
   config::IdentityMode mode = config::IdentityMode::mtls;
   identity::IdentityRules identity_rules;
-  std::vector<config::Cidr> trusted_peers;         // xfcc
+  std::vector<config::Cidr> trusted_peers;           // xfcc
   std::optional<identity::Identity> fixed_identity;  // fixed
   firestore::Scope scope;
   std::string upstream_authority;  // Host header sent upstream

@@ -22,9 +22,9 @@ namespace firewarden::proxy {
 
 struct UpstreamOptions {
   bool tls = true;
-  std::string host;       // for connect, SNI and certificate verification
+  std::string host;  // for connect, SNI and certificate verification
   std::uint16_t port = 443;
-  std::string ca_file;    // empty: the system trust store
+  std::string ca_file;  // empty: the system trust store
   std::chrono::milliseconds connect_timeout{5000};
   std::uint32_t max_idle_connections = 64;
 };

@@ -19,7 +19,7 @@ struct AccessRecord {
   std::optional<std::string> service_account;
   std::string method;  // Firestore RPC ("commit") or the HTTP method when unknown
   std::vector<std::pair<std::string, std::string>> required;  // (action, collection)
-  std::string decision;  // allow | deny | error
+  std::string decision;                                       // allow | deny | error
   std::string rule;
   std::vector<std::pair<std::string, std::string>> dry_run;  // (rule, would: allow|deny)
   unsigned status = 0;

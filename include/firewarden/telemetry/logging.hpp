@@ -1,11 +1,11 @@
 #pragma once
 // Process-wide logger set-up (spdlog), done once by the CLI before any command
 // runs. Logs go to stderr, where container runtimes collect them.
+#include <spdlog/common.h>
+
 #include <optional>
 #include <string>
 #include <string_view>
-
-#include <spdlog/common.h>
 
 namespace firewarden::telemetry {
 

@@ -10,7 +10,7 @@ namespace firewarden::telemetry {
 // lowercase hex, ids not all zero (W3C Trace Context §3.2). Anything else is
 // treated as absent (and a new one is created), never forwarded as is.
 bool is_valid_traceparent(std::string_view value);
-std::string new_traceparent();  // random ids, flags 00
+std::string new_traceparent();                          // random ids, flags 00
 std::string trace_id_of(std::string_view traceparent);  // the 32-hex trace id
 
 // x-request-id from a client is passed on when it is 1..128 characters of

@@ -1,8 +1,7 @@
-#include <catch2/catch.hpp>
-
-#include <string>
-
 #include "firewarden/telemetry/metrics.hpp"
+
+#include <catch2/catch.hpp>
+#include <string>
 
 using firewarden::telemetry::Registry;
 
@@ -15,10 +14,13 @@ TEST_CASE("counters render with labels in registration order") {
   requests.with({"get", "deny", "403"}).increment();
   const std::string text = registry.render();
   CHECK_THAT(text, Catch::Contains("# TYPE firewarden_requests_total counter\n"));
-  CHECK_THAT(text, Catch::Contains(
-                       "firewarden_requests_total{method=\"commit\",decision=\"allow\",code=\"200\"} 3\n"));
-  CHECK_THAT(text, Catch::Contains(
-                       "firewarden_requests_total{method=\"get\",decision=\"deny\",code=\"403\"} 1\n"));
+  CHECK_THAT(
+      text,
+      Catch::Contains(
+          "firewarden_requests_total{method=\"commit\",decision=\"allow\",code=\"200\"} 3\n"));
+  CHECK_THAT(text,
+             Catch::Contains(
+                 "firewarden_requests_total{method=\"get\",decision=\"deny\",code=\"403\"} 1\n"));
 }
 
 TEST_CASE("label values are escaped") {
