@@ -10,6 +10,7 @@
 #include "firewarden/app/file_digest.hpp"
 #include "firewarden/credentials/token_broker.hpp"
 #include "firewarden/identity/identity_rules.hpp"
+#include "firewarden/telemetry/time_format.hpp"
 
 namespace firewarden::app {
 namespace {
@@ -19,15 +20,6 @@ using net::use_awaitable;
 
 net::ip::tcp::endpoint to_endpoint(const config::SocketAddress& address) {
   return {net::ip::make_address(address.ip.to_string()), address.port};
-}
-
-std::string rfc3339(std::chrono::system_clock::time_point when) {
-  const std::time_t time = std::chrono::system_clock::to_time_t(when);
-  std::tm utc{};
-  gmtime_r(&time, &utc);
-  char buffer[32];
-  const std::size_t n = std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%SZ", &utc);
-  return {buffer, n};
 }
 
 credentials::Settings credential_settings(const config::Config& config) {
@@ -372,7 +364,7 @@ nlohmann::json Daemon::status() const {
     policy = {{"file", config_->policy.file},
               {"generation", snapshot->generation},
               {"sha256", snapshot->sha256},
-              {"loaded_at", rfc3339(snapshot->loaded_at)},
+              {"loaded_at", telemetry::format_rfc3339(snapshot->loaded_at)},
               {"rules", snapshot->rules}};
   } else {
     policy = nlohmann::json::object();
@@ -385,15 +377,16 @@ nlohmann::json Daemon::status() const {
     for (const auto& token : tokens_->status()) {
       tokens.push_back(
           {{"principal", token.principal},
-           {"expires_at", token.expires_at ? nlohmann::json(rfc3339(*token.expires_at))
-                                           : nlohmann::json(nullptr)},
+           {"expires_at", token.expires_at
+                              ? nlohmann::json(telemetry::format_rfc3339(*token.expires_at))
+                              : nlohmann::json(nullptr)},
            {"last_error", token.last_error.empty() ? nlohmann::json(nullptr)
                                                    : nlohmann::json(token.last_error)}});
     }
   }
   nlohmann::json certificate = nullptr;
   if (config_->listener.tls) {
-    certificate = {{"not_after", rfc3339(std::chrono::system_clock::from_time_t(
+    certificate = {{"not_after", telemetry::format_rfc3339(std::chrono::system_clock::from_time_t(
                                      static_cast<std::time_t>(certificate_not_after_.load())))}};
   }
   const auto uptime = std::chrono::duration_cast<std::chrono::seconds>(

@@ -17,6 +17,7 @@
 #include "firewarden/credentials/service_account_key.hpp"
 #include "firewarden/credentials/token_endpoint.hpp"
 #include "firewarden/net/asio.hpp"
+#include "firewarden/telemetry/time_format.hpp"
 
 namespace firewarden::credentials {
 namespace {
@@ -293,7 +294,7 @@ class TokenBroker final : public TokenProvider, public std::enable_shared_from_t
           entry->flight.reset();
         }
         spdlog::info("credentials: new token for {} ({}), expires {}, next refresh in {}",
-                     entry->label, kind(*entry), format_rfc3339(token->expires_at),
+                     entry->label, kind(*entry), telemetry::format_rfc3339(token->expires_at),
                      seconds_text(next - now));
       } else {
         ++failures;

@@ -202,19 +202,6 @@ std::optional<system_clock::time_point> parse_rfc3339(std::string_view text) {
   return std::chrono::time_point_cast<system_clock::duration>(local - offset);
 }
 
-std::string format_rfc3339(system_clock::time_point when) {
-  const auto seconds = std::chrono::floor<std::chrono::seconds>(when);
-  const auto days = std::chrono::floor<std::chrono::days>(seconds);
-  const std::chrono::year_month_day date{days};
-  const std::chrono::hh_mm_ss time{seconds - days};
-  char buffer[32];
-  std::snprintf(buffer, sizeof buffer, "%04d-%02u-%02uT%02d:%02d:%02dZ",
-                static_cast<int>(date.year()), static_cast<unsigned>(date.month()),
-                static_cast<unsigned>(date.day()), static_cast<int>(time.hours().count()),
-                static_cast<int>(time.minutes().count()), static_cast<int>(time.seconds().count()));
-  return buffer;
-}
-
 std::string describe_error_response(const http_client::Response& response) {
   std::string out = "HTTP " + std::to_string(response.status);
   const json body = json::parse(response.body, nullptr, false);

@@ -5,22 +5,10 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 
+#include "firewarden/telemetry/time_format.hpp"
+
 namespace firewarden::telemetry {
 namespace {
-
-std::string now_rfc3339() {
-  const auto now = std::chrono::system_clock::now();
-  const auto seconds = std::chrono::floor<std::chrono::seconds>(now);
-  const auto millis = std::chrono::duration_cast<std::chrono::milliseconds>(now - seconds).count();
-  const std::time_t time = std::chrono::system_clock::to_time_t(seconds);
-  std::tm utc{};
-  gmtime_r(&time, &utc);
-  char buffer[40];
-  const std::size_t n = std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%S", &utc);
-  char fraction[8];
-  std::snprintf(fraction, sizeof fraction, ".%03dZ", static_cast<int>(millis));
-  return std::string(buffer, n) + fraction;
-}
 
 template <typename T>
 nlohmann::json optional_value(const std::optional<T>& value) {
@@ -38,7 +26,7 @@ std::string to_json_line(const AccessRecord& r) {
   nlohmann::json dry_run = nlohmann::json::array();
   for (const auto& [rule, would] : r.dry_run) dry_run.push_back({{"rule", rule}, {"would", would}});
   nlohmann::json line = {
-      {"time", now_rfc3339()},
+      {"time", format_rfc3339_millis(std::chrono::system_clock::now())},
       {"log", "access"},
       {"request_id", r.request_id},
       {"trace_id", r.trace_id},

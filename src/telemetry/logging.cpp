@@ -8,21 +8,10 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 
+#include "firewarden/telemetry/time_format.hpp"
+
 namespace firewarden::telemetry {
 namespace {
-
-// RFC 3339 UTC time with milliseconds, e.g. 2026-11-26T09:41:44.123Z.
-std::string rfc3339(spdlog::log_clock::time_point when) {
-  const auto since_epoch = when.time_since_epoch();
-  const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(since_epoch);
-  const auto millis = std::chrono::duration_cast<std::chrono::milliseconds>(since_epoch - seconds);
-  const std::time_t time = seconds.count();
-  std::tm utc{};
-  gmtime_r(&time, &utc);
-  char buffer[40];
-  const std::size_t n = std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%S", &utc);
-  return std::string(buffer, n) + "." + std::to_string(1000 + millis.count()).substr(1) + "Z";
-}
 
 // spdlog's name for a level as a std::string ("info", "warning", …); its own
 // string_view type would serialize as an array of characters.
@@ -38,7 +27,7 @@ class JsonFormatter final : public spdlog::formatter {
  public:
   void format(const spdlog::details::log_msg& msg, spdlog::memory_buf_t& dest) override {
     const nlohmann::json line = {
-        {"time", rfc3339(msg.time)},
+        {"time", format_rfc3339_millis(msg.time)},
         {"level", level_name(msg.level)},
         {"msg", std::string_view(msg.payload.data(), msg.payload.size())},
     };

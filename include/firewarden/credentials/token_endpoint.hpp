@@ -35,7 +35,6 @@ std::string base64url_encode(std::string_view bytes);  // no padding (RFC 7515 �
 
 // "2014-10-02T15:01:23Z", "2014-10-02T15:01:23.045123456Z", "…+02:00".
 std::optional<std::chrono::system_clock::time_point> parse_rfc3339(std::string_view text);
-std::string format_rfc3339(std::chrono::system_clock::time_point when);  // UTC, whole seconds
 
 // "HTTP 400 invalid_grant: The audience in ID Token […] does not match" from
 // an OAuth 2.0 error ({"error","error_description"}) or a Google API error

@@ -2,6 +2,8 @@
 
 #include <catch2/catch.hpp>
 
+#include "firewarden/telemetry/time_format.hpp"
+
 using namespace firewarden::credentials;
 
 TEST_CASE("form encoding follows application/x-www-form-urlencoded") {
@@ -37,7 +39,7 @@ TEST_CASE("RFC 3339 times as IAM Credentials writes them") {
         "2014-10-02T15:01:23.Z", "2014-10-02T15:01:23Zx", "2014-10-02 15:01:23Z"}) {
     CHECK_FALSE(parse_rfc3339(bad).has_value());
   }
-  CHECK(format_rfc3339(base + 999ms) == "2014-10-02T15:01:23Z");
+  CHECK(firewarden::telemetry::format_rfc3339(base + 999ms) == "2014-10-02T15:01:23Z");
 }
 
 TEST_CASE("error responses are described by status and error, cleaned") {
