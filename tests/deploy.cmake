@@ -58,6 +58,14 @@ foreach(overlay ${overlays})
   add_test(NAME "deploy: render ${name}" COMMAND ${FIREWARDEN_KUBECTL} kustomize ${overlay})
   set_tests_properties("deploy: render ${name}" PROPERTIES TIMEOUT 120)
   firewarden_deploy_check("deploy: check ${name}" ${name} ${overlay} ${name})
+  # The cluster's policy passes its cases, read as this overlay's proxy reads
+  # requests (its trust domains, path template, project and databases).
+  if(EXISTS ${overlay}/firewarden.yaml)
+    add_test(NAME "deploy: base policy passes its cases with the ${name} config"
+             COMMAND firewarden test --config ${overlay}/firewarden.yaml
+                     --policy ${PROJECT_SOURCE_DIR}/deploy/base/policy.yaml
+                     ${PROJECT_SOURCE_DIR}/deploy/base/policy.test.yaml)
+  endif()
 endforeach()
 
 # mutant -> (overlay it breaks, message the checker must print)

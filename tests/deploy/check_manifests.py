@@ -416,6 +416,12 @@ def check_gateway(rendered, name, workload, container, labels, listener, admin_p
             if h["spec"]["scaleTargetRef"]["name"] == workload["metadata"]["name"]]
     if check(hpas, f"{name}: no HorizontalPodAutoscaler"):
         check(hpas[0]["spec"].get("minReplicas", 1) >= 2, f"{name}: HPA minReplicas must be >= 2")
+        # Utilization is relative to requests: every container needs one.
+        pod_spec = workload["spec"]["template"]["spec"]
+        for other in pod_spec.get("containers", []) + pod_spec.get("initContainers", []):
+            if other.get("restartPolicy") == "Always" or other in pod_spec.get("containers", []):
+                check("cpu" in other.get("resources", {}).get("requests", {}),
+                      f"{name}: container {other['name']} needs a cpu request for the HPA")
     check(any(labels_match(p["spec"].get("selector", {}).get("matchLabels"), labels)
               for p in rendered.of_kind("PodDisruptionBudget")),
           f"{name}: no PodDisruptionBudget selects the pods")
