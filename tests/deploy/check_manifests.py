@@ -243,7 +243,8 @@ def lay_out_pod_files(rendered, table, config, root, certs, namespace):
                 out.write(text)
 
 
-def firewarden_check(args, rendered, container, config_path, text, config, table, namespace):
+def firewarden_check(args, rendered, pod_spec, container, config_path, text, config, table,
+                     namespace):
     root = os.path.join(args.scratch, "root")
     shutil.rmtree(root, ignore_errors=True)
     certs = os.path.join(args.scratch, "certs")
@@ -254,9 +255,16 @@ def firewarden_check(args, rendered, container, config_path, text, config, table
     with open(target, "w") as out:
         out.write(rewrite_paths(text, table, root))
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}
+    # Downward API fields the kubelet would fill in.
+    fields = {"metadata.namespace": namespace or "default",
+              "spec.serviceAccountName": pod_spec.get("serviceAccountName", "default")}
     for variable in container.get("env", []):
         if "value" in variable:
             env[variable["name"]] = rewrite_paths(str(variable["value"]), table, root)
+        field = variable.get("valueFrom", {}).get("fieldRef", {}).get("fieldPath")
+        if field is not None:
+            if check(field in fields, f"env {variable['name']}: fieldRef {field} is not simulated"):
+                env[variable["name"]] = fields[field]
     result = subprocess.run([args.firewarden, "check", "--config", target], env=env,
                             capture_output=True, text=True, timeout=60)
     check(result.returncode == 0,
@@ -373,7 +381,7 @@ def check_pod(args, rendered, workload, pod, container, is_init):
             check(not re.search(r"-[a-z0-9]{10}$", policy_map["metadata"]["name"]),
                   f"{name}: the policy ConfigMap must keep a fixed name (hot reload, no rollout)")
 
-    firewarden_check(args, rendered, container, config_path, text, config, table, namespace)
+    firewarden_check(args, rendered, spec, container, config_path, text, config, table, namespace)
 
     # Mode specifics.
     labels = pod["metadata"].get("labels", {})
