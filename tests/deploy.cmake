@@ -8,6 +8,7 @@
 #   deploy: checker refuses MUTANT  the checker itself, on overlays with one
 #                                   deliberate mistake each (tests/deploy/mutants)
 #   deploy: image ...               docker/Dockerfile against `ldd` of the binary
+#   deploy: policy hot reload ...   the kubelet's ConfigMap update sequence, live
 # kubectl comes with the machine image (scripts/bootstrap warns when it is
 # missing); PyYAML is Debian's python3-yaml, hence Debian's python3.
 find_program(FIREWARDEN_KUBECTL kubectl)
@@ -105,3 +106,11 @@ add_test(NAME "deploy: image check refuses a runtime stage without libfmt9"
                  $<TARGET_FILE:firewarden>)
 set_tests_properties("deploy: image check refuses a runtime stage without libfmt9"
                      PROPERTIES PASS_REGULAR_EXPRESSION "runtime stage lacks libfmt9")
+
+# Policy hot reload through a ConfigMap-style atomic symlink swap, with the
+# real binary (loopback only, no emulator needed).
+add_test(NAME "deploy: policy hot reload through a ConfigMap symlink swap"
+         COMMAND ${deploy_python} ${CMAKE_CURRENT_SOURCE_DIR}/deploy/configmap_reload_test.py
+                 $<TARGET_FILE:firewarden> ${deploy_state}/configmap-reload)
+set_tests_properties("deploy: policy hot reload through a ConfigMap symlink swap"
+                     PROPERTIES TIMEOUT 120)
