@@ -9,6 +9,7 @@
 #                                   deliberate mistake each (tests/deploy/mutants)
 #   deploy: image ...               docker/Dockerfile against `ldd` of the binary
 #   deploy: policy hot reload ...   the kubelet's ConfigMap update sequence, live
+#   docs: README five-minute walkthrough runs as written
 # kubectl comes with the machine image (scripts/bootstrap warns when it is
 # missing); PyYAML is Debian's python3-yaml, hence Debian's python3.
 find_program(FIREWARDEN_KUBECTL kubectl)
@@ -114,3 +115,12 @@ add_test(NAME "deploy: policy hot reload through a ConfigMap symlink swap"
                  $<TARGET_FILE:firewarden> ${deploy_state}/configmap-reload)
 set_tests_properties("deploy: policy hot reload through a ConfigMap symlink swap"
                      PROPERTIES TIMEOUT 120)
+
+# README's five-minute walkthrough, run as written (its own emulator, free
+# loopback ports, a scratch directory).
+add_test(NAME "docs: README five-minute walkthrough runs as written"
+         COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/deploy/readme_walkthrough_test.sh
+                 $<TARGET_FILE:firewarden> ${deploy_state}/walkthrough
+         WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
+set_tests_properties("docs: README five-minute walkthrough runs as written"
+                     PROPERTIES TIMEOUT 180)
