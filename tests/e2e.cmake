@@ -2,6 +2,8 @@ include_guard(GLOBAL)
 # End-to-end suites with real clients, included from tests/CMakeLists.txt:
 #   e2e: node sdk <mode>   the real @google-cloud/firestore SDK (tests/e2e/node,
 #                          node --test) through firewarden in fixed and xfcc mode
+#   e2e: node sdk parity   the SDK's whole captured API surface through firewarden
+#                          answers as the emulator did directly
 #   e2e: curl mtls         one curl per SPEC §5 request kind in mtls mode
 #                          (tests/e2e/curl/run, the README's Examples)
 #   e2e: readme examples   README.md's Examples block is what that script runs
@@ -13,21 +15,25 @@ set(_e2e_env
     "FIREWARDEN_TEST_STATE_DIR=${CMAKE_BINARY_DIR}/test-state")
 
 find_program(FIREWARDEN_NODE node)
-foreach(mode fixed xfcc)
+# e2e_node_test(NAME FILE [ENV...])
+function(e2e_node_test name file)
   if(FIREWARDEN_NODE)
-    add_test(NAME "e2e: node sdk ${mode} mode"
-             COMMAND ${FIREWARDEN_NODE} --test --test-reporter=spec ${_e2e_dir}/node/sdk.test.js
+    add_test(NAME "e2e: ${name}"
+             COMMAND ${FIREWARDEN_NODE} --test --test-reporter=spec ${_e2e_dir}/node/${file}
              WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
-    set_tests_properties("e2e: node sdk ${mode} mode" PROPERTIES
-                         ENVIRONMENT "${_e2e_env};E2E_MODES=${mode}"
+    set_tests_properties("e2e: ${name}" PROPERTIES ENVIRONMENT "${_e2e_env};${ARGN}"
                          FIXTURES_REQUIRED integration TIMEOUT 300)
   else()
-    # scripts/bootstrap installs Node.js; without it this suite cannot run.
-    add_test(NAME "e2e: node sdk ${mode} mode"
+    # scripts/bootstrap installs Node.js; without it these suites cannot run.
+    add_test(NAME "e2e: ${name}"
              COMMAND sh -c "echo 'skipped: node not found (run scripts/bootstrap)'; exit 77")
-    set_tests_properties("e2e: node sdk ${mode} mode" PROPERTIES SKIP_RETURN_CODE 77)
+    set_tests_properties("e2e: ${name}" PROPERTIES SKIP_RETURN_CODE 77)
   endif()
-endforeach()
+endfunction()
+e2e_node_test("node sdk fixed mode" sdk.test.js E2E_MODES=fixed)
+e2e_node_test("node sdk xfcc mode" sdk.test.js E2E_MODES=xfcc)
+# Every request of tests/fixtures/sdk through firewarden gets the emulator's status.
+e2e_node_test("node sdk parity" parity.test.js)
 
 add_test(NAME "e2e: curl mtls" COMMAND ${_e2e_dir}/curl/run WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
 set_tests_properties("e2e: curl mtls" PROPERTIES ENVIRONMENT "${_e2e_env}"

@@ -237,7 +237,7 @@ function decodeFields(fields) {
 // ---------------------------------------------------------------------------
 // firewarden
 // ---------------------------------------------------------------------------
-async function startFirewarden({mode, fixedId, trustedPeers, project, emulatorPort, policyFile = POLICY_FILE}) {
+async function startFirewarden({mode, fixedId, trustedPeers, project, emulatorPort, policyFile = POLICY_FILE, databases = ['(default)']}) {
   const binary = process.env.FIREWARDEN_BINARY;
   if (!binary || !fs.existsSync(binary)) {
     throw new Error(`FIREWARDEN_BINARY must name the built firewarden (got ${JSON.stringify(binary)})`);
@@ -257,6 +257,7 @@ async function startFirewarden({mode, fixedId, trustedPeers, project, emulatorPo
     `firestore:`,
     `  endpoint: "http://127.0.0.1:${emulatorPort}"`,
     `  project: "${project}"`,
+    `  databases: ${JSON.stringify(databases)}`,
     `  request_timeout: 10s`,
     `  connect_timeout: 2s`,
     `credentials: {type: static, token: owner}`,
@@ -353,18 +354,21 @@ async function startXfccShim({targetPort, identity, localAddress}) {
 // (googleapis/nodejs-firestore#1811); its token replaces the SDK's own
 // Authorization header, so it is the emulator's "owner" as well, and
 // firewarden drops it like any client credential.
-function sdkClient({port, project, customHeaders}) {
+function sdkClient({port, project, customHeaders, settings = {}}) {
   const {firestore, auth} = requireModules();
   const authClient = new auth.OAuth2Client();
   authClient.setCredentials({access_token: 'owner', expiry_date: Date.now() + 24 * 3600 * 1000});
-  return new firestore.Firestore({
+  const all = {
     projectId: project,
     host: `127.0.0.1:${port}`,
     ssl: false,
     preferRest: true,
     authClient,
     ...(customHeaders ? {customHeaders} : {}),
-  });
+    ...settings,
+  };
+  // settings: {key: undefined} leaves a key out.
+  return new firestore.Firestore(Object.fromEntries(Object.entries(all).filter(([, v]) => v !== undefined)));
 }
 
 // The google.rpc.Code an SDK error carries. SDK 8.7.0's REST transport
@@ -399,6 +403,8 @@ async function assertRefused(emulator, operation, code = PERMISSION_DENIED) {
 
 module.exports = {
   ANALYTICS_ID,
+  SOURCE_DIR,
+  tempDir,
   EmulatorView,
   ORDERS_ID,
   PERMISSION_DENIED,

@@ -290,6 +290,30 @@ for (const mode of modes) {
         assert.ok(lines.length > 0);
         assert.ok(lines.every(line => line.identity === ORDERS_ID));
       });
+
+      test('fixed mode: FIRESTORE_EMULATOR_HOST and apiEndpoint + port reach the sidecar too', async () => {
+        // docs/clients.md names three ways to point the SDK at the sidecar;
+        // host + ssl: false is the one every other test uses.
+        const port = endpoints.ordersFirewarden.port;
+        process.env.FIRESTORE_EMULATOR_HOST = `127.0.0.1:${port}`;
+        let viaEnvironment;
+        try {
+          viaEnvironment = sdkClient({project, settings: {host: undefined, ssl: undefined}});
+        } finally {
+          delete process.env.FIRESTORE_EMULATOR_HOST; // read when the client is made
+        }
+        const viaApiEndpoint = sdkClient({project, settings: {host: undefined, apiEndpoint: '127.0.0.1', port}});
+        try {
+          await viaEnvironment.doc('orders/env').set({via: 'FIRESTORE_EMULATOR_HOST'});
+          await viaApiEndpoint.doc('orders/endpoint').set({via: 'apiEndpoint'});
+          assert.deepEqual(await emulator.get('orders/env'), {via: 'FIRESTORE_EMULATOR_HOST'});
+          assert.deepEqual(await emulator.get('orders/endpoint'), {via: 'apiEndpoint'});
+          await assertRefused(emulator, () => viaEnvironment.doc('secrets/env').set({v: 1}));
+          await assertRefused(emulator, () => viaApiEndpoint.doc('secrets/endpoint').set({v: 1}));
+        } finally {
+          await Promise.allSettled([viaEnvironment.terminate(), viaApiEndpoint.terminate()]);
+        }
+      });
     } else {
       test('xfcc mode: without the trusted hop there is no identity (UNAUTHENTICATED)', async () => {
         // Straight to firewarden from 127.0.0.1 (not a trusted peer), once
