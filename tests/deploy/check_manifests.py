@@ -331,18 +331,22 @@ def check_pod(args, rendered, workload, pod, container, is_init):
           f"{name}: terminationGracePeriodSeconds {period} < shutdown_delay {delay:g}s + "
           f"shutdown_grace {grace:g}s + 5s margin")
 
-    # Resources, against the measured targets (bench/RESULTS.md): ~30 MiB idle,
-    # ~100 MiB at 10,000 connections.
+    # Resources, against measured figures (docs/operations.md): ~12 MiB idle
+    # (30 MiB allowed), per connection ~5 KiB plaintext and ~86 KiB with TLS
+    # (8 and 90 allowed), and room for four 10 MiB request bodies in flight.
     resources = container.get("resources", {})
     requests = resources.get("requests", {})
     check("cpu" in requests and "memory" in requests, f"{name}: firewarden needs cpu and memory requests")
     memory_limit = resources.get("limits", {}).get("memory")
     if check(memory_limit is not None, f"{name}: firewarden needs a memory limit"):
         connections = limits.get("max_connections", 10000)
-        needed = (30 + 70 * connections / 10000) * 1024**2
+        tls = bool((config.get("listener") or {}).get("tls"))
+        per_connection_kib = 90 if tls else 8
+        needed = (30 + 4 * 10) * 1024**2 + connections * per_connection_kib * 1024
         check(parse_memory(memory_limit) >= needed,
               f"{name}: memory limit {memory_limit} is below the measured need for "
-              f"{connections} connections ({needed / 1024**2:.0f}Mi)")
+              f"{connections} {'TLS' if tls else 'plaintext'} connections "
+              f"({needed / 1024**2:.0f}Mi)")
         if "memory" in requests:
             check(parse_memory(requests["memory"]) >= 30 * 1024**2,
                   f"{name}: memory request below the ~30 MiB idle footprint")
