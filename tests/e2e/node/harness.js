@@ -160,10 +160,6 @@ class EmulatorView {
     this.documents = `/v1/projects/${project}/databases/(default)/documents`;
   }
 
-  name(docPath) {
-    return `projects/${this.project}/databases/(default)/documents/${docPath}`;
-  }
-
   request(method, target, body) {
     return httpRequest({
       port: this.port,
@@ -312,7 +308,8 @@ async function startFirewarden({mode, fixedId, trustedPeers, project, emulatorPo
 // ---------------------------------------------------------------------------
 async function startXfccShim({targetPort, identity, localAddress}) {
   const hash = crypto.createHash('sha256').update(identity).digest('hex');
-  const xfcc = `By=spiffe://cluster.local/ns/firewarden/sa/firewarden;Hash=${hash};URI=${identity}`;
+  // The shape Istio's sidecar sends (an empty quoted Subject included).
+  const xfcc = `By=spiffe://cluster.local/ns/firewarden/sa/firewarden;Hash=${hash};Subject="";URI=${identity}`;
   const agent = new http.Agent({keepAlive: true, maxSockets: 16, localAddress});
   const server = http.createServer((req, res) => {
     const headers = {...req.headers, 'x-forwarded-client-cert': xfcc};

@@ -50,7 +50,7 @@ after(async () => {
   if (dir) fs.rmSync(dir, {recursive: true, force: true});
 });
 
-test('every SDK request of the fixtures gets the status it got from the emulator directly', async () => {
+test('every SDK request of the fixtures gets the status it got from the emulator directly', {timeout: 280000}, async () => {
   const out = path.join(dir, 'fixtures');
   const run = childProcess.spawnSync(
     process.execPath,

@@ -33,6 +33,9 @@ const modes = (process.env.E2E_MODES || 'fixed,xfcc').split(',').filter(Boolean)
 // What the trusted hop connects from in xfcc mode; everything else on
 // loopback (the SDK itself, 127.0.0.1) is not a trusted peer.
 const SHIM_ADDRESS = '127.0.0.2';
+// Every test ends by itself: a hung request fails it, and after() still stops
+// what before() started.
+const BOUNDED = {timeout: 90000};
 
 for (const mode of modes) {
   describe(`${mode} mode`, () => {
@@ -75,7 +78,7 @@ for (const mode of modes) {
       for (const stop of stops.reverse()) await stop();
     });
 
-    test('set, get, update and delete on an allowed collection reach the emulator', async () => {
+    test('set, get, update and delete on an allowed collection reach the emulator', BOUNDED, async () => {
       const ref = orders.doc('orders/o1');
       await ref.set({status: 'open', total: 10, lines: ['a', 'b']});
       assert.deepEqual(await emulator.get('orders/o1'), {status: 'open', total: 10, lines: ['a', 'b']});
@@ -94,7 +97,7 @@ for (const mode of modes) {
       assert.equal(await emulator.get('orders/o1'), null);
     });
 
-    test('writes outside the policy fail with PERMISSION_DENIED and change nothing', async () => {
+    test('writes outside the policy fail with PERMISSION_DENIED and change nothing', BOUNDED, async () => {
       await emulator.put('orders/w1', {status: 'open'});
       await emulator.put('orders/w1/audit/a1', {event: 'created'});
       await emulator.put('secrets/s1', {v: 1});
@@ -116,7 +119,7 @@ for (const mode of modes) {
       assert.deepEqual(await emulator.get('secrets/s1'), {v: 1});
     });
 
-    test('reads outside the policy fail with PERMISSION_DENIED', async () => {
+    test('reads outside the policy fail with PERMISSION_DENIED', BOUNDED, async () => {
       await emulator.put('orders/r1', {status: 'open'});
       await emulator.put('reports/daily', {count: 3});
       assert.deepEqual((await analytics.doc('reports/daily').get()).data(), {count: 3});
@@ -124,7 +127,7 @@ for (const mode of modes) {
       await assertRefused(emulator, () => orders.doc('reports/daily').get());
     });
 
-    test('getAll: allowed as a whole, or refused as a whole', async () => {
+    test('getAll: allowed as a whole, or refused as a whole', BOUNDED, async () => {
       await emulator.put('orders/g1', {n: 1});
       await emulator.put('orders/g2', {n: 2});
       await emulator.put('reports/g3', {n: 3});
@@ -140,7 +143,7 @@ for (const mode of modes) {
       assert.deepEqual(report.data(), {n: 3});
     });
 
-    test('queries with filters and ordering', async () => {
+    test('queries with filters and ordering', BOUNDED, async () => {
       await emulator.put('orders/q1', {status: 'open', total: 5});
       await emulator.put('orders/q2', {status: 'open', total: 50});
       await emulator.put('orders/q3', {status: 'paid', total: 20});
@@ -168,7 +171,7 @@ for (const mode of modes) {
       assert.deepEqual((await analytics.collection('reports').where('day', '>', 0).orderBy('day').get()).docs.map(d => d.id), ['q6', 'q5']);
     });
 
-    test('collection-group queries', async () => {
+    test('collection-group queries', BOUNDED, async () => {
       await emulator.put('orders/cg1/items/i1', {price: 3});
       await emulator.put('orders/cg2/items/i2', {price: 1});
       await emulator.put('orders/cg2/payments/p1', {amount: 4});
@@ -182,7 +185,7 @@ for (const mode of modes) {
       await assertRefused(emulator, () => analytics.collectionGroup('items').get());
     });
 
-    test('runTransaction reads and writes atomically, and a refused write commits nothing', async () => {
+    test('runTransaction reads and writes atomically, and a refused write commits nothing', BOUNDED, async () => {
       await emulator.put('orders/t1', {stock: 5});
       const left = await orders.runTransaction(async t => {
         const doc = await t.get(orders.doc('orders/t1'));
@@ -218,7 +221,7 @@ for (const mode of modes) {
       assert.equal(await emulator.get('secrets/t3'), null);
     });
 
-    test('BulkWriter (batchWrite): allowed writes land, a batch with a refused write is refused whole', async () => {
+    test('BulkWriter (batchWrite): allowed writes land, a batch with a refused write is refused whole', BOUNDED, async () => {
       await emulator.put('orders/b3', {n: 3});
       await emulator.put('orders/b4', {n: 4});
       const writer = orders.bulkWriter({throttling: false});
@@ -252,7 +255,7 @@ for (const mode of modes) {
       assert.deepEqual(await emulator.snapshot(), before, 'the emulator changed');
     });
 
-    test('listCollections', async () => {
+    test('listCollections', BOUNDED, async () => {
       await emulator.put('orders/l1/items/i1', {n: 1});
       await emulator.put('orders/l1/notes/n1', {n: 1});
       const ids = (await orders.doc('orders/l1').listCollections()).map(c => c.id).sort();
@@ -262,7 +265,7 @@ for (const mode of modes) {
       await assertRefused(emulator, () => analytics.doc('orders/l1').listCollections());
     });
 
-    test('listDocuments', async () => {
+    test('listDocuments', BOUNDED, async () => {
       await emulator.put('orders/d1/lines/x', {n: 1});
       await emulator.put('orders/d1/lines/y', {n: 2});
       const ids = (await orders.collection('orders/d1/lines').listDocuments()).map(r => r.id).sort();
@@ -272,7 +275,7 @@ for (const mode of modes) {
     });
 
     if (mode === 'fixed') {
-      test('fixed mode: the identity is the sidecar configuration, whatever the app sends', async () => {
+      test('fixed mode: the identity is the sidecar configuration, whatever the app sends', BOUNDED, async () => {
         // An app cannot claim another identity: an XFCC header is ignored and
         // not forwarded; the access log shows the fixed identity.
         const forged = sdkClient({
@@ -291,7 +294,7 @@ for (const mode of modes) {
         assert.ok(lines.every(line => line.identity === ORDERS_ID));
       });
 
-      test('fixed mode: FIRESTORE_EMULATOR_HOST and apiEndpoint + port reach the sidecar too', async () => {
+      test('fixed mode: FIRESTORE_EMULATOR_HOST and apiEndpoint + port reach the sidecar too', BOUNDED, async () => {
         // docs/clients.md names three ways to point the SDK at the sidecar;
         // host + ssl: false is the one every other test uses.
         const port = endpoints.ordersFirewarden.port;
@@ -315,7 +318,7 @@ for (const mode of modes) {
         }
       });
     } else {
-      test('xfcc mode: without the trusted hop there is no identity (UNAUTHENTICATED)', async () => {
+      test('xfcc mode: without the trusted hop there is no identity (UNAUTHENTICATED)', BOUNDED, async () => {
         // Straight to firewarden from 127.0.0.1 (not a trusted peer), once
         // without and once with a forged header.
         const direct = sdkClient({port: endpoints.firewarden.port, project});
