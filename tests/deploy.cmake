@@ -80,6 +80,7 @@ set(mutant_config-typo gateway "firewarden check refuses the embedded config.*sh
 set(mutant_readiness-on-healthz istio "readinessProbe must get /readyz")
 set(mutant_istio-permissive istio "PeerAuthentication STRICT must select the pods")
 set(mutant_sidecar-regular-container sidecar "firewarden must be a native sidecar")
+set(mutant_app-mounts-google-token sidecar "app container app mounts firewarden's credential volume google-token")
 set(mutant_tls-connections-beyond-memory gateway "memory limit 384Mi is below the measured need for 10000 TLS")
 file(GLOB mutants LIST_DIRECTORIES true CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/deploy/mutants/*)
 foreach(mutant ${mutants})

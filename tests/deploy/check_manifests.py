@@ -398,6 +398,22 @@ def check_pod(args, rendered, workload, pod, container, is_init):
         check(any(any(e.get("name") == "FIRESTORE_EMULATOR_HOST" and e.get("value") == listener
                       for e in app.get("env", [])) for app in apps),
               f"{name}: the app must point FIRESTORE_EMULATOR_HOST at {listener}")
+        # The app shares the pod: it must not be able to get firewarden's
+        # Google identity itself. The metadata server answers every container
+        # of the pod alike, and a credential volume mounted into the app would
+        # hand it over.
+        check(credentials.get("type") != "metadata",
+              f"{name}: a sidecar must not use metadata credentials (the app could fetch "
+              "the same token from the metadata server)")
+        secret_volumes = {volume["name"] for mount_path, volume in table
+                          if mount_path != config_path.rsplit("/", 1)[0]
+                          and (mount_path == (credentials.get("file") or "").rsplit("/", 1)[0]
+                               or "projected" in volume or "secret" in volume)}
+        for app in apps:
+            for mount in app.get("volumeMounts", []):
+                check(mount["name"] not in secret_volumes,
+                      f"{name}: app container {app['name']} mounts firewarden's credential "
+                      f"volume {mount['name']}")
     else:
         check(not is_init, f"{name}: the gateway runs firewarden as a regular container")
         check_gateway(rendered, name, workload, container, labels, listener, admin_port)
