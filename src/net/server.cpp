@@ -2,7 +2,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include <iterator>
 #include <stdexcept>
+#include <string_view>
 
 #include "firewarden/net/server_tls.hpp"
 #include "firewarden/telemetry/metrics.hpp"
@@ -48,10 +50,45 @@ std::optional<firestore::ApiError> read_error_response(const boost::system::erro
     return firestore::ApiError::payload_too_large("request body exceeds the size limit");
   }
   if (is_disconnect(error)) return std::nullopt;
-  // Anything Beast's strict parser refuses (bad framing, obs-fold, conflicting
-  // Content-Length/Transfer-Encoding, bad chunk sizes …) is refused, and the
-  // connection closed: after a framing error the byte stream is unreliable.
+  // Anything Beast's strict parser or framing_error refuses (bad framing,
+  // conflicting Content-Length/Transfer-Encoding, bad chunk sizes …) is
+  // refused, and the connection closed: after a framing error the byte stream
+  // is unreliable. (obs-fold is not refused: Beast replaces it with spaces,
+  // as RFC 9112 §5.2 allows, and only the unfolded value is ever used.)
   return firestore::ApiError::invalid_argument("malformed HTTP request: " + error.message());
+}
+
+// Framing that Beast's parser tolerates but a proxy in front of other HTTP
+// parsers must refuse (request smuggling; RFC 9112 §3.2, §6.1, §6.3). Beast
+// reads `Transfer-Encoding: xchunked` or `chunked, identity` as "no body" and
+// would take the body for the next request; it merges repeated or listed
+// Content-Length values and accepts any number of Host fields.
+boost::system::error_code framing_error(const http::request_parser<http::string_body>& parser) {
+  const auto& header = parser.get();
+  const auto codings = header.equal_range(http::field::transfer_encoding);
+  if (codings.first != codings.second) {
+    // Only one field, exactly `chunked`: any other coding is one the proxy
+    // would not decode, chunked not last leaves the length unknown (§6.3),
+    // and Transfer-Encoding in HTTP/1.0 is faulty framing (§6.1).
+    if (std::next(codings.first) != codings.second || header.version() < 11 || !parser.chunked() ||
+        !beast::iequals(codings.first->value(), "chunked")) {
+      return http::error::bad_transfer_encoding;
+    }
+  }
+  const auto lengths = header.equal_range(http::field::content_length);
+  if (lengths.first != lengths.second) {
+    const std::string_view value = lengths.first->value();
+    if (std::next(lengths.first) != lengths.second || value.empty() ||
+        value.find_first_not_of("0123456789") != std::string_view::npos) {
+      return http::error::bad_content_length;
+    }
+  }
+  const auto hosts = header.equal_range(http::field::host);
+  const auto host_fields = std::distance(hosts.first, hosts.second);
+  if (host_fields > 1 || (header.version() >= 11 && host_fields == 0)) {
+    return http::error::bad_field;  // exactly one Host in HTTP/1.1 (§3.2)
+  }
+  return {};
 }
 
 unsigned status_for(const firestore::ApiError& error, const boost::system::error_code& cause) {
@@ -203,6 +240,7 @@ net::awaitable<void> Server::run_session(std::shared_ptr<Session> session) {
       return http::async_read_header(stream, buffer, parser, as_tuple(use_awaitable));
     });
     session->idle = false;
+    if (!read_error) read_error = framing_error(parser);
     if (!read_error && parser.content_length() &&
         *parser.content_length() > options_.max_body_bytes) {
       read_error = http::error::body_limit;  // refuse before reading the body
