@@ -63,7 +63,10 @@ std::variant<ServerTlsContext, std::string> make_server_tls_context(const Server
   }
   // A client certificate is required; without one the handshake fails.
   SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nullptr);
-  SSL_CTX_set_verify_depth(ctx, kMaxClientChainDepth);
+  // OpenSSL's depth counts intermediate CAs only (neither the leaf nor the
+  // trust anchor), so leaf + intermediates <= kMaxClientChainDepth is
+  // depth kMaxClientChainDepth - 1.
+  SSL_CTX_set_verify_depth(ctx, kMaxClientChainDepth - 1);
   // Identity is decided per connection from the verified chain; resumed
   // sessions would skip that, so every connection does a full handshake.
   SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);

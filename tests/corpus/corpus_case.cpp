@@ -238,8 +238,13 @@ CorpusCase load_case(const std::string& path) {
         if (value != "refused" && value != "completed")
           throw std::runtime_error("renegotiation must be refused or completed");
         c.renegotiation_refused = value == "refused";
+      } else if (key == "transport") {
+        if (value != "plain") throw std::runtime_error("transport must be plain");
+        c.transport = value;
       } else if (key == "tls-version") {
         c.tls_version = value;
+      } else if (key == "trusted-peers") {
+        c.trusted_peers = value;
       } else if (key == "limits") {
         c.limits = value;
       } else if (key == "seed") {

@@ -38,10 +38,12 @@ struct CorpusCase {
   std::string mode = "fixed";                                               // fixed | mtls | xfcc
   std::string identity = "spiffe://cluster.local/ns/orders/sa/orders-api";  // fixed mode
   std::string client_cert = "orders";  // mtls: dev-certs name, or "none"
+  std::string transport;               // "" (TLS in mode mtls, else plain) | plain
   std::string tls_version;             // "" (library default) | 1.0 | 1.1 | 1.2 | 1.3
   int client_chain =
       0;  // > 0: a valid SVID behind this many intermediate CAs (instead of client_cert)
-  std::optional<bool> renegotiation_refused;  // expected outcome of ${renegotiate}
+  std::optional<bool> renegotiation_refused;         // expected outcome of ${renegotiate}
+  std::string trusted_peers = "[\"127.0.0.1/32\"]";  // xfcc: identity.xfcc.trusted_peers
   std::string limits = "{shutdown_grace: 3s}";
   std::vector<Seed> seeds;
   // Expected response statuses in order; empty with `expect_none`.
