@@ -247,23 +247,33 @@ net::awaitable<void> Server::run_session(std::shared_ptr<Session> session) {
     }
     if (!read_error) {
       const auto expect = parser.get()[http::field::expect];
-      if (beast::iequals(expect, "100-continue")) {
+      // An HTTP/1.0 client cannot read an interim response, so for it the
+      // expectation is ignored (RFC 9110 §10.1.1).
+      if (beast::iequals(expect, "100-continue") && parser.get().version() >= 11) {
         http::response<http::empty_body> go_on{http::status::continue_, parser.get().version()};
         client.tcp().expires_after(options_.header_timeout);
         auto [write_error, written] = co_await client.visit([&](auto& stream) {
           return http::async_write(stream, go_on, as_tuple(use_awaitable));
         });
         read_error = write_error;
-      } else if (!expect.empty()) {
+      } else if (!expect.empty() && !beast::iequals(expect, "100-continue")) {
         read_error = http::error::bad_field;  // only 100-continue exists (RFC 9110 §10.1.1)
       }
     }
+    const auto header_fields = std::distance(parser.get().begin(), parser.get().end());
     if (!read_error) {
       client.tcp().expires_after(options_.header_timeout);
       auto [body_error, body_bytes] = co_await client.visit([&](auto& stream) {
         return http::async_read(stream, buffer, parser, as_tuple(use_awaitable));
       });
       read_error = body_error;
+      // Beast merges the fields of a chunked trailer into the header fields,
+      // where they would pass for headers (an x-forwarded-client-cert trailer
+      // for the mesh's identity header, a Content-Type the head lacked).
+      // Firestore clients send no trailers: refused.
+      if (!read_error && std::distance(parser.get().begin(), parser.get().end()) != header_fields) {
+        read_error = http::error::bad_field;
+      }
     }
     if (read_error) {
       if (auto response = read_error_response(read_error)) {
