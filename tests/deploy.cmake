@@ -1,6 +1,9 @@
 # Deployment suite: the Kubernetes manifests in deploy/ and the container
 # recipe in docker/Dockerfile, checked without a cluster or a Docker engine.
 #   deploy: render OVERLAY          `kubectl kustomize deploy/overlays/OVERLAY`
+#   deploy: schema OVERLAY          rendered objects against the Kubernetes, Istio and
+#                                   prometheus-operator schemas, unknown fields refused
+#                                   (tests/deploy/check_schemas.py)
 #   deploy: check OVERLAY           rendered objects checked for the security
 #                                   settings, probes, grace period, resources and
 #                                   mode specifics; embedded config through
@@ -23,6 +26,7 @@ else()
 endif()
 set(deploy_state ${CMAKE_BINARY_DIR}/test-state/deploy)
 set(deploy_checker ${CMAKE_CURRENT_SOURCE_DIR}/deploy/check_manifests.py)
+set(deploy_schema_checker ${CMAKE_CURRENT_SOURCE_DIR}/deploy/check_schemas.py)
 
 # The mode each overlay must satisfy: sidecar, gateway (mtls), istio (xfcc);
 # a name containing "spiffe" also needs the SPIFFE CSI volume.
@@ -60,6 +64,9 @@ foreach(overlay ${overlays})
   add_test(NAME "deploy: render ${name}" COMMAND ${FIREWARDEN_KUBECTL} kustomize ${overlay})
   set_tests_properties("deploy: render ${name}" PROPERTIES TIMEOUT 120)
   firewarden_deploy_check("deploy: check ${name}" ${name} ${overlay} ${name})
+  add_test(NAME "deploy: schema ${name}"
+           COMMAND ${deploy_python} ${deploy_schema_checker} --kubectl ${FIREWARDEN_KUBECTL} ${overlay})
+  set_tests_properties("deploy: schema ${name}" PROPERTIES TIMEOUT 120)
   # The cluster's policy passes its cases, read as this overlay's proxy reads
   # requests (its trust domains, path template, project and databases).
   if(EXISTS ${overlay}/firewarden.yaml)
@@ -73,13 +80,15 @@ foreach(overlay ${overlays})
   endif()
 endforeach()
 
-# mutant -> (overlay it breaks, message the checker must print)
+# mutant -> (overlay whose expectations it breaks, or "schema" for the schema
+# check; message the checker must print)
 set(mutant_writable-root gateway "readOnlyRootFilesystem must be true")
 set(mutant_short-grace gateway "terminationGracePeriodSeconds 25 < shutdown_delay 5s")
 set(mutant_config-typo gateway "firewarden check refuses the embedded config.*shutdown_grase: unknown key")
 set(mutant_readiness-on-healthz istio "readinessProbe must get /readyz")
 set(mutant_istio-permissive istio "PeerAuthentication STRICT must select the pods")
 set(mutant_sidecar-regular-container sidecar "firewarden must be a native sidecar")
+set(mutant_schema-field-typo schema "Deployment/firewarden: unknown field /spec/template/spec/containers/0/securityContext/runAsNonroot")
 set(mutant_app-mounts-google-token sidecar "app container app mounts firewarden's credential volume google-token")
 set(mutant_tls-connections-beyond-memory gateway "memory limit 384Mi is below the measured need for 10000 TLS")
 file(GLOB mutants LIST_DIRECTORIES true CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/deploy/mutants/*)
@@ -93,7 +102,12 @@ foreach(mutant ${mutants})
   endif()
   list(GET mutant_${name} 0 overlay)
   list(GET mutant_${name} 1 message)
-  firewarden_deploy_check("deploy: checker refuses ${name}" ${overlay} ${mutant} mutant-${name})
+  if(overlay STREQUAL "schema")
+    add_test(NAME "deploy: checker refuses ${name}"
+             COMMAND ${deploy_python} ${deploy_schema_checker} --kubectl ${FIREWARDEN_KUBECTL} ${mutant})
+  else()
+    firewarden_deploy_check("deploy: checker refuses ${name}" ${overlay} ${mutant} mutant-${name})
+  endif()
   # Passes only on this exact complaint (the checker exits 1 then).
   set_tests_properties("deploy: checker refuses ${name}"
                        PROPERTIES PASS_REGULAR_EXPRESSION "${message}")
