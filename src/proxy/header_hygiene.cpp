@@ -1,5 +1,6 @@
 #include "firewarden/proxy/header_hygiene.hpp"
 
+#include <algorithm>
 #include <array>
 #include <vector>
 
@@ -68,6 +69,23 @@ std::vector<std::string_view> split(std::string_view text, char separator) {
   return parts;
 }
 
+// The field names a Connection header lists (lowercase): hop-by-hop fields
+// (RFC 9110 §7.6.1).
+std::vector<std::string> connection_named(const http::fields& fields) {
+  std::vector<std::string> named;
+  const auto connections = fields.equal_range(http::field::connection);
+  for (auto connection = connections.first; connection != connections.second; ++connection) {
+    for (std::string_view token : split(connection->value(), ',')) {
+      while (!token.empty() && (token.front() == ' ' || token.front() == '\t'))
+        token.remove_prefix(1);
+      while (!token.empty() && (token.back() == ' ' || token.back() == '\t'))
+        token.remove_suffix(1);
+      if (!token.empty()) named.push_back(lowercase(token));
+    }
+  }
+  return named;
+}
+
 bool lies_in(std::string_view name, std::string_view database_name) {
   return name == database_name ||
          (name.size() > database_name.size() && name.starts_with(database_name) &&
@@ -117,8 +135,13 @@ http::request<http::string_body> make_upstream_request(
     const http::request<http::string_body>& client, std::string_view target, std::string body,
     const UpstreamHeaders& headers) {
   http::request<http::string_body> upstream{client.method(), target, 11};
+  // Fields the client's Connection names are hop-by-hop, even allowlisted
+  // ones (RFC 9110 §7.6.1).
+  const std::vector<std::string> hop_by_hop = connection_named(client);
   for (const auto& field : client) {
-    if (is_forwarded_request_header(field.name_string())) {
+    const std::string name = lowercase(field.name_string());
+    if (is_forwarded_request_header(name) &&
+        std::find(hop_by_hop.begin(), hop_by_hop.end(), name) == hop_by_hop.end()) {
       upstream.insert(field.name_string(), field.value());
     }
   }
@@ -136,17 +159,7 @@ http::request<http::string_body> make_upstream_request(
 
 void strip_hop_by_hop(http::fields& fields) {
   // Headers named in Connection first, then the fixed list.
-  std::vector<std::string> named;
-  const auto connections = fields.equal_range(http::field::connection);
-  for (auto connection = connections.first; connection != connections.second; ++connection) {
-    for (std::string_view token : split(connection->value(), ',')) {
-      while (!token.empty() && (token.front() == ' ' || token.front() == '\t'))
-        token.remove_prefix(1);
-      while (!token.empty() && (token.back() == ' ' || token.back() == '\t'))
-        token.remove_suffix(1);
-      if (!token.empty()) named.emplace_back(token);
-    }
-  }
+  const std::vector<std::string> named = connection_named(fields);
   for (const std::string& name : named) fields.erase(name);
   for (auto field :
        {http::field::connection, http::field::keep_alive, http::field::proxy_connection,

@@ -265,6 +265,8 @@ CorpusCase load_case(const std::string& path) {
         c.body_contains.push_back(value);
       } else if (key == "body-lacks") {
         c.body_lacks.push_back(value);
+      } else if (key == "forwarded-lacks") {
+        c.forwarded_lacks.push_back(value);
       } else if (key == "metric") {
         c.metrics.push_back(value);
       } else if (key == "upstream") {

@@ -55,6 +55,9 @@ struct CorpusCase {
   std::chrono::milliseconds wait{5000};
   std::vector<std::string> body_contains;
   std::vector<std::string> body_lacks;
+  // Header fields (lowercase) that must not reach upstream: the case also
+  // runs against a recording upstream, which must receive requests without them.
+  std::vector<std::string> forwarded_lacks;
   std::vector<std::string> metrics;  // lines /metrics must contain afterwards
   UpstreamCheck upstream = UpstreamCheck::unreached;
   std::string request;  // raw text, placeholders unexpanded

@@ -149,6 +149,16 @@ InstanceOptions instance_options(const CorpusCase& c) {
   return options;
 }
 
+// Runs the case once more with a recording upstream; what it received.
+std::vector<UpstreamRequest> run_against_recording(const CorpusCase& c) {
+  RecordingUpstream upstream;
+  auto options = instance_options(c);
+  options.upstream = upstream.url();
+  FirewardenInstance fw(options);
+  run_exchange(c, fw);
+  return upstream.requests();
+}
+
 }  // namespace
 
 TEST_CASE("corpus case (FIREWARDEN_CORPUS_CASE)", "[.case]") {
@@ -182,16 +192,23 @@ TEST_CASE("corpus case (FIREWARDEN_CORPUS_CASE)", "[.case]") {
 
   if (c.upstream == UpstreamCheck::unreached) {
     INFO("against a recording upstream (must receive nothing)");
-    RecordingUpstream upstream;
-    auto options = instance_options(c);
-    options.upstream = upstream.url();
-    FirewardenInstance fw(options);
-    run_exchange(c, fw);
-    const auto requests = upstream.requests();
+    const auto requests = run_against_recording(c);
     for (const auto& request : requests) {
       INFO("upstream received " << request.method << " " << request.target);
     }
     CHECK(requests.empty());
+  }
+
+  if (!c.forwarded_lacks.empty()) {
+    INFO("against a recording upstream (what is forwarded)");
+    const auto requests = run_against_recording(c);
+    REQUIRE_FALSE(requests.empty());
+    for (const auto& request : requests) {
+      for (const auto& name : c.forwarded_lacks) {
+        INFO("upstream received " << request.method << " " << request.target << " with " << name);
+        CHECK(request.headers.count(name) == 0);
+      }
+    }
   }
 }
 
