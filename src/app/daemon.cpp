@@ -1,5 +1,8 @@
 #include "firewarden/app/daemon.hpp"
 
+#include <openssl/bn.h>
+#include <openssl/crypto.h>
+#include <openssl/x509.h>
 #include <spdlog/spdlog.h>
 
 #include <csignal>
@@ -116,6 +119,25 @@ Daemon::Daemon(std::shared_ptr<const config::Config> config)
   metrics_.gauge("firewarden_build_info", "Build information.", {"version"})
       .with({FIREWARDEN_VERSION})
       .set(1);
+  // Outcome series exist from the start (at 0), so alerts on their increase
+  // work before the first failure.
+  for (const char* result : {"success", "failure"}) {
+    metrics_.counter("firewarden_policy_reloads_total", "Policy loads, by result.", {"result"})
+        .with({result});
+    if (config_->listener.tls) {
+      metrics_
+          .counter("firewarden_certificate_reloads_total", "Serving certificate loads, by result.",
+                   {"result"})
+          .with({result});
+    }
+  }
+  // Every SPEC §9 family is exported from the first scrape, also with a
+  // static token that is never refreshed (same names and help as the token
+  // broker's).
+  metrics_.counter("firewarden_token_refreshes_total", "Google access token exchanges, by result",
+                   {"result"});
+  metrics_.gauge("firewarden_token_expiry_timestamp_seconds",
+                 "Expiry of the cached Google access token (Unix time)", {"principal"});
   load_policy_at_start();
   if (config_->identity.mode == config::IdentityMode::mtls) {
     if (!reload_certificates()) {
@@ -171,14 +193,24 @@ bool Daemon::reload_policy() {
       metrics_.counter("firewarden_policy_reloads_total", "Policy loads, by result.", {"result"});
   const auto bytes = read_file(config_->policy.file);
   if (!bytes) {
-    // Deleted or unreadable (e.g. mid-swap of a ConfigMap): keep the last
-    // good policy and say so.
+    // Deleted or unreadable: keep the last good policy and say so. (A
+    // ConfigMap swap renames ..data atomically, so it never lands here.)
+    if (!policy_watch_.unreadable) spdlog::error("policy: cannot read {}", config_->policy.file);
+    policy_watch_.unreadable = true;
     policies_.set_last_error("cannot read " + config_->policy.file);
     reloads.with({"failure"}).increment();
     return false;
   }
   const std::string digest = sha256_hex(*bytes);
-  if (digest == policy_watch_.digest) return false;  // unchanged
+  if (digest == policy_watch_.digest) {
+    // Readable again with the content in force: the read error is over.
+    if (policy_watch_.unreadable && policies_.current() && policies_.current()->sha256 == digest) {
+      policies_.set_last_error({});
+    }
+    policy_watch_.unreadable = false;
+    return false;  // unchanged
+  }
+  policy_watch_.unreadable = false;
   auto loaded = policy::load_policy_text(*bytes, config_->policy.file);
   if (auto* problems = std::get_if<config::Diagnostics>(&loaded)) {
     std::string message;
@@ -190,6 +222,10 @@ bool Daemon::reload_policy() {
     reloads.with({"failure"}).increment();
     policy_watch_.digest = digest;  // do not report the same bad file every interval
     policies_.set_last_error(message);
+    if (const auto current = policies_.current()) {
+      spdlog::error("policy {} (sha256 {}) refused; generation {} stays in force",
+                    config_->policy.file, digest, current->generation);
+    }
     return false;
   }
   const auto generation =
@@ -213,9 +249,40 @@ std::string Daemon::certificate_digest() const {
   return all;
 }
 
+namespace {
+
+// Fingerprint (sha256 of the DER) and serial of the context's leaf
+// certificate, for /status: an operator compares them with
+// `openssl x509 -fingerprint -sha256 -serial`.
+std::pair<std::string, std::string> leaf_fingerprint_and_serial(ssl::context& context) {
+  X509* leaf = SSL_CTX_get0_certificate(context.native_handle());
+  if (leaf == nullptr) return {};
+  std::string fingerprint;
+  unsigned char* der = nullptr;
+  const int length = i2d_X509(leaf, &der);
+  if (length > 0) {
+    fingerprint = sha256_hex(
+        std::string(reinterpret_cast<const char*>(der), static_cast<std::size_t>(length)));
+    OPENSSL_free(der);
+  }
+  std::string serial;
+  if (BIGNUM* number = ASN1_INTEGER_to_BN(X509_get0_serialNumber(leaf), nullptr)) {
+    if (char* hex = BN_bn2hex(number)) {
+      serial = hex;
+      OPENSSL_free(hex);
+    }
+    BN_free(number);
+  }
+  return {fingerprint, serial};
+}
+
+}  // namespace
+
 bool Daemon::reload_certificates() {
   if (!config_->listener.tls) return false;
   std::lock_guard lock(reload_mutex_);
+  auto& reloads = metrics_.counter("firewarden_certificate_reloads_total",
+                                   "Serving certificate loads, by result.", {"result"});
   const auto& tls = *config_->listener.tls;
   const std::string digest = certificate_digest();
   if (digest == certificate_watch_.digest) return false;
@@ -225,19 +292,36 @@ bool Daemon::reload_certificates() {
                                 tls.min_version == config::TlsVersion::tls1_3});
   if (auto* error = std::get_if<std::string>(&made)) {
     // A certificate that does not match its key (or is unreadable) is
-    // refused; new connections keep using the last good one.
-    spdlog::error("TLS reload refused: {}", *error);
+    // refused; new connections keep using the last good one. (Mid-way
+    // through a non-atomic rotation the files may briefly disagree; the next
+    // check sees new digests and tries again.)
+    spdlog::error("TLS reload refused, the previous certificate stays in use: {}", *error);
+    reloads.with({"failure"}).increment();
+    std::lock_guard status_lock(status_mutex_);
+    certificate_state_.last_error = *error;
     return false;
   }
   auto& context = std::get<transport::ServerTlsContext>(made);
+  auto [fingerprint, serial] = leaf_fingerprint_and_serial(*context.context);
   tls_context_.store(context.context);
   certificate_not_after_ = context.certificate_not_after;
+  reloads.with({"success"}).increment();
   metrics_
       .gauge("firewarden_certificate_expiry_timestamp_seconds",
              "notAfter of the serving certificate.")
       .with({})
       .set(static_cast<double>(context.certificate_not_after));
-  spdlog::info("serving certificate {} loaded", tls.cert_file);
+  std::uint64_t generation = 0;
+  {
+    std::lock_guard status_lock(status_mutex_);
+    generation = ++certificate_state_.generation;
+    certificate_state_.sha256 = fingerprint;
+    certificate_state_.serial = serial;
+    certificate_state_.loaded_at = std::chrono::system_clock::now();
+    certificate_state_.last_error.clear();
+  }
+  spdlog::info("serving certificate {} loaded: generation {}, serial {}, sha256 {}", tls.cert_file,
+               generation, serial, fingerprint);
   return true;
 }
 
@@ -386,8 +470,17 @@ nlohmann::json Daemon::status() const {
   }
   nlohmann::json certificate = nullptr;
   if (config_->listener.tls) {
-    certificate = {{"not_after", telemetry::format_rfc3339(std::chrono::system_clock::from_time_t(
-                                     static_cast<std::time_t>(certificate_not_after_.load())))}};
+    std::lock_guard lock(status_mutex_);
+    const auto& state = certificate_state_;
+    certificate = {{"file", config_->listener.tls->cert_file},
+                   {"not_after", telemetry::format_rfc3339(std::chrono::system_clock::from_time_t(
+                                     static_cast<std::time_t>(certificate_not_after_.load())))},
+                   {"generation", state.generation},
+                   {"sha256", state.sha256},
+                   {"serial", state.serial},
+                   {"loaded_at", telemetry::format_rfc3339(state.loaded_at)},
+                   {"last_error", state.last_error.empty() ? nlohmann::json(nullptr)
+                                                           : nlohmann::json(state.last_error)}};
   }
   const auto uptime = std::chrono::duration_cast<std::chrono::seconds>(
       std::chrono::steady_clock::now() - started_at_);

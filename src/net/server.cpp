@@ -217,6 +217,7 @@ net::awaitable<void> Server::run_session(std::shared_ptr<Session> session) {
           .increment();
       spdlog::info("[c{}] TLS handshake from {} failed: {}", connection.id,
                    connection.peer.address().to_string(), reason);
+      handler_.on_handshake_failed(connection, reason);
       co_return;
     }
     handler_.on_tls_established(connection, tls->native_handle());

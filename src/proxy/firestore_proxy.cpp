@@ -294,12 +294,14 @@ net::awaitable<bool> FirestoreProxy::forward(Exchange& exchange, transport::Requ
       const bool timed_out = deadline.fired();
       spdlog::warn("{} upstream {}: {}", exchange.log_prefix, timed_out ? "timed out" : "failed",
                    read_error.message());
-      co_return co_await respond_error(
-          exchange,
+      // Named, not a temporary of ?: inside the co_await: GCC 12 destroys
+      // such a temporary twice in a coroutine (munmap_chunk() abort on the
+      // first upstream failure).
+      const auto error =
           timed_out ? firestore::ApiError::deadline_exceeded("Firestore did not answer in time")
                     : firestore::ApiError::bad_gateway("Firestore connection failed: " +
-                                                       read_error.message()),
-          request, client);
+                                                       read_error.message());
+      co_return co_await respond_error(exchange, error, request, client);
     }
     break;
   }
@@ -415,6 +417,11 @@ void FirestoreProxy::finish(Exchange& exchange) {
       .increment();
   request_duration_.with({}).observe(elapsed_ms / 1000);
   access_log_.write(record);
+}
+
+void FirestoreProxy::on_handshake_failed(const transport::Connection& connection,
+                                         const std::string& reason) {
+  access_log_.write_handshake_failure(connection.id, peer_string(connection.peer), reason);
 }
 
 void FirestoreProxy::on_unreadable_request(const transport::Connection& connection,

@@ -52,16 +52,40 @@ std::string to_json_line(const AccessRecord& r) {
   return line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
-AccessLog::AccessLog(bool enabled) : enabled_(enabled) {}
+std::string handshake_failure_json_line(std::uint64_t connection, const std::string& peer,
+                                        const std::string& reason) {
+  const nlohmann::json line = {
+      {"time", format_rfc3339_millis(std::chrono::system_clock::now())},
+      {"log", "tls_handshake"},
+      {"connection", connection},
+      {"peer", peer},
+      {"decision", "error"},
+      {"error", reason},
+  };
+  return line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
 
-void AccessLog::write(const AccessRecord& record) const {
-  if (!enabled_) return;
-  std::string line = to_json_line(record);
+namespace {
+
+void write_line(std::string line) {
   line += '\n';
   static std::mutex mutex;  // whole lines, never interleaved
   std::lock_guard lock(mutex);
   std::fwrite(line.data(), 1, line.size(), stdout);
   std::fflush(stdout);
+}
+
+}  // namespace
+
+AccessLog::AccessLog(bool enabled) : enabled_(enabled) {}
+
+void AccessLog::write(const AccessRecord& record) const {
+  if (enabled_) write_line(to_json_line(record));
+}
+
+void AccessLog::write_handshake_failure(std::uint64_t connection, const std::string& peer,
+                                        const std::string& reason) const {
+  if (enabled_) write_line(handshake_failure_json_line(connection, peer, reason));
 }
 
 }  // namespace firewarden::telemetry

@@ -4,6 +4,7 @@
 // SIGHUP, and stops gracefully on SIGTERM/SIGINT (SPEC §11).
 #include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -40,6 +41,15 @@ class Daemon final : public admin::StatusSource {
  private:
   struct Watched {  // a file set whose content digest we last loaded
     std::string digest;
+    bool unreadable = false;  // the last attempt could not read the file(s)
+  };
+  // What /status says about the serving certificate (guarded by status_mutex_).
+  struct CertificateState {
+    std::uint64_t generation = 0;
+    std::string sha256;  // fingerprint of the leaf (DER), hex
+    std::string serial;  // hex
+    std::chrono::system_clock::time_point loaded_at;
+    std::string last_error;
   };
   void load_policy_at_start();
   bool reload_policy();        // true when a new policy was installed
@@ -60,6 +70,8 @@ class Daemon final : public admin::StatusSource {
   Watched certificate_watch_;
   std::atomic<std::shared_ptr<ssl::context>> tls_context_;
   std::atomic<long long> certificate_not_after_{0};
+  mutable std::mutex status_mutex_;
+  CertificateState certificate_state_;
   std::shared_ptr<credentials::TokenProvider> tokens_;
   std::unique_ptr<proxy::UpstreamPool> upstream_;
   std::unique_ptr<proxy::FirestoreProxy> proxy_;

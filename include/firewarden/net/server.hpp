@@ -56,6 +56,11 @@ class RequestHandler {
   // answered `error` and will close. For metrics and the access log.
   virtual void on_unreadable_request(const Connection& connection,
                                      const firestore::ApiError& error) = 0;
+
+  // mtls: the handshake failed for `reason` (a stable label, as counted in
+  // firewarden_tls_handshake_failures_total). For the access log.
+  virtual void on_handshake_failed(const Connection& /*connection*/,
+                                   const std::string& /*reason*/) {}
 };
 
 struct ServerOptions {

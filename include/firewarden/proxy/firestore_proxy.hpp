@@ -42,6 +42,8 @@ class FirestoreProxy final : public transport::RequestHandler {
   void on_tls_established(transport::Connection& connection, SSL* ssl) override;
   net::awaitable<bool> handle(transport::Connection& connection, transport::Request& request,
                               transport::ClientStream& client) override;
+  void on_handshake_failed(const transport::Connection& connection,
+                           const std::string& reason) override;
   void on_unreadable_request(const transport::Connection& connection,
                              const firestore::ApiError& error) override;
 

@@ -34,10 +34,18 @@ struct AccessRecord {
 
 std::string to_json_line(const AccessRecord& record);  // one line, no newline
 
+// A TLS handshake that failed: no request was read, so no AccessRecord; one
+// line of its own in the same stream, {"log":"tls_handshake", ...}, so that
+// refused clients show up next to the requests (SPEC §10, issue 6).
+std::string handshake_failure_json_line(std::uint64_t connection, const std::string& peer,
+                                        const std::string& reason);
+
 class AccessLog {
  public:
   explicit AccessLog(bool enabled);
   void write(const AccessRecord& record) const;
+  void write_handshake_failure(std::uint64_t connection, const std::string& peer,
+                               const std::string& reason) const;
   bool enabled() const { return enabled_; }
 
  private:
