@@ -26,10 +26,14 @@ std::string state_file(const std::string& name) {
   return text;
 }
 
-std::string tls_block(const std::string& mode) {
-  if (mode != "mtls") return "";
-  return "  tls:\n    cert_file: " + cert("server") + "\n    key_file: " + certs_dir() +
-         "/server.key\n    client_ca_file: " + cert("ca") + "\n";
+std::string tls_block(const InstanceOptions& options) {
+  if (options.mode != "mtls") return "";
+  auto or_default = [](const std::string& given, const std::string& fallback) {
+    return given.empty() ? fallback : given;
+  };
+  return "  tls:\n    cert_file: " + or_default(options.tls_cert_file, cert("server")) +
+         "\n    key_file: " + or_default(options.tls_key_file, certs_dir() + "/server.key") +
+         "\n    client_ca_file: " + or_default(options.tls_client_ca_file, cert("ca")) + "\n";
 }
 
 }  // namespace
@@ -59,14 +63,13 @@ FirewardenInstance::FirewardenInstance(InstanceOptions options) : options_(std::
   port_ = free_port();
   admin_port_ = free_port();
   std::string config = "listener:\n  address: \"127.0.0.1:" + std::to_string(port_) + "\"\n" +
-                       tls_block(options_.mode) + "identity:\n  mode: " + options_.mode + "\n";
+                       tls_block(options_) + "identity:\n  mode: " + options_.mode + "\n";
   if (options_.mode == "fixed") config += "  fixed_id: \"" + options_.fixed_id + "\"\n";
   if (options_.mode == "xfcc")
     config += "  xfcc:\n    trusted_peers: " + options_.trusted_peers + "\n";
   config +=
       "policy:\n  file: " + options_.policy_file + "\n" +
-      "reload_interval: 200ms\n"
-      "firestore:\n  endpoint: \"" +
+      "reload_interval: " + options_.reload_interval + "\n" + "firestore:\n  endpoint: \"" +
       options_.upstream + "\"\n  project: \"" + options_.project +
       "\"\n  request_timeout: 5s\n  connect_timeout: 2s\n" +
       (options_.firestore_ca_file.empty() ? std::string()

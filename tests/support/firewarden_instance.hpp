@@ -36,8 +36,14 @@ struct InstanceOptions {
   std::string policy_file{};  // default: config/policy.example.yaml
   std::string credentials = "{type: static, token: owner}";
   std::string limits = "{shutdown_grace: 3s}";
+  std::string reload_interval = "200ms";
   std::string extra{};              // more top-level YAML
   std::string firestore_ca_file{};  // firestore.ca_file (https upstreams); empty: not set
+  // mtls: listener.tls files; empty: the development server certificate,
+  // key and CA.
+  std::string tls_cert_file{};
+  std::string tls_key_file{};
+  std::string tls_client_ca_file{};
   // Set in the daemon's environment, on top of the test's own.
   std::vector<std::pair<std::string, std::string>> env{};
   // Start-up waits until /readyz is 200; false: only until /healthz is 200

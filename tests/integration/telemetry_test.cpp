@@ -1,0 +1,425 @@
+// What an operator sees (SPEC §9, §10): after a scripted mix of allowed,
+// denied, dry-run, malformed, upstream-failing requests and refused TLS
+// handshakes against the real binary, /metrics is strictly valid Prometheus
+// text with every SPEC §9 family, bounded labels and sensible buckets; every
+// access line has the SPEC §10 fields; and no log holds a token, key or
+// certificate.
+#include <catch2/catch.hpp>
+#include <csignal>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <random>
+#include <regex>
+#include <set>
+#include <sstream>
+
+#include "support/admin_views.hpp"
+#include "support/file_facts.hpp"
+#include "support/firewarden_instance.hpp"
+#include "support/persistent_connection.hpp"
+#include "support/recording_upstream.hpp"
+#include "support/scripted_upstream.hpp"
+
+using namespace firewarden::testing;
+using json = nlohmann::json;
+
+namespace {
+
+constexpr const char* kOrdersId = "spiffe://cluster.local/ns/orders/sa/orders-api";
+constexpr const char* kAnalyticsId = "spiffe://cluster.local/ns/analytics/sa/reporter";
+constexpr const char* kTraceId = "4bf92f3577b34da6a3ce929d0e0e4736";
+constexpr const char* kTraceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+
+std::string random_hex(std::size_t digits) {
+  std::random_device device;
+  std::string out;
+  while (out.size() < digits) out += "0123456789abcdef"[device() % 16];
+  return out;
+}
+
+HttpRequestSpec with_id(HttpRequestSpec spec, const std::string& request_id) {
+  spec.headers.emplace_back("x-request-id", request_id);
+  return spec;
+}
+
+HttpRequestSpec commit(const FirewardenInstance& fw, const std::string& path) {
+  return json_post(fw.documents() + ":commit", R"({"writes":[{"update":{"name":")" +
+                                                   fw.document_name(path) +
+                                                   R"(","fields":{"n":{"integerValue":"1"}}}}]})");
+}
+
+// Access lines by request id (and the TLS handshake lines apart), once at
+// least `lines` lines are written.
+struct AccessLines {
+  std::map<std::string, json> by_request_id;
+  std::vector<json> handshakes;
+  std::vector<json> all;
+};
+
+AccessLines access_lines(const FirewardenInstance& fw, std::size_t lines) {
+  eventually(
+      [&] {
+        const auto text = fw.access_log();
+        return static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n')) >= lines;
+      },
+      std::chrono::seconds(5));
+  AccessLines out;
+  std::istringstream in(fw.access_log());
+  for (std::string line; std::getline(in, line);) {
+    const json parsed = json::parse(line);  // every stdout line is JSON
+    out.all.push_back(parsed);
+    if (parsed.at("log") == "tls_handshake") {
+      out.handshakes.push_back(parsed);
+    } else {
+      out.by_request_id[parsed.at("request_id").get<std::string>()] = parsed;
+    }
+  }
+  return out;
+}
+
+// The base64 body lines of a PEM file (its secret or identifying content).
+std::vector<std::string> pem_body_lines(const std::string& path) {
+  std::vector<std::string> lines;
+  std::istringstream in(read_file_bytes(path));
+  for (std::string line; std::getline(in, line);) {
+    if (!line.empty() && !line.starts_with("-----")) lines.push_back(line);
+  }
+  return lines;
+}
+
+std::optional<std::string> promtool() {
+  for (const char* path : {"/usr/bin/promtool", "/usr/local/bin/promtool"}) {
+    if (std::filesystem::exists(path)) return path;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+TEST_CASE("telemetry: metrics, access lines and logs after a scripted mix of requests") {
+  ScriptedUpstream upstream;
+  const std::string token = "fw-static-token-" + random_hex(24);
+  FirewardenInstance fw({.mode = "mtls",
+                         .upstream = upstream.url(),
+                         .credentials = "{type: static, token: " + token + "}"});
+  const auto orders = client_tls("orders");
+  const auto analytics = client_tls("analytics");
+
+  // -- the mix ---------------------------------------------------------------
+  auto allowed_get = with_id({"GET", fw.documents() + "/orders/o1", {}, {}}, "mix-allowed-get");
+  allowed_get.headers.emplace_back("traceparent", kTraceparent);
+  allowed_get.headers.emplace_back("authorization", "Bearer client-secret-" + token);
+  CHECK(fw.request(allowed_get, orders).status == 200);
+  CHECK(fw.request(with_id(commit(fw, "orders/o2"), "mix-allowed-commit"), orders).status == 200);
+  CHECK(fw.request(with_id(commit(fw, "orders/o3"), "mix-denied-commit"), analytics).status == 403);
+  CHECK(fw.request(with_id({"GET", fw.documents() + "/orders/o1/payments/p1", {}, {}},
+                           "mix-dry-run-get"),
+                   analytics)
+            .status == 200);
+  CHECK(fw.request(with_id({"GET", fw.documents() + "/orders/o1?bogus=1", {}, {}},
+                           "mix-malformed-query"),
+                   orders)
+            .status == 400);
+  CHECK(fw.request(with_id(json_post(fw.documents() + ":commit", "{\"writes\": ["),
+                           "mix-malformed-body"),
+                   orders)
+            .status == 400);
+  const auto broken = fw.request(
+      with_id({"GET", fw.documents() + "/orders/o1/broken/b1", {}, {}}, "mix-upstream-broken"),
+      orders);
+  CHECK(broken.status >= 500);
+  // Refused handshakes: an unknown CA, no client certificate, plaintext HTTP.
+  CHECK(fw.request({"GET", fw.documents() + "/orders/o1", {}, {}}, client_tls("rogue")).status ==
+        0);
+  CHECK(
+      fw.request({"GET", fw.documents() + "/orders/o1", {}, {}}, TlsClientFiles{cert("ca"), "", ""})
+          .status == 0);
+  raw_exchange(fw.port(), "GET / HTTP/1.1\r\nhost: x\r\n\r\n", std::chrono::seconds(2));
+  // Four requests went upstream (two allowed, the dry-run one, the broken one).
+  CHECK(upstream.received() == 4);
+
+  // -- access lines (SPEC §10) -------------------------------------------------
+  const auto lines = access_lines(fw, 10);
+  const std::vector<std::string> fields{"time",
+                                        "request_id",
+                                        "trace_id",
+                                        "peer",
+                                        "identity",
+                                        "namespace",
+                                        "service_account",
+                                        "method",
+                                        "required",
+                                        "decision",
+                                        "rule",
+                                        "dry_run",
+                                        "status",
+                                        "upstream_status",
+                                        "bytes_in",
+                                        "bytes_out",
+                                        "duration_ms",
+                                        "upstream_ms",
+                                        "impersonated"};
+  for (const auto& [id, line] : lines.by_request_id) {
+    CAPTURE(line.dump());
+    for (const auto& field : fields) CHECK(line.contains(field));
+    CHECK(std::regex_match(line["trace_id"].get<std::string>(), std::regex("[0-9a-f]{32}")));
+    CHECK(std::set<std::string>{"allow", "deny", "error"}.count(line["decision"]) == 1);
+  }
+  REQUIRE(lines.by_request_id.size() == 7);
+
+  const auto& get = lines.by_request_id.at("mix-allowed-get");
+  CHECK(get["decision"] == "allow");
+  CHECK(get["rule"] == "orders-own-orders");
+  CHECK(get["trace_id"] == kTraceId);
+  CHECK(get["identity"] == kOrdersId);
+  CHECK(get["namespace"] == "orders");
+  CHECK(get["service_account"] == "orders-api");
+  CHECK(get["method"] == "get");
+  CHECK(get["required"] == json::array({{{"action", "get"}, {"collection", "orders"}}}));
+  CHECK(get["status"] == 200);
+  CHECK(get["upstream_status"] == 200);
+  CHECK(get["upstream_ms"].is_number());
+  CHECK(get["bytes_out"].get<int>() > 0);
+  CHECK(get["impersonated"] == "orders-rw@my-project.iam.gserviceaccount.com");
+  CHECK_THAT(get["peer"].get<std::string>(), Catch::StartsWith("127.0.0.1:"));
+
+  const auto& denied = lines.by_request_id.at("mix-denied-commit");
+  CHECK(denied["decision"] == "deny");
+  CHECK(denied["status"] == 403);
+  CHECK(denied["rule"] == "analytics-never-writes");
+  CHECK(denied["identity"] == kAnalyticsId);
+  CHECK(denied["upstream_status"].is_null());
+  CHECK((denied["required"] == json::array({{{"action", "update"}, {"collection", "orders"}}}) ||
+         denied["required"] == json::array({{{"action", "create"}, {"collection", "orders"}},
+                                            {{"action", "update"}, {"collection", "orders"}}})));
+
+  const auto& dry_run = lines.by_request_id.at("mix-dry-run-get");
+  CHECK(dry_run["decision"] == "allow");
+  CHECK(dry_run["rule"] == "analytics-read-orders");
+  CHECK(dry_run["dry_run"] ==
+        json::array({{{"rule", "analytics-no-payments"}, {"would", "deny"}}}));
+  CHECK(dry_run["impersonated"] == "analytics-ro@my-project.iam.gserviceaccount.com");
+
+  for (const std::string id : {"mix-malformed-query", "mix-malformed-body"}) {
+    CAPTURE(id);
+    CHECK(lines.by_request_id.at(id)["decision"] == "error");
+    CHECK(lines.by_request_id.at(id)["status"] == 400);
+    CHECK(lines.by_request_id.at(id)["upstream_status"].is_null());
+  }
+  const auto& failed = lines.by_request_id.at("mix-upstream-broken");
+  CHECK(failed["decision"] == "error");
+  CHECK(failed["status"] == broken.status);
+  CHECK(failed["rule"] == "orders-own-orders");
+
+  // TLS handshake failures are logged in the same stream.
+  std::multiset<std::string> reasons;
+  for (const auto& line : lines.handshakes) {
+    CHECK_THAT(line["peer"].get<std::string>(), Catch::StartsWith("127.0.0.1:"));
+    reasons.insert(line["error"].get<std::string>());
+  }
+  CAPTURE(reasons);
+  CHECK(reasons.count("unknown_ca") == 1);
+  CHECK(reasons.count("no_client_certificate") == 1);
+  CHECK(reasons.count("plaintext_http") == 1);
+
+  // -- metrics (SPEC §9) -------------------------------------------------------
+  const auto metrics = fw.admin("/metrics");
+  if (metrics.status != 200) FAIL("no /metrics: " << metrics.error << "\n" << fw.logs());
+  CHECK_THAT(metrics.headers.at("content-type"), Catch::StartsWith("text/plain; version=0.0.4"));
+  const auto parsed = prometheus::parse(metrics.body);
+  if (const auto* error = std::get_if<std::string>(&parsed)) FAIL(*error << "\n" << metrics.body);
+  const auto& exposition = std::get<prometheus::Exposition>(parsed);
+
+  const std::map<std::string, std::pair<std::string, std::set<std::string>>> spec{
+      {"firewarden_requests_total", {"counter", {"method", "decision", "code"}}},
+      {"firewarden_request_duration_seconds", {"histogram", {}}},
+      {"firewarden_upstream_duration_seconds", {"histogram", {}}},
+      {"firewarden_rule_matches_total", {"counter", {"rule", "mode"}}},
+      {"firewarden_policy_generation", {"gauge", {}}},
+      {"firewarden_policy_reloads_total", {"counter", {"result"}}},
+      {"firewarden_token_refreshes_total", {"counter", {"result"}}},
+      {"firewarden_token_expiry_timestamp_seconds", {"gauge", {"principal"}}},
+      {"firewarden_certificate_expiry_timestamp_seconds", {"gauge", {}}},
+      {"firewarden_connections_active", {"gauge", {}}},
+      {"firewarden_tls_handshake_failures_total", {"counter", {"reason"}}},
+      {"firewarden_build_info", {"gauge", {"version"}}},
+  };
+  for (const auto& [name, expected] : spec) {
+    CAPTURE(name);
+    const auto* family = exposition.family(name);
+    REQUIRE(family != nullptr);
+    CHECK(family->type == expected.first);
+    for (const auto& sample : family->samples) {
+      std::set<std::string> labels;
+      for (const auto& [label, value] : sample.labels) {
+        if (label != "le") labels.insert(label);
+      }
+      CHECK(labels == expected.second);
+    }
+  }
+
+  // Bounded labels: closed vocabularies, no paths, ids or identities.
+  std::size_t series = 0;
+  for (const auto& family : exposition.families) {
+    for (const auto& sample : family.samples) {
+      ++series;
+      for (const auto& [label, value] : sample.labels) {
+        CAPTURE(family.name, label, value);
+        CHECK(value.find('/') == std::string::npos);
+        CHECK(value.find("mix-") == std::string::npos);
+        CHECK(value.find("spiffe") == std::string::npos);
+      }
+    }
+  }
+  CHECK(series < 200);
+  for (const auto& sample : exposition.family("firewarden_requests_total")->samples) {
+    CAPTURE(sample.labels);
+    CHECK(std::set<std::string>{"allow", "deny", "error"}.count(sample.labels.at("decision")) == 1);
+    CHECK(std::regex_match(sample.labels.at("code"), std::regex("[1-5][0-9][0-9]")));
+    CHECK(std::regex_match(sample.labels.at("method"), std::regex("[a-z_]+")));
+  }
+  for (const auto& sample : exposition.family("firewarden_rule_matches_total")->samples) {
+    CHECK(std::set<std::string>{"enforce", "dry-run"}.count(sample.labels.at("mode")) == 1);
+  }
+  auto count = [&](const std::string& name, const prometheus::Labels& labels) {
+    double total = 0;
+    for (const auto& sample : exposition.family(name)->samples) {
+      const bool match = std::all_of(labels.begin(), labels.end(), [&](const auto& wanted) {
+        return sample.labels.at(wanted.first) == wanted.second;
+      });
+      if (match) total += sample.value;
+    }
+    return total;
+  };
+  CHECK(count("firewarden_requests_total", {{"decision", "allow"}, {"code", "200"}}) == 3);
+  CHECK(count("firewarden_requests_total", {{"decision", "deny"}, {"code", "403"}}) == 1);
+  CHECK(count("firewarden_requests_total", {{"decision", "error"}, {"code", "400"}}) == 2);
+  CHECK(count("firewarden_requests_total", {{"code", std::to_string(broken.status)}}) == 1);
+  CHECK(count("firewarden_rule_matches_total",
+              {{"rule", "analytics-never-writes"}, {"mode", "enforce"}}) == 1);
+  CHECK(count("firewarden_rule_matches_total",
+              {{"rule", "analytics-no-payments"}, {"mode", "dry-run"}}) == 1);
+  CHECK(count("firewarden_tls_handshake_failures_total", {{"reason", "unknown_ca"}}) == 1);
+  CHECK(count("firewarden_tls_handshake_failures_total", {{"reason", "no_client_certificate"}}) ==
+        1);
+  CHECK(count("firewarden_tls_handshake_failures_total", {{"reason", "plaintext_http"}}) == 1);
+  CHECK(exposition.value("firewarden_policy_generation") == 1);
+  CHECK(exposition.value("firewarden_build_info").value_or(0) == 1);
+  const auto now = static_cast<double>(std::time(nullptr));
+  const auto not_after = exposition.value("firewarden_certificate_expiry_timestamp_seconds");
+  REQUIRE(not_after);
+  CHECK(*not_after > now + 300 * 86400);  // dev certificates live a year
+  CHECK(*not_after < now + 400 * 86400);
+
+  // Histograms: one per request, buckets from below a millisecond to tens of
+  // seconds.
+  CHECK(exposition.value("firewarden_request_duration_seconds_count") ==
+        count("firewarden_requests_total", {}));
+  CHECK(exposition.value("firewarden_upstream_duration_seconds_count").value_or(0) >= 3);
+  for (const std::string name :
+       {"firewarden_request_duration_seconds", "firewarden_upstream_duration_seconds"}) {
+    CAPTURE(name);
+    std::vector<double> bounds;
+    for (const auto& sample : exposition.family(name)->samples) {
+      if (sample.name == name + "_bucket" && sample.labels.at("le") != "+Inf") {
+        bounds.push_back(std::stod(sample.labels.at("le")));
+      }
+    }
+    REQUIRE(bounds.size() >= 10);
+    CHECK(bounds.front() <= 0.0005);
+    CHECK(bounds.back() >= 10);
+    CHECK(bounds.back() <= 120);
+  }
+
+  // promtool, when installed (Debian: `prometheus`), agrees.
+  if (const auto tool = promtool()) {
+    TempDir dir;
+    const std::string file = dir.write("metrics.txt", metrics.body);
+    ChildProcess check({*tool, "check", "metrics"}, dir.path() + "/out", dir.path() + "/err", {},
+                       file);
+    CHECK(check.wait_for_exit(std::chrono::seconds(20)) == 0);
+    CHECK(read_file_bytes(dir.path() + "/out") + read_file_bytes(dir.path() + "/err") == "");
+  } else {
+    WARN("promtool not installed: only the strict parser checked /metrics");
+  }
+
+  // -- secrets never logged ----------------------------------------------------
+  // A reload and a graceful stop log more; scan everything written.
+  fw.process().signal(SIGHUP);
+  REQUIRE(fw.stop() == 0);
+  const std::string logs = fw.access_log() + fw.logs();
+  CHECK(logs.find(token) == std::string::npos);  // also inside the client's header
+  CHECK(logs.find("client-secret") == std::string::npos);
+  for (const std::string& pem :
+       {certs_dir() + "/server.key", certs_dir() + "/orders.key", certs_dir() + "/analytics.key",
+        certs_dir() + "/rogue.key", cert("server"), cert("ca"), cert("orders"), cert("analytics"),
+        cert("rogue")}) {
+    for (const auto& line : pem_body_lines(pem)) {
+      CAPTURE(pem, line);
+      CHECK(logs.find(line) == std::string::npos);
+    }
+  }
+  CHECK(logs.find("PRIVATE KEY") == std::string::npos);
+  CHECK(logs.find("BEGIN CERTIFICATE") == std::string::npos);
+}
+
+TEST_CASE("telemetry: x-request-id is kept or created and returned, traceparent validated") {
+  RecordingUpstream upstream;
+  FirewardenInstance fw({.upstream = upstream.url()});
+  const std::string get = fw.documents() + "/orders/o1";
+
+  // Given and acceptable: passed on and returned unchanged.
+  auto response = fw.request({"GET", get, {}, {{"x-request-id", "req-abc.123_X"}}});
+  REQUIRE(response.status == 200);
+  CHECK(response.headers.at("x-request-id") == "req-abc.123_X");
+  CHECK(upstream.requests().back().header("x-request-id") == "req-abc.123_X");
+
+  // Absent: created, sent upstream and returned, the same id.
+  response = fw.request({"GET", get, {}, {}});
+  REQUIRE(response.status == 200);
+  const std::string created = response.headers.at("x-request-id");
+  CHECK(std::regex_match(created, std::regex("[0-9a-f]{32}")));
+  CHECK(upstream.requests().back().header("x-request-id") == created);
+  // Also on answers firewarden writes itself (a denial), in its message too.
+  response = fw.request(commit(fw, "payments/p1"));
+  REQUIRE(response.status == 403);
+  CHECK(std::regex_match(response.headers.at("x-request-id"), std::regex("[0-9a-f]{32}")));
+  CHECK_THAT(response.body, Catch::Contains(response.headers.at("x-request-id")));
+
+  // Unacceptable ids (injection, too long) are replaced, never echoed.
+  for (const std::string& bad : {std::string("a b\"c"), std::string(200, 'x')}) {
+    response = fw.request({"GET", get, {}, {{"x-request-id", bad}}});
+    REQUIRE(response.status == 200);
+    CHECK(response.headers.at("x-request-id") != bad);
+    CHECK(std::regex_match(response.headers.at("x-request-id"), std::regex("[0-9a-f]{32}")));
+  }
+
+  // A valid traceparent passes unchanged; an invalid one is replaced by a
+  // new valid one, whose trace id is the access line's.
+  const std::string valid = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+  REQUIRE(fw.request({"GET", get, {}, {{"traceparent", valid}}}).status == 200);
+  CHECK(upstream.requests().back().header("traceparent") == valid);
+  const std::regex shape("00-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}");
+  for (const std::string& invalid :
+       {std::string("00-00000000000000000000000000000000-b7ad6b7169203331-01"),
+        std::string("00-0AF7651916CD43DD8448EB211C80319C-b7ad6b7169203331-01"),
+        std::string("garbage"),
+        std::string("ff-0af7651916cd43dd8448eb211c80319c-b7ad6b71692033-01")}) {
+    CAPTURE(invalid);
+    response = fw.request({"GET", get, {}, {{"traceparent", invalid}}});
+    REQUIRE(response.status == 200);
+    const std::string sent = upstream.requests().back().header("traceparent");
+    std::smatch match;
+    REQUIRE(std::regex_match(sent, match, shape));
+    CHECK(sent != invalid);
+    CHECK(eventually(
+        [&] {
+          return fw.access_log().find("\"trace_id\":\"" + match[1].str() + "\"") !=
+                 std::string::npos;
+        },
+        std::chrono::seconds(5)));
+  }
+  // No traceparent: one is created.
+  REQUIRE(fw.request({"GET", get, {}, {}}).status == 200);
+  CHECK(std::regex_match(upstream.requests().back().header("traceparent"), shape));
+}
