@@ -32,6 +32,9 @@ namespace {
 using net::as_tuple;
 using net::use_awaitable;
 
+// Unparsed bytes the connection buffer may hold beyond a full request head.
+constexpr std::size_t kReadAheadBytes = 64 * 1024;
+
 // Errors that only mean "the peer went away"; never worth a warning.
 bool is_disconnect(const boost::system::error_code& error) {
   return error == http::error::end_of_stream || error == net::error::eof ||
@@ -223,7 +226,11 @@ net::awaitable<void> Server::run_session(std::shared_ptr<Session> session) {
     handler_.on_tls_established(connection, tls->native_handle());
   }
 
-  beast::flat_buffer buffer;
+  // Bounded: the parser's header and body limits do not cover a chunk-size
+  // line (Beast buffered a 20 MB chunk extension whole) or other unparsed
+  // bytes. A head plus one read is the most a request legitimately needs
+  // here; beyond that the read fails with buffer_overflow (400).
+  beast::flat_buffer buffer(options_.max_header_bytes + kReadAheadBytes);
   bool keep_alive = true;
   while (keep_alive && !draining_) {
     // A fresh parser per message, limits set where it is made (STYLE.md 3).

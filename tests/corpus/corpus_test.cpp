@@ -149,13 +149,27 @@ InstanceOptions instance_options(const CorpusCase& c) {
   return options;
 }
 
+// Starts the binary; retried twice when it does not come up, since the
+// listener and admin ports are probed free (free_port) and another test
+// running in parallel may take one first.
+std::unique_ptr<FirewardenInstance> start_instance(const InstanceOptions& options) {
+  for (int attempt = 1;; ++attempt) {
+    try {
+      return std::make_unique<FirewardenInstance>(options);
+    } catch (const std::exception& e) {
+      if (attempt == 3) throw;
+      WARN("firewarden did not start (attempt " << attempt << "), retrying: " << e.what());
+    }
+  }
+}
+
 // Runs the case once more with a recording upstream; what it received.
 std::vector<UpstreamRequest> run_against_recording(const CorpusCase& c) {
   RecordingUpstream upstream;
   auto options = instance_options(c);
   options.upstream = upstream.url();
-  FirewardenInstance fw(options);
-  run_exchange(c, fw);
+  const auto fw = start_instance(options);
+  run_exchange(c, *fw);
   return upstream.requests();
 }
 
@@ -170,7 +184,8 @@ TEST_CASE("corpus case (FIREWARDEN_CORPUS_CASE)", "[.case]") {
 
   {
     INFO("against the Firestore emulator");
-    FirewardenInstance fw(instance_options(c));
+    const auto instance = start_instance(instance_options(c));
+    const FirewardenInstance& fw = *instance;
     const std::string project = fw.options().project;
     for (const auto& seed : c.seeds) emulator_put(project, seed.path, seed.fields);
     const std::string before = emulator_snapshot(project);
