@@ -4,15 +4,24 @@
 // text with every SPEC §9 family, bounded labels and sensible buckets; every
 // access line has the SPEC §10 fields; and no log holds a token, key or
 // certificate.
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/rsa.h>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
 #include <catch2/catch.hpp>
 #include <csignal>
 #include <filesystem>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <random>
 #include <regex>
 #include <set>
 #include <sstream>
+#include <thread>
 
+#include "fake_google/fake_google.hpp"
 #include "support/admin_views.hpp"
 #include "support/file_facts.hpp"
 #include "support/firewarden_instance.hpp"
@@ -422,4 +431,95 @@ TEST_CASE("telemetry: x-request-id is kept or created and returned, traceparent 
   // No traceparent: one is created.
   REQUIRE(fw.request({"GET", get, {}, {}}).status == 200);
   CHECK(std::regex_match(upstream.requests().back().header("traceparent"), shape));
+}
+
+namespace {
+
+// An RSA key pair (PEM private key, PEM public key) for a service account.
+std::pair<std::string, std::string> rsa_key_pair() {
+  EVP_PKEY* key = EVP_RSA_gen(2048);
+  REQUIRE(key != nullptr);
+  auto pem = [](auto write) {
+    std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new(BIO_s_mem()), &BIO_free);
+    write(bio.get());
+    char* data = nullptr;
+    const long length = BIO_get_mem_data(bio.get(), &data);
+    return std::string(data, static_cast<std::size_t>(length));
+  };
+  const std::string private_pem = pem(
+      [&](BIO* bio) { PEM_write_bio_PrivateKey(bio, key, nullptr, nullptr, 0, nullptr, nullptr); });
+  const std::string public_pem = pem([&](BIO* bio) { PEM_write_bio_PUBKEY(bio, key); });
+  EVP_PKEY_free(key);
+  return {private_pem, public_pem};
+}
+
+}  // namespace
+
+TEST_CASE("telemetry: a service account key, the tokens it buys and TLS keys are never logged") {
+  boost::asio::io_context ioc;
+  FakeGoogle google{ioc.get_executor()};
+  auto work = boost::asio::make_work_guard(ioc);
+  std::thread thread([&] { ioc.run(); });
+  struct Join {
+    std::function<void()> done;
+    ~Join() { done(); }
+  } join{[&] {
+    google.stop();
+    work.reset();
+    ioc.stop();
+    thread.join();
+  }};
+
+  const auto [private_pem, public_pem] = rsa_key_pair();
+  google.set_service_account_public_key(public_pem);
+  TempDir dir;
+  const std::string key_id = "kid-" + random_hex(40);
+  const json key_file = {{"type", "service_account"},
+                         {"project_id", "my-project"},
+                         {"private_key_id", key_id},
+                         {"private_key", private_pem},
+                         {"client_email", "firewarden@my-project.iam.gserviceaccount.com"},
+                         {"client_id", "1234567890"},
+                         {"token_uri", google.oauth_token_url()}};
+  const std::string key_path = dir.write("key.json", key_file.dump(2));
+  RecordingUpstream upstream(UpstreamTlsFiles{cert("server"), certs_dir() + "/server.key"});
+  FirewardenInstance fw({.upstream = upstream.url(),
+                         .credentials = "{type: service_account_key, file: " + key_path + "}",
+                         .firestore_ca_file = cert("ca"),
+                         .env = {{"FIREWARDEN_IAM_CREDENTIALS_ENDPOINT", google.iam_endpoint()}}});
+
+  REQUIRE(fw.request({"GET", fw.documents() + "/orders/o1", {}, {}}).status == 200);
+  REQUIRE(fw.request(commit(fw, "payments/p1")).status == 403);
+  fw.process().signal(SIGHUP);
+  REQUIRE(fw.stop() == 0);
+
+  // What was at stake: the key signed an assertion, tokens were issued and
+  // one of them (impersonated for the orders namespace) went upstream.
+  const auto tokens = google.issued_tokens();
+  REQUIRE(tokens.size() >= 2);
+  const auto oauth = google.requests(Endpoint::oauth);
+  REQUIRE(!oauth.empty());
+  const std::string assertion = oauth.front().form().at("assertion");
+  REQUIRE(upstream.requests().size() == 1);
+  CHECK(upstream.requests().front().header("authorization") == "Bearer " + tokens.back());
+
+  const std::string logs = fw.access_log() + fw.logs();
+  // The scan reads real logs: both requests' lines and the token diagnostics.
+  CHECK(std::count(logs.begin(), logs.end(), '\n') > 5);
+  CHECK_THAT(fw.access_log(), Catch::Contains("\"status\":403"));
+  CHECK_THAT(fw.logs(), Catch::Contains("firewarden@my-project.iam.gserviceaccount.com"));
+  for (const auto& token : tokens) CHECK(logs.find(token) == std::string::npos);
+  CHECK(logs.find(assertion) == std::string::npos);
+  CHECK(logs.find(assertion.substr(assertion.rfind('.') + 1)) == std::string::npos);  // signature
+  CHECK(logs.find(key_id) == std::string::npos);
+  std::istringstream key_lines(private_pem);
+  for (std::string line; std::getline(key_lines, line);) {
+    if (line.starts_with("-----")) continue;
+    CAPTURE(line);
+    CHECK(logs.find(line) == std::string::npos);
+  }
+  for (const auto& line : pem_body_lines(certs_dir() + "/server.key")) {
+    CHECK(logs.find(line) == std::string::npos);
+  }
+  CHECK(logs.find("PRIVATE KEY") == std::string::npos);
 }
