@@ -241,12 +241,25 @@ net::awaitable<void> Server::run_session(std::shared_ptr<Session> session) {
     // The first request must arrive within header_timeout; later ones may
     // idle for idle_timeout first. Either way a slow sender is bounded.
     session->idle = true;
-    client.tcp().expires_after(connection.requests == 0
-                                   ? options_.header_timeout
-                                   : options_.idle_timeout + options_.header_timeout);
-    auto [read_error, header_bytes] = co_await client.visit([&](auto& stream) {
-      return http::async_read_header(stream, buffer, parser, as_tuple(use_awaitable));
-    });
+    boost::system::error_code read_error;
+    if (connection.requests > 0 && buffer.size() == 0) {
+      // Keep-alive: the next request may take idle_timeout to begin; once
+      // its first bytes are in, its head gets header_timeout like the first
+      // one (a slow head after one quick request had idle + header time).
+      client.tcp().expires_after(options_.idle_timeout);
+      auto [wait_error, received] = co_await client.visit([&](auto& stream) {
+        return stream.async_read_some(buffer.prepare(kReadAheadBytes), as_tuple(use_awaitable));
+      });
+      buffer.commit(received);
+      read_error = wait_error;
+    }
+    if (!read_error) {
+      client.tcp().expires_after(options_.header_timeout);
+      auto [header_error, header_bytes] = co_await client.visit([&](auto& stream) {
+        return http::async_read_header(stream, buffer, parser, as_tuple(use_awaitable));
+      });
+      read_error = header_error;
+    }
     session->idle = false;
     if (!read_error) read_error = framing_error(parser);
     if (!read_error && parser.content_length() &&
