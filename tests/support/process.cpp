@@ -7,6 +7,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <fstream>
+#include <random>
 #include <set>
 #include <stdexcept>
 #include <thread>
@@ -80,20 +83,45 @@ std::optional<int> ChildProcess::wait_for_exit(std::chrono::milliseconds timeout
   return exit_code_;
 }
 
-unsigned short free_port() {
+namespace {
+
+// The lowest port of the kernel's ephemeral range (what bind(0) hands out).
+int ephemeral_range_start() {
+  std::ifstream range("/proc/sys/net/ipv4/ip_local_port_range");
+  int low = 0;
+  if (!(range >> low) || low < 4096) return 32768;
+  return low;
+}
+
+bool bindable(unsigned short port) {
   const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return false;
   sockaddr_in address{};
   address.sin_family = AF_INET;
   address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  address.sin_port = 0;
-  socklen_t length = sizeof address;
-  if (bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
-      getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
-    close(fd);
-    throw std::runtime_error("cannot find a free port");
-  }
+  address.sin_port = htons(port);
+  const bool free = bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
   close(fd);
-  return ntohs(address.sin_port);
+  return free;
+}
+
+}  // namespace
+
+// Picked below the ephemeral range, never with bind(0): a port found by bind(0)
+// is ephemeral, so until the child binds it the kernel may give it to any
+// socket bound to port 0 in a test running in parallel (a recording upstream,
+// say). Requests meant for one test's firewarden then reached another test's
+// upstream, and a security test saw "upstream reached" that was not.
+unsigned short free_port() {
+  const int high = ephemeral_range_start();
+  const int low = std::max(1024, high - 12000);
+  std::mt19937 random(std::random_device{}() ^ static_cast<unsigned>(getpid()));
+  std::uniform_int_distribution<int> pick(low, high - 1);
+  for (int attempt = 0; attempt < 200; ++attempt) {
+    const auto port = static_cast<unsigned short>(pick(random));
+    if (bindable(port)) return port;
+  }
+  throw std::runtime_error("cannot find a free port below the ephemeral range");
 }
 
 }  // namespace firewarden::testing

@@ -35,7 +35,8 @@ class ChildProcess {
   std::optional<int> exit_code_;
 };
 
-// A loopback TCP port that was free a moment ago.
+// A loopback TCP port that was free a moment ago, from below the kernel's
+// ephemeral range so that no bind(0) elsewhere can take it meanwhile.
 unsigned short free_port();
 
 // Polls `predicate` every 20 ms until it is true or `timeout` passes.
