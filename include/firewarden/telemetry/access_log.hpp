@@ -2,9 +2,14 @@
 // One JSON access line per request on stdout (SPEC §10). Tokens, keys and
 // document contents never appear: the record has no field that could hold
 // them.
+#include <chrono>
+#include <condition_variable>
 #include <cstdint>
+#include <cstdio>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -40,16 +45,40 @@ std::string to_json_line(const AccessRecord& record);  // one line, no newline
 std::string handshake_failure_json_line(std::uint64_t connection, const std::string& peer,
                                         const std::string& reason);
 
+// Lines are formatted on the request's thread and written by a background
+// thread (off the hot path: one write(2) per batch instead of one per
+// request), at the latest kFlushInterval after they were logged, and all of
+// them when the log is destroyed. When the writer falls behind by more than
+// kMaxPendingBytes the logging thread writes itself (back-pressure, bounded
+// memory).
 class AccessLog {
  public:
-  explicit AccessLog(bool enabled);
+  static constexpr auto kFlushInterval = std::chrono::milliseconds(50);
+  static constexpr std::size_t kMaxPendingBytes = 1024 * 1024;
+
+  explicit AccessLog(bool enabled, std::FILE* out = stdout);
+  ~AccessLog();
+  AccessLog(const AccessLog&) = delete;
+  AccessLog& operator=(const AccessLog&) = delete;
+
   void write(const AccessRecord& record) const;
   void write_handshake_failure(std::uint64_t connection, const std::string& peer,
                                const std::string& reason) const;
+  void flush() const;  // everything logged so far is written when this returns
   bool enabled() const { return enabled_; }
 
  private:
+  void flush_loop();
+  void write_line(std::string line) const;
+
   bool enabled_;
+  std::FILE* out_;
+  mutable std::mutex write_mutex_;  // held while writing a batch: batches stay in order
+  mutable std::mutex pending_mutex_;
+  mutable std::condition_variable wake_;
+  mutable std::string pending_;
+  bool stopping_ = false;
+  std::thread flusher_;
 };
 
 }  // namespace firewarden::telemetry

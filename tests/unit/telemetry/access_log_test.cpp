@@ -2,12 +2,17 @@
 // absent), one line, and the TLS handshake line apart from request lines.
 #include "firewarden/telemetry/access_log.hpp"
 
+#include <algorithm>
 #include <catch2/catch.hpp>
+#include <cstdio>
+#include <string>
 #include <nlohmann/json.hpp>
 
+using firewarden::telemetry::AccessLog;
 using firewarden::telemetry::AccessRecord;
 using firewarden::telemetry::handshake_failure_json_line;
 using firewarden::telemetry::to_json_line;
+using Json = nlohmann::json;
 
 TEST_CASE("access line: every SPEC 10 field, absent values as null") {
   AccessRecord record;
@@ -46,4 +51,147 @@ TEST_CASE("access line: a failed TLS handshake has its own line") {
   CHECK(json["decision"] == "error");
   CHECK(json["error"] == "unknown_ca");
   CHECK(json["time"].get<std::string>().ends_with("Z"));
+}
+
+namespace {
+
+AccessRecord sample() {
+  AccessRecord r;
+  r.request_id = "r1";
+  r.trace_id = "0af7651916cd43dd8448eb211c80319c";
+  r.peer = "127.0.0.1:5000";
+  r.identity = "spiffe://cluster.local/ns/orders/sa/api";
+  r.namespace_name = "orders";
+  r.method = "commit";
+  r.required = {{"update", "orders"}, {"delete", "orders/*/items"}};
+  r.decision = "allow";
+  r.rule = "orders-own-orders";
+  r.dry_run = {{"audit", "deny"}};
+  r.status = 200;
+  r.upstream_status = 200;
+  r.bytes_in = 4052;
+  r.bytes_out = 533;
+  r.duration_ms = 1.25;
+  r.upstream_ms = 3;
+  return r;
+}
+
+std::string read_all(std::FILE* file) {
+  std::rewind(file);
+  std::string text;
+  char buffer[4096];
+  while (const std::size_t n = std::fread(buffer, 1, sizeof buffer, file)) text.append(buffer, n);
+  return text;
+}
+
+}  // namespace
+
+TEST_CASE("access line: every SPEC §10 field, JSON types kept") {
+  const std::string line = to_json_line(sample());
+  CHECK(line.find('\n') == std::string::npos);
+  const Json j = Json::parse(line);
+  CHECK(j["log"] == "access");
+  CHECK(j["time"].get<std::string>().size() == 24);
+  CHECK(j["request_id"] == "r1");
+  CHECK(j["trace_id"] == "0af7651916cd43dd8448eb211c80319c");
+  CHECK(j["peer"] == "127.0.0.1:5000");
+  CHECK(j["identity"] == "spiffe://cluster.local/ns/orders/sa/api");
+  CHECK(j["namespace"] == "orders");
+  CHECK(j["service_account"].is_null());
+  CHECK(j["method"] == "commit");
+  CHECK(j["required"] == Json::parse(R"([{"action":"update","collection":"orders"},
+                                         {"action":"delete","collection":"orders/*/items"}])"));
+  CHECK(j["decision"] == "allow");
+  CHECK(j["rule"] == "orders-own-orders");
+  CHECK(j["dry_run"] == Json::parse(R"([{"rule":"audit","would":"deny"}])"));
+  CHECK(j["status"] == 200);
+  CHECK(j["upstream_status"] == 200);
+  CHECK(j["bytes_in"] == 4052);
+  CHECK(j["bytes_out"] == 533);
+  CHECK(j["duration_ms"].is_number_float());
+  CHECK(j["duration_ms"].get<double>() == 1.25);
+  CHECK(j["upstream_ms"].is_number_float());
+  CHECK(j["upstream_ms"].get<double>() == 3.0);
+  CHECK(j["impersonated"].is_null());
+  CHECK_FALSE(j.contains("error"));
+}
+
+TEST_CASE("access line: client text cannot break the line or forge fields") {
+  AccessRecord r = sample();
+  r.method = "GET\"},\"decision\":\"allow";
+  r.error = "line\nbreak\r\ttab \\ \x01 \x7f end";
+  r.upstream_status.reset();
+  r.upstream_ms.reset();
+  const std::string line = to_json_line(r);
+  CHECK(line.find('\n') == std::string::npos);
+  CHECK(line.find('\x01') == std::string::npos);
+  const Json j = Json::parse(line);
+  CHECK(j["method"] == "GET\"},\"decision\":\"allow");
+  CHECK(j["decision"] == "allow");
+  CHECK(j["error"] == "line\nbreak\r\ttab \\ \x01 \x7f end");
+  CHECK(j["upstream_status"].is_null());
+  CHECK(j["upstream_ms"].is_null());
+}
+
+TEST_CASE("access line: invalid UTF-8 becomes U+FFFD, valid UTF-8 is kept") {
+  const std::string replacement = "\xEF\xBF\xBD";
+  const struct {
+    std::string in, out;
+  } cases[] = {
+      {"caf\xC3\xA9", "caf\xC3\xA9"},                        // é
+      {"\xE2\x82\xAC", "\xE2\x82\xAC"},                      // €
+      {"\xF0\x9F\x94\x92", "\xF0\x9F\x94\x92"},              // 🔒
+      {"a\xFF" "b", "a" + replacement + "b"},                // never valid
+      {"\xC0\xAF", replacement + replacement},               // overlong '/'
+      {"\xED\xA0\x80", replacement + replacement + replacement},  // surrogate
+      {"\xF4\x90\x80\x80", replacement + replacement + replacement + replacement},  // > U+10FFFF
+      {"end\xE2\x82", "end" + replacement + replacement},    // truncated at the end
+  };
+  for (const auto& c : cases) {
+    AccessRecord r = sample();
+    r.identity = c.in;
+    const Json j = Json::parse(to_json_line(r));
+    CHECK(j["identity"] == c.out);
+  }
+}
+
+TEST_CASE("access log: lines reach the file in order, all of them by destruction") {
+  std::FILE* file = std::tmpfile();
+  REQUIRE(file != nullptr);
+  {
+    AccessLog log(true, file);
+    for (int i = 0; i < 1000; ++i) {
+      AccessRecord r = sample();
+      r.request_id = std::to_string(i);
+      log.write(r);
+    }
+    log.flush();
+    const std::string flushed = read_all(file);
+    CHECK(std::count(flushed.begin(), flushed.end(), '\n') == 1000);
+    std::fseek(file, 0, SEEK_END);
+    AccessRecord last = sample();
+    last.request_id = "last";
+    log.write(last);
+  }
+  const std::string text = read_all(file);
+  std::size_t start = 0;
+  int n = 0;
+  for (std::size_t end; (end = text.find('\n', start)) != std::string::npos; start = end + 1, ++n) {
+    const Json j = Json::parse(text.substr(start, end - start));
+    CHECK(j["request_id"] == (n < 1000 ? std::to_string(n) : std::string("last")));
+  }
+  CHECK(n == 1001);
+  std::fclose(file);
+}
+
+TEST_CASE("access log: disabled writes nothing") {
+  std::FILE* file = std::tmpfile();
+  REQUIRE(file != nullptr);
+  {
+    AccessLog log(false, file);
+    log.write(sample());
+    log.flush();
+  }
+  CHECK(read_all(file).empty());
+  std::fclose(file);
 }
