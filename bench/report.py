@@ -126,13 +126,22 @@ for m in mixes:
 lines.append("")
 
 lines += ["## Memory", ""]
-lines += ["| proxy | RSS idle after start (MiB) | RSS with idle keep-alive connections (MiB) | "
+lines += ["| proxy | RSS idle after start (MiB) | RSS with N idle keep-alive TLS connections (MiB) | "
+          "open descriptors then | KiB per connection | RSS at 10,000 connections, extrapolated (MiB) | "
           "peak RSS, VmHWM over the run (MiB) |"]
-lines += ["|---|---:|---:|---:|"]
+lines += ["|---|---:|---:|---:|---:|---:|---:|"]
 for p in proxies:
     d = memory.get(p, {})
     f = lambda k: f"{d[k] / 1024:.1f}" if k in d else "–"
-    lines.append(f"| {p} | {f('idle_rss_kib')} | {f('idle_conn_rss_kib')} | {f('peak_rss_kib')} |")
+    per, at10k = "–", "–"
+    if "idle_conn_rss_kib" in d and d.get("idle_conn_fds", 0) > 20:
+        conns = d["idle_conn_fds"] - 10  # listeners, logs, upstream pool: roughly
+        base = d.get("before_idle_conn_rss_kib", d["idle_rss_kib"])
+        per_kib = (d["idle_conn_rss_kib"] - base) / conns
+        per = f"{per_kib:.1f}"
+        at10k = f"{(d['idle_rss_kib'] + 10000 * per_kib) / 1024:.0f}"
+    lines.append(f"| {p} | {f('idle_rss_kib')} | {f('idle_conn_rss_kib')} | "
+                 f"{d.get('idle_conn_fds', '–')} | {per} | {at10k} | {f('peak_rss_kib')} |")
 idle_runs = {}
 for p in proxies:
     path = os.path.join(run, "out", f"idle-run-{p}.json")
@@ -140,8 +149,8 @@ for p in proxies:
         idle_runs[p] = json.load(open(path))
 if idle_runs:
     first = next(iter(idle_runs.values()))
-    lines += ["", f"Idle-connection step: {first['connections']} TLS connections opened at 1,000/s "
-              "and held (one GET each per cycle); " + ", ".join(
+    lines += ["", f"Idle-connection step: loadgen opened up to {first['connections']} TLS connections "
+              "and held them (one GET each per cycle); descriptors counted in /proc/PID/fd when RSS was sampled; " + ", ".join(
                   f"{p}: {d['ok']} ok, {d['errors'] + d['non_2xx']} failed" for p, d in idle_runs.items())]
 lines.append("")
 
