@@ -13,6 +13,7 @@
 #include "firewarden/app/file_digest.hpp"
 #include "firewarden/credentials/token_broker.hpp"
 #include "firewarden/identity/identity_rules.hpp"
+#include "firewarden/telemetry/line_writer.hpp"
 #include "firewarden/telemetry/time_format.hpp"
 
 namespace firewarden::app {
@@ -115,7 +116,14 @@ Daemon::Daemon(std::shared_ptr<const config::Config> config)
     : config_(std::move(config)),
       io_(static_cast<int>(config_->threads)),
       signals_(io_),
-      access_log_(config_->logging.access_log) {
+      access_log_(config_->logging.access_log, telemetry::stdout_writer()) {
+  // Log lines the destination could not take (docs/faults.md).
+  auto& dropped = metrics_.counter("firewarden_log_lines_dropped_total",
+                                   "Log lines dropped because their destination did not keep up "
+                                   "or failed (stream: access = stdout, diagnostic = stderr).",
+                                   {"stream"});
+  telemetry::stdout_writer().attach_counter(&dropped.with({"access"}));
+  telemetry::stderr_writer().attach_counter(&dropped.with({"diagnostic"}));
   metrics_.gauge("firewarden_build_info", "Build information.", {"version"})
       .with({FIREWARDEN_VERSION})
       .set(1);
@@ -175,11 +183,15 @@ Daemon::Daemon(std::shared_ptr<const config::Config> config)
   admin_options.max_connections = 64;
   admin_options.max_header_bytes = 8 * 1024;
   admin_options.max_body_bytes = 1024;
+  admin_options.count_connections = false;
   admin_server_ =
       std::make_unique<transport::Server>(io_, admin_options, *admin_handler_, metrics_);
 }
 
-Daemon::~Daemon() = default;
+Daemon::~Daemon() {
+  telemetry::stdout_writer().attach_counter(nullptr);
+  telemetry::stderr_writer().attach_counter(nullptr);
+}
 
 void Daemon::load_policy_at_start() {
   if (!reload_policy()) {
@@ -211,6 +223,12 @@ bool Daemon::reload_policy() {
     return false;  // unchanged
   }
   policy_watch_.unreadable = false;
+  if (const auto held = policies_.current(); held && held->sha256 == digest) {
+    // Back to the content in force (a bad edit reverted): nothing to load.
+    policy_watch_.digest = digest;
+    policies_.set_last_error({});
+    return false;
+  }
   auto loaded = policy::load_policy_text(*bytes, config_->policy.file);
   if (auto* problems = std::get_if<config::Diagnostics>(&loaded)) {
     std::string message;

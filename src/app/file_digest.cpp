@@ -2,12 +2,16 @@
 
 #include <openssl/evp.h>
 
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
 namespace firewarden::app {
 
 std::optional<std::string> read_file(const std::string& path) {
+  // A directory opens, and reads as nothing: not a file that can be read.
+  std::error_code error;
+  if (std::filesystem::is_directory(path, error)) return std::nullopt;
   std::ifstream in(path, std::ios::binary);
   if (!in) return std::nullopt;
   std::ostringstream bytes;

@@ -1,10 +1,13 @@
 #include <spdlog/spdlog.h>
 
+#include <chrono>
+#include <csignal>
 #include <iostream>
 
 #include "firewarden/app/command_line.hpp"
 #include "firewarden/app/daemon.hpp"
 #include "firewarden/app/load.hpp"
+#include "firewarden/telemetry/line_writer.hpp"
 #include "firewarden/telemetry/logging.hpp"
 
 namespace firewarden::app {
@@ -34,16 +37,25 @@ int run_command(const CommandLine& line) {
   // --log-level on the command line wins over the config file.
   auto level = to_spdlog(config->logging.level);
   if (auto flag = line.option("log-level")) level = *telemetry::parse_log_level(*flag);
-  telemetry::setup_logging(level, config->logging.format == config::LogFormat::json
-                                      ? telemetry::LogFormat::json
-                                      : telemetry::LogFormat::text);
+  telemetry::setup_logging(level,
+                           config->logging.format == config::LogFormat::json
+                               ? telemetry::LogFormat::json
+                               : telemetry::LogFormat::text,
+                           /*background=*/true);
+  // A log pipe whose reader went away is a write error (counted, dropped),
+  // not a signal that kills the proxy.
+  std::signal(SIGPIPE, SIG_IGN);
+  int exit_code = kExitFailure;
   try {
     Daemon daemon(config);
-    return daemon.run();
+    exit_code = daemon.run();
   } catch (const std::exception& e) {
     spdlog::error("cannot start: {}", e.what());
-    return kExitFailure;
   }
+  // Bounded: a log destination that is stuck does not hold up exit.
+  telemetry::stderr_writer().flush(std::chrono::seconds(2));
+  telemetry::stdout_writer().flush(std::chrono::seconds(2));
+  return exit_code;
 }
 
 }  // namespace firewarden::app

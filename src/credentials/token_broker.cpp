@@ -100,10 +100,14 @@ class TokenBroker final : public TokenProvider, public std::enable_shared_from_t
     {
       std::lock_guard lock(entry->mutex);
       if (entry->current && usable(*entry->current)) co_return *entry->current;
-      // Wait for a running exchange only while no attempt has failed since
-      // the last success: during an outage, answer at once (503) instead of
-      // holding requests through every retry.
-      if (!entry->flight || !entry->last_error.empty()) co_return error_for(*entry);
+      // Wait for a running exchange only for the very first token, and only
+      // while no attempt has failed: during an outage, or when a refresh is
+      // still running as the held token falls below min_validity (a slow
+      // token endpoint), answer at once (503) instead of holding requests for
+      // as long as the exchange may take.
+      if (!entry->flight || !entry->last_error.empty() || entry->current) {
+        co_return error_for(*entry);
+      }
       flight = entry->flight;
     }
     auto [ec] = co_await flight->done.async_receive(net::as_tuple(net::use_awaitable));
@@ -189,6 +193,11 @@ class TokenBroker final : public TokenProvider, public std::enable_shared_from_t
     if (!entry.last_error.empty()) {
       return TokenError{"no valid Google access token for " + entry.label + ": " +
                         entry.last_error};
+    }
+    if (entry.current) {
+      return TokenError{"no valid Google access token for " + entry.label +
+                        ": the held token is within min_validity of expiry and its refresh (" +
+                        kind(entry) + ") has not completed"};
     }
     return TokenError{"no valid Google access token for " + entry.label + " yet (" + kind(entry) +
                       ")"};

@@ -146,8 +146,10 @@ std::size_t Server::active_connections() const {
 
 net::awaitable<void> Server::accept_loop() {
   auto& active =
-      metrics_.gauge("firewarden_connections_active", "Client connections currently open.")
-          .with({});
+      options_.count_connections
+          ? metrics_.gauge("firewarden_connections_active", "Client connections currently open.")
+                .with({})
+          : uncounted_connections_;
   while (acceptor_.is_open()) {
     auto strand = net::make_strand(io_);
     auto [error, socket] = co_await acceptor_.async_accept(strand, as_tuple(use_awaitable));

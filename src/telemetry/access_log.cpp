@@ -3,6 +3,7 @@
 #include <charconv>
 #include <chrono>
 
+#include "firewarden/telemetry/line_writer.hpp"
 #include "firewarden/telemetry/time_format.hpp"
 
 namespace firewarden::telemetry {
@@ -231,8 +232,11 @@ AccessLog::AccessLog(bool enabled, std::FILE* out) : enabled_(enabled), out_(out
   if (enabled_) flusher_ = std::thread([this] { flush_loop(); });
 }
 
+AccessLog::AccessLog(bool enabled, BackgroundWriter& writer)
+    : enabled_(enabled), out_(stdout), writer_(&writer) {}
+
 AccessLog::~AccessLog() {
-  if (!enabled_) return;
+  if (!enabled_ || writer_ != nullptr) return;
   {
     std::lock_guard lock(pending_mutex_);
     stopping_ = true;
@@ -253,6 +257,10 @@ void AccessLog::write_handshake_failure(std::uint64_t connection, const std::str
 
 void AccessLog::write_line(std::string line) const {
   line += '\n';
+  if (writer_ != nullptr) {
+    writer_->write(std::move(line));
+    return;
+  }
   bool behind = false;
   {
     std::lock_guard lock(pending_mutex_);
@@ -263,6 +271,10 @@ void AccessLog::write_line(std::string line) const {
 }
 
 void AccessLog::flush() const {
+  if (writer_ != nullptr) {
+    writer_->flush(std::chrono::seconds(2));  // bounded: the destination may be stuck
+    return;
+  }
   std::lock_guard writing(write_mutex_);
   std::string batch;
   {

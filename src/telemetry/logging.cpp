@@ -1,13 +1,16 @@
 #include "firewarden/telemetry/logging.hpp"
 
 #include <spdlog/pattern_formatter.h>
+#include <spdlog/sinks/base_sink.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <chrono>
 #include <memory>
+#include <mutex>
 #include <nlohmann/json.hpp>
 
+#include "firewarden/telemetry/line_writer.hpp"
 #include "firewarden/telemetry/time_format.hpp"
 
 namespace firewarden::telemetry {
@@ -40,6 +43,17 @@ class JsonFormatter final : public spdlog::formatter {
   }
 };
 
+// Formats like any spdlog sink, then hands the line to the background writer.
+class BackgroundSink final : public spdlog::sinks::base_sink<std::mutex> {
+ protected:
+  void sink_it_(const spdlog::details::log_msg& msg) override {
+    spdlog::memory_buf_t formatted;
+    formatter_->format(msg, formatted);
+    stderr_writer().write(std::string(formatted.data(), formatted.size()));
+  }
+  void flush_() override {}  // the writer writes each line as soon as it can
+};
+
 }  // namespace
 
 std::optional<spdlog::level::level_enum> parse_log_level(std::string_view name) {
@@ -51,9 +65,14 @@ std::optional<spdlog::level::level_enum> parse_log_level(std::string_view name) 
   return std::nullopt;
 }
 
-void setup_logging(spdlog::level::level_enum level, LogFormat format) {
-  auto logger = std::make_shared<spdlog::logger>("firewarden",
-                                                 std::make_shared<spdlog::sinks::stderr_sink_mt>());
+void setup_logging(spdlog::level::level_enum level, LogFormat format, bool background) {
+  spdlog::sink_ptr sink;
+  if (background) {
+    sink = std::make_shared<BackgroundSink>();
+  } else {
+    sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
+  }
+  auto logger = std::make_shared<spdlog::logger>("firewarden", std::move(sink));
   if (format == LogFormat::json) {
     logger->set_formatter(std::make_unique<JsonFormatter>());
   } else {

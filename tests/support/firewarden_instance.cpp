@@ -71,7 +71,7 @@ FirewardenInstance::FirewardenInstance(InstanceOptions options) : options_(std::
       "policy:\n  file: " + options_.policy_file + "\n" +
       "reload_interval: " + options_.reload_interval + "\n" + "firestore:\n  endpoint: \"" +
       options_.upstream + "\"\n  project: \"" + options_.project +
-      "\"\n  request_timeout: 5s\n  connect_timeout: 2s\n" +
+      "\"\n  request_timeout: " + options_.request_timeout + "\n  connect_timeout: 2s\n" +
       (options_.firestore_ca_file.empty() ? std::string()
                                           : "  ca_file: " + options_.firestore_ca_file + "\n") +
       "credentials: " + options_.credentials + "\n" +
@@ -81,7 +81,8 @@ FirewardenInstance::FirewardenInstance(InstanceOptions options) : options_(std::
   const std::string config_path = dir_.write("firewarden.yaml", config);
   process_ = std::make_unique<ChildProcess>(
       std::vector<std::string>{FIREWARDEN_BINARY, "run", "--config", config_path},
-      dir_.path() + "/stdout", dir_.path() + "/stderr", options_.env);
+      options_.stdout_path.empty() ? dir_.path() + "/stdout" : options_.stdout_path,
+      options_.stderr_path.empty() ? dir_.path() + "/stderr" : options_.stderr_path, options_.env);
   const std::string probe = options_.wait_until_ready ? "/readyz" : "/healthz";
   const bool ready = eventually([&] { return !process_->running() || admin(probe).status == 200; },
                                 std::chrono::seconds(15));

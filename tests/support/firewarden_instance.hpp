@@ -44,6 +44,11 @@ struct InstanceOptions {
   std::string tls_cert_file{};
   std::string tls_key_file{};
   std::string tls_client_ca_file{};
+  std::string request_timeout = "5s";  // firestore.request_timeout
+  // Where the daemon's stdout (access log) and stderr go; empty: files in
+  // directory(). A FIFO nobody reads or /dev/full tests log faults.
+  std::string stdout_path{};
+  std::string stderr_path{};
   // Set in the daemon's environment, on top of the test's own.
   std::vector<std::pair<std::string, std::string>> env{};
   // Start-up waits until /readyz is 200; false: only until /healthz is 200

@@ -18,6 +18,7 @@
 #include "firewarden/identity/identity.hpp"
 #include "firewarden/net/asio.hpp"
 #include "firewarden/net/client_stream.hpp"
+#include "firewarden/telemetry/metrics.hpp"
 
 namespace firewarden::telemetry {
 class Registry;
@@ -73,6 +74,9 @@ struct ServerOptions {
   std::uint64_t max_body_bytes = 10 * 1024 * 1024;
   std::chrono::milliseconds header_timeout{10000};
   std::chrono::milliseconds idle_timeout{60000};
+  // Counted in firewarden_connections_active (the data plane; not the admin
+  // listener, whose /metrics request would otherwise count itself).
+  bool count_connections = true;
 };
 
 class Server {
@@ -109,6 +113,7 @@ class Server {
   telemetry::Registry& metrics_;
   net::ip::tcp::acceptor acceptor_;
   std::atomic<bool> draining_{false};
+  telemetry::Gauge uncounted_connections_;  // when !options_.count_connections
   std::atomic<std::uint64_t> next_connection_id_{1};
   mutable std::mutex sessions_mutex_;
   std::map<std::uint64_t, std::weak_ptr<Session>> sessions_;

@@ -51,12 +51,18 @@ std::string handshake_failure_json_line(std::uint64_t connection, const std::str
 // them when the log is destroyed. When the writer falls behind by more than
 // kMaxPendingBytes the logging thread writes itself (back-pressure, bounded
 // memory).
+class BackgroundWriter;
+
 class AccessLog {
  public:
   static constexpr auto kFlushInterval = std::chrono::milliseconds(50);
   static constexpr std::size_t kMaxPendingBytes = 1024 * 1024;
 
   explicit AccessLog(bool enabled, std::FILE* out = stdout);
+  // Lines go through `writer` instead (the daemon): never blocking a request
+  // on a stuck destination; what does not fit is dropped and counted
+  // (docs/faults.md). No flusher thread of its own then.
+  AccessLog(bool enabled, BackgroundWriter& writer);
   ~AccessLog();
   AccessLog(const AccessLog&) = delete;
   AccessLog& operator=(const AccessLog&) = delete;
@@ -79,6 +85,7 @@ class AccessLog {
   mutable std::string pending_;
   bool stopping_ = false;
   std::thread flusher_;
+  BackgroundWriter* writer_ = nullptr;
 };
 
 }  // namespace firewarden::telemetry

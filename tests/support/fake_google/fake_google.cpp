@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <set>
+#include <thread>
 
 #include "firewarden/net/asio.hpp"
 
@@ -595,6 +596,22 @@ std::vector<std::string> FakeGoogle::issued_tokens() const {
 void FakeGoogle::clear_requests() {
   std::lock_guard lock(state_->mutex);
   state_->recorded.clear();
+}
+
+struct FakeGoogleThread::Loop {
+  net::io_context ioc;
+  FakeGoogle google{ioc.get_executor()};
+  net::executor_work_guard<net::io_context::executor_type> work = net::make_work_guard(ioc);
+  std::thread thread{[this] { ioc.run(); }};
+};
+
+FakeGoogleThread::FakeGoogleThread() : loop_(std::make_unique<Loop>()), google(loop_->google) {}
+
+FakeGoogleThread::~FakeGoogleThread() {
+  loop_->google.stop();
+  loop_->work.reset();
+  loop_->ioc.stop();
+  loop_->thread.join();
 }
 
 }  // namespace firewarden::testing

@@ -121,4 +121,21 @@ class FakeGoogle {
   std::shared_ptr<State> state_;
 };
 
+// A FakeGoogle served on a thread of its own, for tests of the built binary
+// (the test's own thread makes blocking requests).
+class FakeGoogleThread {
+ public:
+  FakeGoogleThread();
+  ~FakeGoogleThread();
+  FakeGoogleThread(const FakeGoogleThread&) = delete;
+  FakeGoogleThread& operator=(const FakeGoogleThread&) = delete;
+
+ private:
+  struct Loop;
+  std::unique_ptr<Loop> loop_;  // first: built before `google`, gone after it
+
+ public:
+  FakeGoogle& google;
+};
+
 }  // namespace firewarden::testing
