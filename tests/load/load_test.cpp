@@ -130,7 +130,7 @@ void raise_fd_limit() {
 
 }  // namespace
 
-TEST_CASE("load: memory, descriptors, threads and connections stay bounded") {
+TEST_CASE("memory, descriptors, threads and connections stay bounded") {
   raise_fd_limit();
   FaultUpstream upstream;
   InstanceOptions options;
@@ -181,7 +181,9 @@ TEST_CASE("load: memory, descriptors, threads and connections stay bounded") {
   std::printf("load: %.1f KiB of RSS per idle connection\n",
               static_cast<double>(with_idle.rss_kib - loaded.rss_kib) / kIdleConnections);
   CHECK(with_idle.threads == warm.threads);
-  CHECK(with_idle.fds >= warm.fds + kIdleConnections);  // one socket each, no more
+  // One socket each, no more (the upstream pool may hold a few fewer idle
+  // connections than after the 8-connection load).
+  CHECK(with_idle.fds >= warm.fds + kIdleConnections - kLoadConnections);
   CHECK(with_idle.fds <= warm.fds + kIdleConnections + 16);
   CHECK(with_idle.rss_kib - loaded.rss_kib < 256 * 1024);
 

@@ -52,7 +52,7 @@ TEST_CASE("line writer: lines arrive whole and in order") {
   CHECK(writer.dropped() == 0);
 }
 
-TEST_CASE("line writer: a destination nobody reads never blocks; lines beyond the bound drop") {
+TEST_CASE("line writer: a destination nobody reads never blocks, lines beyond the bound drop") {
   Pipe pipe;  // 64 KiB of pipe buffer, never read until the end
   Counter dropped;
   BackgroundWriter writer(pipe.write_end, 64 * 1024);
