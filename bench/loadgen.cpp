@@ -202,7 +202,8 @@ template <typename Stream>
 net::awaitable<boost::system::error_code> open(Stream& stream, Shared& shared) {
   auto& tcp_layer = beast::get_lowest_layer(stream);
   tcp_layer.expires_after(shared.options.timeout);
-  auto [error, endpoint] = co_await tcp_layer.async_connect(shared.endpoints, as_tuple(use_awaitable));
+  auto [error, endpoint] =
+      co_await tcp_layer.async_connect(shared.endpoints, as_tuple(use_awaitable));
   if (error) co_return error;
   tcp_layer.socket().set_option(tcp::no_delay(true));
   if constexpr (std::is_same_v<Stream, TlsStream>) {
@@ -253,8 +254,7 @@ std::unique_ptr<Stream> make_stream(net::io_context& io, Shared& shared) {
 }
 
 template <typename Stream>
-net::awaitable<void> connection_loop(net::io_context& io, Shared& shared, Stats& stats,
-                                     int index) {
+net::awaitable<void> connection_loop(net::io_context& io, Shared& shared, Stats& stats, int index) {
   const Options& o = shared.options;
   const auto interval = o.rate > 0 ? std::chrono::duration_cast<Clock::duration>(
                                          std::chrono::duration<double>(o.connections / o.rate))
@@ -336,7 +336,8 @@ net::awaitable<void> connection_loop(net::io_context& io, Shared& shared, Stats&
 
 double percentile(const std::vector<std::uint32_t>& sorted, double p) {
   if (sorted.empty()) return 0;
-  const auto rank = static_cast<std::size_t>(p / 100.0 * static_cast<double>(sorted.size() - 1) + 0.5);
+  const auto rank =
+      static_cast<std::size_t>(p / 100.0 * static_cast<double>(sorted.size() - 1) + 0.5);
   return sorted[std::min(rank, sorted.size() - 1)];
 }
 
@@ -348,7 +349,8 @@ int main(int argc, char** argv) {
     const auto mix = load_mix(o);
     net::io_context resolve_io;
     tcp::resolver resolver(resolve_io);
-    Shared shared{o, mix, resolver.resolve(o.host, o.port), o.tls ? client_context(o) : nullptr, {}, {}, {}};
+    Shared shared{
+        o, mix, resolver.resolve(o.host, o.port), o.tls ? client_context(o) : nullptr, {}, {}, {}};
 
     const auto warmup = std::chrono::duration_cast<Clock::duration>(
         std::chrono::duration<double>(o.requests > 0 ? 0 : o.warmup));
@@ -374,7 +376,8 @@ int main(int argc, char** argv) {
       }
     }
     std::vector<std::thread> workers;
-    for (int t = 1; t < o.threads; ++t) workers.emplace_back([&, t] { contexts[static_cast<std::size_t>(t)]->run(); });
+    for (int t = 1; t < o.threads; ++t)
+      workers.emplace_back([&, t] { contexts[static_cast<std::size_t>(t)]->run(); });
     contexts[0]->run();
     for (auto& w : workers) w.join();
     const auto finished = Clock::now();
@@ -408,7 +411,8 @@ int main(int argc, char** argv) {
         o.rate > 0 ? (", open loop at " + std::to_string(static_cast<long>(o.rate)) + "/s").c_str()
                    : ", closed loop",
         p50, p90, p99, p999, max, mean, static_cast<unsigned long long>(total.ok),
-        static_cast<unsigned long long>(total.non_2xx), static_cast<unsigned long long>(total.errors),
+        static_cast<unsigned long long>(total.non_2xx),
+        static_cast<unsigned long long>(total.errors),
         static_cast<unsigned long long>(total.connects),
         static_cast<unsigned long long>(total.bytes_in));
     if (!o.json_file.empty()) {

@@ -70,7 +70,8 @@ struct BackgroundWriter::State {
   }
 };
 
-BackgroundWriter::BackgroundWriter(int fd, std::size_t max_queued_bytes) : state_(std::make_shared<State>()) {
+BackgroundWriter::BackgroundWriter(int fd, std::size_t max_queued_bytes)
+    : state_(std::make_shared<State>()) {
   state_->fd = fd;
   state_->max_queued_bytes = max_queued_bytes;
   std::thread([state = state_] { State::run(state); }).detach();

@@ -21,9 +21,9 @@
 #include <thread>
 
 #include "fake_google/fake_google.hpp"
+#include "support/fault_upstream.hpp"
 #include "support/firewarden_instance.hpp"
 #include "support/recording_upstream.hpp"
-#include "support/fault_upstream.hpp"
 
 using namespace firewarden::testing;
 using json = nlohmann::json;

@@ -18,8 +18,8 @@
 #include <thread>
 #include <vector>
 
-#include "support/firewarden_instance.hpp"
 #include "support/fault_upstream.hpp"
+#include "support/firewarden_instance.hpp"
 
 using namespace firewarden::testing;
 using namespace std::chrono_literals;

@@ -5,8 +5,8 @@
 #include <algorithm>
 #include <catch2/catch.hpp>
 #include <cstdio>
-#include <string>
 #include <nlohmann/json.hpp>
+#include <string>
 
 using firewarden::telemetry::AccessLog;
 using firewarden::telemetry::AccessRecord;
@@ -138,14 +138,16 @@ TEST_CASE("access line: invalid UTF-8 becomes U+FFFD, valid UTF-8 is kept") {
   const struct {
     std::string in, out;
   } cases[] = {
-      {"caf\xC3\xA9", "caf\xC3\xA9"},                        // é
-      {"\xE2\x82\xAC", "\xE2\x82\xAC"},                      // €
-      {"\xF0\x9F\x94\x92", "\xF0\x9F\x94\x92"},              // 🔒
-      {"a\xFF" "b", "a" + replacement + "b"},                // never valid
-      {"\xC0\xAF", replacement + replacement},               // overlong '/'
-      {"\xED\xA0\x80", replacement + replacement + replacement},  // surrogate
+      {"caf\xC3\xA9", "caf\xC3\xA9"},            // é
+      {"\xE2\x82\xAC", "\xE2\x82\xAC"},          // €
+      {"\xF0\x9F\x94\x92", "\xF0\x9F\x94\x92"},  // 🔒
+      {"a\xFF"
+       "b",
+       "a" + replacement + "b"},                                                    // never valid
+      {"\xC0\xAF", replacement + replacement},                                      // overlong '/'
+      {"\xED\xA0\x80", replacement + replacement + replacement},                    // surrogate
       {"\xF4\x90\x80\x80", replacement + replacement + replacement + replacement},  // > U+10FFFF
-      {"end\xE2\x82", "end" + replacement + replacement},    // truncated at the end
+      {"end\xE2\x82", "end" + replacement + replacement},  // truncated at the end
   };
   for (const auto& c : cases) {
     AccessRecord r = sample();

@@ -9,8 +9,8 @@
 
 #include "firewarden/telemetry/metrics.hpp"
 
-using firewarden::telemetry::Counter;
 using firewarden::telemetry::BackgroundWriter;
+using firewarden::telemetry::Counter;
 using namespace std::chrono_literals;
 
 namespace {
