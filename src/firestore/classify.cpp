@@ -9,19 +9,18 @@
 #include <array>
 
 #include "firewarden/firestore/firestore_messages.hpp"
+#include "firewarden/firestore/json_schema.hpp"
+#include "firewarden/firestore/json_tape.hpp"
 #include "firewarden/firestore/path.hpp"
 #include "firewarden/firestore/query_params.hpp"
 #include "firewarden/firestore/request_headers.hpp"
 #include "firewarden/firestore/requirement_set.hpp"
 #include "firewarden/firestore/resource_name.hpp"
-#include "firewarden/firestore/strict_json.hpp"
 #include "firewarden/firestore/text.hpp"
 #include "firewarden/firestore/timestamp.hpp"
 
 namespace firewarden::firestore {
 namespace {
-
-using json = nlohmann::json;
 
 enum class Route {
   get,
@@ -190,16 +189,18 @@ Refusal check_scope(const DatabaseRef& database, const Scope& scope) {
   return std::nullopt;
 }
 
-// Members of a body already read against its schema (so types are known);
-// nullptr when absent.
-const json* member(const json& object, std::string_view name) {
-  const auto found = object.find(name);
-  return found == object.end() ? nullptr : &*found;
+// Members of a body already read against its schema (so types are known; a
+// member is found by its lowerCamel name whichever spelling was sent); 0 when absent.
+std::size_t member(const JsonTape& body, std::size_t object, std::string_view name) {
+  if (object >= body.size() || body[object].kind != JsonKind::object) return 0;
+  return body.member(object, name);
 }
 
-const std::string* string_field(const json& object, std::string_view name) {
-  const json* found = member(object, name);
-  return found == nullptr ? nullptr : found->get_ptr<const std::string*>();
+std::optional<std::string_view> string_field(const JsonTape& body, std::size_t object,
+                                             std::string_view name) {
+  const std::size_t found = member(body, object, name);
+  if (found == 0 || body[found].kind != JsonKind::string) return std::nullopt;
+  return body[found].text;
 }
 
 // ---------------------------------------------------------------------------
@@ -233,13 +234,17 @@ Checked<WritePrecondition> precondition_of(const std::string* exists,
 }
 
 // A Precondition message (already read against its schema: at most one member).
-Checked<WritePrecondition> precondition_of(const json& write) {
-  const json* precondition = member(write, "currentDocument");
-  if (precondition == nullptr) return WritePrecondition::none;
-  if (const json* exists = member(*precondition, "exists")) {
-    return exists->get<bool>() ? WritePrecondition::must_exist : WritePrecondition::must_not_exist;
+Checked<WritePrecondition> precondition_of(const JsonTape& body, std::size_t write) {
+  const std::size_t precondition = member(body, write, "currentDocument");
+  if (precondition == 0) return WritePrecondition::none;
+  if (const std::size_t exists = member(body, precondition, "exists")) {
+    return body[exists].truth ? WritePrecondition::must_exist : WritePrecondition::must_not_exist;
   }
-  return precondition_of(nullptr, string_field(*precondition, "updateTime"));
+  if (const auto update_time = string_field(body, precondition, "updateTime")) {
+    if (Refusal refusal = check_update_time(*update_time)) return *refusal;
+    return WritePrecondition::must_exist;
+  }
+  return WritePrecondition::none;
 }
 
 // ---------------------------------------------------------------------------
@@ -255,7 +260,7 @@ ApiError in_element(std::string_view field, std::size_t index, const ApiError& e
 }
 
 // The collection of a document named in a body, which must be in the URL's database.
-Checked<CollectionPattern> collection_of_named_document(const std::string& name,
+Checked<CollectionPattern> collection_of_named_document(std::string_view name,
                                                         const DatabaseRef& database) {
   Checked<std::vector<std::string>> ids = parse_document_name(name, database);
   if (!ids.ok()) return ids.error();
@@ -263,29 +268,31 @@ Checked<CollectionPattern> collection_of_named_document(const std::string& name,
       std::span<const std::string>(ids.value()).first(ids.value().size() - 1));
 }
 
-Refusal add_write(const json& write, const DatabaseRef& database, RequirementSet& requirements) {
-  const std::string* target = nullptr;
-  const json* update = member(write, "update");
-  const bool is_update = update != nullptr;
+Refusal add_write(const JsonTape& body, std::size_t write, const DatabaseRef& database,
+                  RequirementSet& requirements) {
+  std::optional<std::string_view> target;
+  const std::size_t update = member(body, write, "update");
+  const bool is_update = update != 0;
   if (is_update) {
-    target = string_field(*update, "name");
-  } else if (const json* transform = member(write, "transform")) {
-    target = string_field(*transform, "document");
+    target = string_field(body, update, "name");
+  } else if (const std::size_t transform = member(body, write, "transform")) {
+    target = string_field(body, transform, "document");
   } else {
-    target = string_field(write, "delete");
+    target = string_field(body, write, "delete");
   }
-  if (target == nullptr || target->empty()) {
+  if (!target || target->empty()) {
     return ApiError::invalid_argument("a write must name its document");
   }
-  if (!is_update && (write.contains("updateMask") || write.contains("updateTransforms"))) {
+  if (!is_update &&
+      (member(body, write, "updateMask") != 0 || member(body, write, "updateTransforms") != 0)) {
     return ApiError::invalid_argument("updateMask and updateTransforms belong to update writes");
   }
   Checked<CollectionPattern> collection = collection_of_named_document(*target, database);
   if (!collection.ok()) return collection.error();
-  Checked<WritePrecondition> precondition = precondition_of(write);
+  Checked<WritePrecondition> precondition = precondition_of(body, write);
   if (!precondition.ok()) return precondition.error();
 
-  if (write.contains("delete")) {
+  if (member(body, write, "delete") != 0) {
     requirements.add(Action::remove, collection.value());
   } else {
     requirements.add_write(collection.value(), precondition.value());  // update and transform
@@ -295,65 +302,71 @@ Refusal add_write(const json& write, const DatabaseRef& database, RequirementSet
 
 // SPEC §5: query on PARENT/C per from[] entry; allDescendants puts ** before
 // it; a kindless selector (no collectionId) puts * in its place.
-Refusal add_query(const json* structured_query, const std::vector<std::string>& parent,
-                  RequirementSet& requirements) {
-  if (structured_query == nullptr) {
+Refusal add_query(const JsonTape& body, std::size_t structured_query,
+                  const std::vector<std::string>& parent, RequirementSet& requirements) {
+  if (structured_query == 0) {
     return ApiError::invalid_argument("the request needs a structuredQuery");
   }
-  const json* from = member(*structured_query, "from");
-  if (from == nullptr || from->empty()) {
+  const std::size_t from = member(body, structured_query, "from");
+  if (from == 0 || body[from].kind != JsonKind::array || body[from].end == from + 1) {
     return ApiError::invalid_argument("structuredQuery.from must name the collections to query");
   }
-  for (const json& selector : *from) {
+  for (std::size_t selector = from + 1; selector < body[from].end; selector = body.skip(selector)) {
     CollectionPattern pattern = literal_collection(parent);
-    const json* all_descendants = member(selector, "allDescendants");
-    if (all_descendants != nullptr && all_descendants->get<bool>()) {
+    const std::size_t all_descendants = member(body, selector, "allDescendants");
+    if (all_descendants != 0 && body[all_descendants].truth) {
       pattern.segments.push_back(Segment::any_depth());
     }
-    const std::string* collection_id = string_field(selector, "collectionId");
-    if (collection_id == nullptr || collection_id->empty()) {
+    const auto collection_id = string_field(body, selector, "collectionId");
+    if (!collection_id || collection_id->empty()) {
       pattern.segments.push_back(Segment::any_one());
     } else {
       if (Refusal refusal = check_id(*collection_id)) {
         return ApiError::invalid_argument("structuredQuery.from collectionId: " + refusal->message);
       }
-      pattern.segments.push_back(Segment::literal(*collection_id));
+      pattern.segments.push_back(Segment::literal(std::string(*collection_id)));
     }
     requirements.add(Action::query, pattern);
   }
   return std::nullopt;
 }
 
-Refusal add_body_requirements(Route route, const json& body, const DocumentsPath& path,
+// Every element of the array member `name` of the root, in order.
+template <typename Visit>
+Refusal for_each_element(const JsonTape& body, std::string_view name, Visit visit) {
+  const std::size_t array = member(body, 0, name);
+  if (array == 0 || body[array].kind != JsonKind::array) return std::nullopt;
+  std::size_t index = 0;
+  for (std::size_t element = array + 1; element < body[array].end;
+       element = body.skip(element), ++index) {
+    if (Refusal refusal = visit(element)) return in_element(name, index, *refusal);
+  }
+  return std::nullopt;
+}
+
+Refusal add_body_requirements(Route route, const JsonTape& body, const DocumentsPath& path,
                               RequirementSet& requirements) {
   switch (route) {
     case Route::batch_get:
-      if (const json* documents = member(body, "documents")) {
-        for (std::size_t i = 0; i < documents->size(); ++i) {
-          Checked<CollectionPattern> collection =
-              collection_of_named_document((*documents)[i].get<std::string>(), path.database);
-          if (!collection.ok()) return in_element("documents", i, collection.error());
-          requirements.add(Action::get, collection.value());
-        }
-      }
-      return std::nullopt;
+      return for_each_element(body, "documents", [&](std::size_t document) -> Refusal {
+        Checked<CollectionPattern> collection =
+            collection_of_named_document(body[document].text, path.database);
+        if (!collection.ok()) return collection.error();
+        requirements.add(Action::get, collection.value());
+        return std::nullopt;
+      });
     case Route::commit:
     case Route::batch_write:
-      if (const json* writes = member(body, "writes")) {
-        for (std::size_t i = 0; i < writes->size(); ++i) {
-          if (Refusal refusal = add_write((*writes)[i], path.database, requirements)) {
-            return in_element("writes", i, *refusal);
-          }
-        }
-      }
-      return std::nullopt;
+      return for_each_element(body, "writes", [&](std::size_t write) {
+        return add_write(body, write, path.database, requirements);
+      });
     case Route::run_query:
     case Route::partition_query:
-      return add_query(member(body, "structuredQuery"), path.segments, requirements);
+      return add_query(body, member(body, 0, "structuredQuery"), path.segments, requirements);
     case Route::run_aggregation_query: {
-      const json* aggregation = member(body, "structuredAggregationQuery");
-      return add_query(aggregation == nullptr ? nullptr : member(*aggregation, "structuredQuery"),
-                       path.segments, requirements);
+      const std::size_t aggregation = member(body, 0, "structuredAggregationQuery");
+      return add_query(body, member(body, aggregation, "structuredQuery"), path.segments,
+                       requirements);
     }
     default:
       return std::nullopt;
@@ -361,9 +374,9 @@ Refusal add_body_requirements(Route route, const json& body, const DocumentsPath
 }
 
 // createDocument and patch carry a Document whose name the URL already gives.
-Refusal check_document_body_name(Route route, const json& document, const DocumentsPath& path) {
-  const std::string* name = string_field(document, "name");
-  if (name == nullptr || name->empty()) return std::nullopt;
+Refusal check_document_body_name(Route route, const JsonTape& document, const DocumentsPath& path) {
+  const auto name = string_field(document, 0, "name");
+  if (!name || name->empty()) return std::nullopt;
   if (route == Route::create_document) {
     return ApiError::invalid_argument("createDocument: the document's name must not be set");
   }
@@ -474,10 +487,9 @@ Checked<RequestModel> classify_checked(const HttpRequest& request, const Scope& 
       return ApiError::invalid_argument(std::string(route.value().rpc) +
                                         " needs a JSON object as its request body");
     }
-    Checked<json> parsed_body = parse_json_object(request.body);
-    if (!parsed_body.ok()) return parsed_body.error();
-    Checked<json> body = read_message(std::move(parsed_body).value(), *route.value().body);
+    Checked<JsonTape> body = parse_json_tape(request.body);
     if (!body.ok()) return body.error();
+    if (Refusal refusal = read_message(body.value(), *route.value().body)) return *refusal;
     const Route r = route.value().route;
     if (r == Route::create_document || r == Route::patch) {
       if (Refusal refusal = check_document_body_name(r, body.value(), path)) return *refusal;

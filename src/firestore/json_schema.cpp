@@ -1,5 +1,7 @@
 #include "firewarden/firestore/json_schema.hpp"
 
+#include <algorithm>
+#include <cstdint>
 #include <limits>
 #include <string>
 #include <vector>
@@ -10,8 +12,6 @@
 namespace firewarden::firestore {
 namespace {
 
-using json = nlohmann::json;
-
 // Error paths can grow with nesting and user keys; show their end.
 constexpr std::size_t kMaxShownPathBytes = 200;
 
@@ -21,29 +21,36 @@ bool in_range(std::int64_t value, FieldType type) {
          value <= std::numeric_limits<std::int32_t>::max();
 }
 
-bool is_integer(const json& value, FieldType type) {
-  if (value.is_number_unsigned()) {
-    const auto number = value.get<json::number_unsigned_t>();
-    return number <=
-               static_cast<json::number_unsigned_t>(std::numeric_limits<std::int64_t>::max()) &&
-           in_range(static_cast<std::int64_t>(number), type);
+bool is_integer_number(const JsonNode& value) {
+  return value.kind == JsonKind::number && value.number != NumberKind::floating;
+}
+
+// A number token without fraction or exponent that fits 64 bits, or a decimal string.
+bool is_integer(const JsonNode& value, FieldType type) {
+  if (value.kind == JsonKind::number && value.number == NumberKind::unsigned_integer) {
+    return value.unsigned_value <=
+               static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()) &&
+           in_range(static_cast<std::int64_t>(value.unsigned_value), type);
   }
-  if (value.is_number_integer()) return in_range(value.get<json::number_integer_t>(), type);
-  if (value.is_string()) {
-    const auto number = parse_decimal_int64(value.get_ref<const std::string&>());
+  if (value.kind == JsonKind::number && value.number == NumberKind::signed_integer) {
+    return in_range(value.signed_value, type);
+  }
+  if (value.kind == JsonKind::string) {
+    const auto number = parse_decimal_int64(value.text);
     return number && in_range(*number, type);
   }
   return false;
 }
 
-bool is_enum_value(const json& value) {
-  if (value.is_number_integer()) {
-    return value.is_number_unsigned() &&
-           value.get<json::number_unsigned_t>() <=
-               static_cast<json::number_unsigned_t>(std::numeric_limits<std::int32_t>::max());
+// An enum number is a non-negative int32 sent without '-' ("-0" is refused).
+bool is_enum_value(const JsonNode& value) {
+  if (is_integer_number(value)) {
+    return value.number == NumberKind::unsigned_integer &&
+           value.unsigned_value <=
+               static_cast<std::uint64_t>(std::numeric_limits<std::int32_t>::max());
   }
-  if (!value.is_string()) return false;
-  const auto& name = value.get_ref<const std::string&>();
+  if (value.kind != JsonKind::string) return false;
+  const std::string_view name = value.text;
   if (name.empty() || name[0] < 'A' || name[0] > 'Z') return false;
   for (const char c : name) {
     if (!((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_')) return false;
@@ -51,8 +58,8 @@ bool is_enum_value(const json& value) {
   return true;
 }
 
-bool is_string_where(const json& value, bool (*accept)(std::string_view)) {
-  return value.is_string() && accept(value.get_ref<const std::string&>());
+bool is_string_where(const JsonNode& value, bool (*accept)(std::string_view)) {
+  return value.kind == JsonKind::string && accept(value.text);
 }
 
 bool is_timestamp_text(std::string_view text) { return parse_timestamp(text).has_value(); }
@@ -61,10 +68,11 @@ bool is_special_double(std::string_view text) {
   return text == "NaN" || text == "Infinity" || text == "-Infinity";
 }
 
-bool is_null_value(const json& value) {
-  return value.is_null() ||
-         (value.is_string() && value.get_ref<const std::string&>() == "NULL_VALUE") ||
-         (value.is_number_integer() && value.get<json::number_integer_t>() == 0);
+bool is_null_value(const JsonNode& value) {
+  if (value.kind == JsonKind::null) return true;
+  if (value.kind == JsonKind::string) return value.text == "NULL_VALUE";
+  // 0 and -0 (integer tokens), not 0.0.
+  return is_integer_number(value) && value.unsigned_value == 0;
 }
 
 const char* expected_json(FieldType type) {
@@ -96,82 +104,115 @@ const char* expected_json(FieldType type) {
   return "a valid value";
 }
 
+// One step of the path an error names: a field, an array element or a map key.
+struct PathStep {
+  enum class Kind : std::uint8_t { field, element, key } kind;
+  std::string_view text;  // field name or map key
+  std::size_t index = 0;  // element
+};
+
 class SchemaReader {
  public:
-  Refusal read_message(json& value, const MessageSchema& schema) {
-    if (!value.is_object())
+  explicit SchemaReader(JsonTape& tape) : tape_(tape) {}
+
+  Refusal read_message(std::size_t index, const MessageSchema& schema) {
+    if (tape_[index].kind != JsonKind::object) {
       return refuse(std::string("must be an object (") + std::string(schema.name) + ")");
-    json normalized = json::object();
-    std::vector<std::pair<std::string_view, std::string_view>> oneofs_set;  // oneof, member
-    for (auto& [key, child] : value.items()) {
-      const FieldSchema* field = find_field(schema, key);
+    }
+    const std::size_t members = push_sorted_keys(index);
+    // Bounded by the schema: each key names a distinct field or is refused.
+    const std::size_t seen = seen_.size();
+    for (std::size_t m = members; m < keys_.size(); ++m) {
+      JsonNode& key = tape_[keys_[m]];
+      const FieldSchema* field = find_field(schema, key.text);
       if (field == nullptr) {
-        return refuse("unknown field " + quote_input(key) + " in " + std::string(schema.name));
+        return refuse("unknown field " + quote_input(key.text) + " in " + std::string(schema.name));
       }
-      const std::string canonical(field->name);
-      if (normalized.contains(canonical)) {
-        return refuse("field " + canonical +
-                      " given in both spellings (lowerCamel and snake_case)");
-      }
-      if (!field->oneof.empty()) {
-        for (const auto& [oneof, member] : oneofs_set) {
-          if (oneof == field->oneof) {
-            return refuse("fields " + std::string(member) + " and " + canonical +
-                          " exclude each other (" + std::string(schema.name) + "." +
-                          std::string(oneof) + ")");
-          }
-        }
-        oneofs_set.emplace_back(field->oneof, field->name);
-      }
-      const std::size_t mark = enter_field(field->name);
-      if (Refusal refusal = read_field(child, *field)) return refusal;
-      leave(mark);
-      normalized[canonical] = std::move(child);
+      if (Refusal refusal = check_not_seen(schema, *field, seen)) return refusal;
+      seen_.push_back(field);
+      key.field = field;
+      path_.push_back({PathStep::Kind::field, field->name});
+      if (Refusal refusal = read_field(keys_[m] + 1, *field)) return refusal;
+      path_.pop_back();
     }
     for (const std::string_view required : schema.required_oneofs) {
       bool present = false;
-      for (const auto& set : oneofs_set) present = present || set.first == required;
-      if (!present)
-        return refuse(std::string(schema.name) + " needs one of " + members(schema, required));
+      for (std::size_t s = seen; s < seen_.size(); ++s)
+        present = present || seen_[s]->oneof == required;
+      if (!present) {
+        return refuse(std::string(schema.name) + " needs one of " + members_of(schema, required));
+      }
     }
-    value = std::move(normalized);
+    seen_.resize(seen);
+    keys_.resize(members);
     return std::nullopt;
   }
 
  private:
-  Refusal read_field(json& value, const FieldSchema& field) {
-    if (!field.repeated) return read_single(value, field);
-    if (!value.is_array()) return refuse("must be an array");
-    for (std::size_t i = 0; i < value.size(); ++i) {
-      const std::size_t mark = path_.size();
-      path_ += '[' + std::to_string(i) + ']';
-      if (Refusal refusal = read_single(value[i], field)) return refusal;
-      leave(mark);
+  // Refuses a field given twice (in both spellings) or a second member of its oneof.
+  Refusal check_not_seen(const MessageSchema& schema, const FieldSchema& field,
+                         std::size_t seen) const {
+    for (std::size_t s = seen; s < seen_.size(); ++s) {
+      const FieldSchema& other = *seen_[s];
+      if (&other == &field) {
+        return refuse("field " + std::string(field.name) +
+                      " given in both spellings (lowerCamel and snake_case)");
+      }
+      if (!field.oneof.empty() && other.oneof == field.oneof) {
+        return refuse("fields " + std::string(other.name) + " and " + std::string(field.name) +
+                      " exclude each other (" + std::string(schema.name) + "." +
+                      std::string(field.oneof) + ")");
+      }
     }
     return std::nullopt;
   }
 
-  Refusal read_single(json& value, const FieldSchema& field) {
-    if (value.is_null() && field.type != FieldType::null_value) {
+  // Pushes the key indices of `object` onto keys_ in byte order of the keys;
+  // returns where they start.
+  std::size_t push_sorted_keys(std::size_t object) {
+    const std::size_t start = keys_.size();
+    for (std::size_t i = object + 1; i < tape_[object].end; i = tape_.skip(i + 1)) {
+      keys_.push_back(static_cast<std::uint32_t>(i));
+    }
+    std::sort(keys_.begin() + static_cast<std::ptrdiff_t>(start), keys_.end(),
+              [this](std::uint32_t a, std::uint32_t b) { return tape_[a].text < tape_[b].text; });
+    return start;
+  }
+
+  Refusal read_field(std::size_t index, const FieldSchema& field) {
+    if (!field.repeated) return read_single(index, field);
+    if (tape_[index].kind != JsonKind::array) return refuse("must be an array");
+    std::size_t element = 0;
+    for (std::size_t i = index + 1; i < tape_[index].end; i = tape_.skip(i), ++element) {
+      path_.push_back({PathStep::Kind::element, {}, element});
+      if (Refusal refusal = read_single(i, field)) return refusal;
+      path_.pop_back();
+    }
+    return std::nullopt;
+  }
+
+  Refusal read_single(std::size_t index, const FieldSchema& field) {
+    const JsonNode& value = tape_[index];
+    if (value.kind == JsonKind::null && field.type != FieldType::null_value) {
       return refuse("null is not accepted (it would read as unset)");
     }
     bool ok = false;
     switch (field.type) {
       case FieldType::string:
-        ok = value.is_string();
+        ok = value.kind == JsonKind::string;
         break;
       case FieldType::bytes:
         ok = is_string_where(value, is_base64);
         break;
       case FieldType::boolean:
-        ok = value.is_boolean();
+        ok = value.kind == JsonKind::boolean;
         break;
       case FieldType::int32:
       case FieldType::int64:
         ok = is_integer(value, field.type);
         break;
       case FieldType::double_type:
-        ok = value.is_number() || is_string_where(value, is_special_double);
+        ok = value.kind == JsonKind::number || is_string_where(value, is_special_double);
         break;
       case FieldType::enumeration:
         ok = is_enum_value(value);
@@ -183,29 +224,31 @@ class SchemaReader {
         ok = is_null_value(value);
         break;
       case FieldType::message:
-        return read_message(value, *field.message);
+        return read_message(index, *field.message);
       case FieldType::value_map:
-        return read_map(value, field.message);
+        return read_map(index, field.message);
       case FieldType::string_map:
-        return read_map(value, nullptr);
+        return read_map(index, nullptr);
     }
     if (!ok) return refuse(std::string("must be ") + expected_json(field.type));
     return std::nullopt;
   }
 
   // map<string, Value> (values_schema set) or map<string, string>.
-  Refusal read_map(json& value, const MessageSchema* values_schema) {
-    if (!value.is_object()) return refuse("must be an object");
-    for (auto& [key, child] : value.items()) {
-      const std::size_t mark = path_.size();
-      path_ += '[' + quote_input(key) + ']';
+  Refusal read_map(std::size_t index, const MessageSchema* values_schema) {
+    if (tape_[index].kind != JsonKind::object) return refuse("must be an object");
+    const std::size_t members = push_sorted_keys(index);
+    for (std::size_t m = members; m < keys_.size(); ++m) {
+      const std::size_t key = keys_[m];
+      path_.push_back({PathStep::Kind::key, tape_[key].text});
       if (values_schema != nullptr) {
-        if (Refusal refusal = read_message(child, *values_schema)) return refusal;
-      } else if (!child.is_string()) {
+        if (Refusal refusal = read_message(key + 1, *values_schema)) return refusal;
+      } else if (tape_[key + 1].kind != JsonKind::string) {
         return refuse("must be a string");
       }
-      leave(mark);
+      path_.pop_back();
     }
+    keys_.resize(members);
     return std::nullopt;
   }
 
@@ -216,7 +259,7 @@ class SchemaReader {
     return nullptr;
   }
 
-  static std::string members(const MessageSchema& schema, std::string_view oneof) {
+  static std::string members_of(const MessageSchema& schema, std::string_view oneof) {
     std::string out;
     for (const FieldSchema& field : schema.fields) {
       if (field.oneof != oneof) continue;
@@ -226,39 +269,54 @@ class SchemaReader {
     return out;
   }
 
-  std::size_t enter_field(std::string_view name) {
-    const std::size_t mark = path_.size();
-    if (!path_.empty()) path_ += '.';
-    path_ += name;
-    return mark;
-  }
-
-  void leave(std::size_t mark) { path_.resize(mark); }
-
   ApiError refuse(const std::string& why) const {
     std::string where =
         path_.empty() ? std::string("request body") : "request body field " + shown_path();
     return ApiError::invalid_argument(where + ": " + why);
   }
 
-  std::string shown_path() const {
-    if (path_.size() <= kMaxShownPathBytes) return path_;
-    std::size_t start = path_.size() - kMaxShownPathBytes;
-    while (start < path_.size() && (static_cast<unsigned char>(path_[start]) & 0xC0) == 0x80) {
-      ++start;  // not inside a UTF-8 sequence
+  // The path is only spelled out for an error: field.field[3]["key"].field …
+  std::string path_text() const {
+    std::string text;
+    for (const PathStep& step : path_) {
+      switch (step.kind) {
+        case PathStep::Kind::field:
+          if (!text.empty()) text += '.';
+          text += step.text;
+          break;
+        case PathStep::Kind::element:
+          text += '[' + std::to_string(step.index) + ']';
+          break;
+        case PathStep::Kind::key:
+          text += '[' + quote_input(step.text) + ']';
+          break;
+      }
     }
-    return "…" + path_.substr(start);
+    return text;
   }
 
-  std::string path_;
+  // Error paths can grow with nesting and user keys; show their end.
+  std::string shown_path() const {
+    const std::string path = path_text();
+    if (path.size() <= kMaxShownPathBytes) return path;
+    std::size_t start = path.size() - kMaxShownPathBytes;
+    while (start < path.size() && (static_cast<unsigned char>(path[start]) & 0xC0) == 0x80) {
+      ++start;  // not inside a UTF-8 sequence
+    }
+    return "…" + path.substr(start);
+  }
+
+  JsonTape& tape_;
+  std::vector<PathStep> path_;
+  std::vector<std::uint32_t> keys_;       // sorted keys of the objects being read
+  std::vector<const FieldSchema*> seen_;  // fields set in the messages being read
 };
 
 }  // namespace
 
-Checked<json> read_message(json input, const MessageSchema& schema) {
-  SchemaReader reader;
-  if (Refusal refusal = reader.read_message(input, schema)) return *refusal;
-  return input;
+Refusal read_message(JsonTape& tape, const MessageSchema& schema) {
+  SchemaReader reader(tape);
+  return reader.read_message(0, schema);
 }
 
 }  // namespace firewarden::firestore

@@ -4,9 +4,7 @@
 #include <limits>
 
 namespace firewarden::firestore {
-namespace {
 
-// Length of the well-formed UTF-8 sequence starting at text[i], or 0 (RFC 3629 §4).
 std::size_t utf8_sequence_length(std::string_view text, std::size_t i) {
   const auto byte = [&](std::size_t k) { return static_cast<std::uint8_t>(text[k]); };
   const std::uint8_t lead = byte(i);
@@ -34,6 +32,8 @@ std::size_t utf8_sequence_length(std::string_view text, std::size_t i) {
   }
   return length;
 }
+
+namespace {
 
 bool is_c0_or_del(unsigned char c) { return c < 0x20 || c == 0x7F; }
 

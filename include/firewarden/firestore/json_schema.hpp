@@ -9,11 +9,11 @@
 //
 // Only user data is exempt from the schema: the keys of Document.fields,
 // MapValue.fields and map<string,string> labels are data, not field names.
-#include <nlohmann/json.hpp>
 #include <span>
 #include <string_view>
 
 #include "firewarden/firestore/checked.hpp"
+#include "firewarden/firestore/json_tape.hpp"
 
 namespace firewarden::firestore {
 
@@ -49,9 +49,11 @@ struct MessageSchema {
   std::span<const std::string_view> required_oneofs{};
 };
 
-// Reads `input` against `schema`. The result is the same document with every
-// field key in its lowerCamel spelling, so callers read one spelling only;
-// user data (map keys) is left as sent. `input` is consumed.
-Checked<nlohmann::json> read_message(nlohmann::json input, const MessageSchema& schema);
+// Reads the tape's root object against `schema`. Every key that names a field
+// gets that field (JsonNode::field), so callers find a field by its lowerCamel
+// name whichever spelling was sent (JsonTape::member); keys of user data (map
+// keys) keep nullptr. Members are checked in byte order of their keys, so the
+// first error reported does not depend on the order they were sent in.
+Refusal read_message(JsonTape& tape, const MessageSchema& schema);
 
 }  // namespace firewarden::firestore

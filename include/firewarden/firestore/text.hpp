@@ -7,6 +7,10 @@
 
 namespace firewarden::firestore {
 
+// Length of the well-formed UTF-8 sequence starting at text[i] (i < size), or 0
+// (RFC 3629 §4: no overlong forms, no surrogates, nothing above U+10FFFF).
+std::size_t utf8_sequence_length(std::string_view text, std::size_t i);
+
 // Well-formed UTF-8 (RFC 3629): no overlong forms, no surrogates, nothing above U+10FFFF.
 bool is_valid_utf8(std::string_view text);
 

@@ -1,10 +1,10 @@
-#include "firewarden/firestore/strict_json.hpp"
+#include "legacy_strict_json.hpp"
 
 #include <vector>
 
 #include "firewarden/firestore/text.hpp"
 
-namespace firewarden::firestore {
+namespace firewarden::firestore::legacy {
 namespace {
 
 using json = nlohmann::json;
@@ -73,8 +73,8 @@ class StrictDomBuilder {
   }
 
   bool open(json container) {
-    if (stack_.size() >= kMaxJsonDepth) {
-      return refuse("JSON nested deeper than " + std::to_string(kMaxJsonDepth) + " levels");
+    if (stack_.size() >= kLegacyMaxJsonDepth) {
+      return refuse("JSON nested deeper than " + std::to_string(kLegacyMaxJsonDepth) + " levels");
     }
     stack_.push_back(place(std::move(container)));
     return true;
@@ -120,4 +120,4 @@ Checked<json> parse_json_object(std::string_view body) {
   return root;
 }
 
-}  // namespace firewarden::firestore
+}  // namespace firewarden::firestore::legacy

@@ -1,0 +1,517 @@
+// TEST ORACLE ONLY: classify.cpp as of cf42d29, reading bodies through the
+// nlohmann DOM (legacy_strict_json, legacy_json_schema). Differential tests
+// demand the same decisions and requirements from the production classify.
+//
+// REST request -> RequestModel: routing per method (SPEC §5).
+//
+// Order of checks: HTTP method and headers, then the path (400 unreadable, 501
+// unsupported), then the proxy's scope (403), then query parameters and body
+// (400). Every part must be readable before anything is derived from it.
+#include "legacy_classify.hpp"
+
+#include <algorithm>
+#include <array>
+
+#include "firewarden/firestore/firestore_messages.hpp"
+#include "firewarden/firestore/path.hpp"
+#include "firewarden/firestore/query_params.hpp"
+#include "firewarden/firestore/request_headers.hpp"
+#include "firewarden/firestore/requirement_set.hpp"
+#include "firewarden/firestore/resource_name.hpp"
+#include "firewarden/firestore/text.hpp"
+#include "firewarden/firestore/timestamp.hpp"
+#include "legacy_json_schema.hpp"
+#include "legacy_strict_json.hpp"
+
+namespace firewarden::firestore::legacy {
+namespace {
+
+using json = nlohmann::json;
+
+enum class Route {
+  get,
+  list_documents,
+  create_document,
+  patch,
+  remove,
+  batch_get,
+  commit,
+  batch_write,
+  begin_transaction,
+  rollback,
+  run_query,
+  run_aggregation_query,
+  partition_query,
+  list_collection_ids,
+};
+
+// Where a custom method may stand: on documents/ only, or also on a document.
+enum class VerbParent { database, database_or_document };
+
+// ---------------------------------------------------------------------------
+// Query parameters of each method (firestore.proto request messages: every
+// field not bound by the path; body "*" methods have none).
+// ---------------------------------------------------------------------------
+constexpr ParamSpec kMask{"mask.fieldPaths", ParamType::string, true};
+constexpr ParamSpec kTransaction{"transaction", ParamType::bytes, false, "consistency_selector"};
+constexpr ParamSpec kReadTime{"readTime", ParamType::timestamp, false, "consistency_selector"};
+constexpr ParamSpec kExists{"currentDocument.exists", ParamType::boolean, false, "condition_type"};
+constexpr ParamSpec kUpdateTime{"currentDocument.updateTime", ParamType::timestamp, false,
+                                "condition_type"};
+
+constexpr auto kGetParams = std::to_array<ParamSpec>({kMask, kTransaction, kReadTime});
+constexpr auto kListParams = std::to_array<ParamSpec>({
+    {"pageSize", ParamType::int32},
+    {"pageToken", ParamType::string},
+    {"orderBy", ParamType::string},
+    kMask,
+    kTransaction,
+    kReadTime,
+    {"showMissing", ParamType::boolean},
+});
+constexpr auto kCreateParams = std::to_array<ParamSpec>({{"documentId", ParamType::string}, kMask});
+constexpr auto kPatchParams = std::to_array<ParamSpec>(
+    {{"updateMask.fieldPaths", ParamType::string, true}, kMask, kExists, kUpdateTime});
+constexpr auto kDeleteParams = std::to_array<ParamSpec>({kExists, kUpdateTime});
+
+struct RouteInfo {
+  Route route;
+  std::string_view rpc;  // RequestModel::method
+  std::span<const ParamSpec> params;
+  const MessageSchema* body;  // nullptr: the request has no body
+};
+
+constexpr auto kUnsupportedVerbs =
+    std::to_array<std::string_view>({"listen", "write", "executePipeline"});
+
+struct VerbInfo {
+  std::string_view verb;
+  RouteInfo info;
+  VerbParent parent;
+};
+
+constexpr auto kVerbs = std::to_array<VerbInfo>({
+    {"batchGet",
+     {Route::batch_get, "batchGet", {}, &messages::batch_get_documents_request},
+     VerbParent::database},
+    {"commit", {Route::commit, "commit", {}, &messages::commit_request}, VerbParent::database},
+    {"batchWrite",
+     {Route::batch_write, "batchWrite", {}, &messages::batch_write_request},
+     VerbParent::database},
+    {"beginTransaction",
+     {Route::begin_transaction, "beginTransaction", {}, &messages::begin_transaction_request},
+     VerbParent::database},
+    {"rollback",
+     {Route::rollback, "rollback", {}, &messages::rollback_request},
+     VerbParent::database},
+    {"runQuery",
+     {Route::run_query, "runQuery", {}, &messages::run_query_request},
+     VerbParent::database_or_document},
+    {"runAggregationQuery",
+     {Route::run_aggregation_query,
+      "runAggregationQuery",
+      {},
+      &messages::run_aggregation_query_request},
+     VerbParent::database_or_document},
+    {"partitionQuery",
+     {Route::partition_query, "partitionQuery", {}, &messages::partition_query_request},
+     VerbParent::database_or_document},
+    {"listCollectionIds",
+     {Route::list_collection_ids, "listCollectionIds", {}, &messages::list_collection_ids_request},
+     VerbParent::database_or_document},
+});
+
+bool is_document_path(const std::vector<std::string>& segments) {
+  return !segments.empty() && segments.size() % 2 == 0;
+}
+bool is_collection_path(const std::vector<std::string>& segments) {
+  return segments.size() % 2 == 1;
+}
+
+// Which Firestore method a method + path is (google.api.http bindings in
+// firestore.proto). GET of a document path is GetDocument and of a collection
+// path ListDocuments, by segment parity, as Firestore itself tells them apart.
+Checked<RouteInfo> resolve_route(std::string_view method, const DocumentsPath& path) {
+  const std::vector<std::string>& segments = path.segments;
+  if (path.verb.empty()) {
+    if (method == "GET" && is_document_path(segments)) {
+      return RouteInfo{Route::get, "get", kGetParams, nullptr};
+    }
+    if (method == "GET" && is_collection_path(segments)) {
+      return RouteInfo{Route::list_documents, "listDocuments", kListParams, nullptr};
+    }
+    if (method == "POST" && is_collection_path(segments)) {
+      return RouteInfo{Route::create_document, "createDocument", kCreateParams,
+                       &messages::document};
+    }
+    if (method == "PATCH" && is_document_path(segments)) {
+      return RouteInfo{Route::patch, "patch", kPatchParams, &messages::document};
+    }
+    if (method == "DELETE" && is_document_path(segments)) {
+      return RouteInfo{Route::remove, "delete", kDeleteParams, nullptr};
+    }
+    const char* wanted = method == "POST" ? "a collection path" : "a document path";
+    if (method == "GET") wanted = "a document or collection path";
+    return ApiError::invalid_argument(std::string(method) + " needs " + wanted +
+                                      " below documents/");
+  }
+
+  for (const std::string_view unsupported : kUnsupportedVerbs) {
+    if (path.verb == unsupported) {
+      return ApiError::unimplemented(":" + path.verb +
+                                     " is not supported by firewarden (streaming or pipeline "
+                                     "methods cannot be authorized per request)");
+    }
+  }
+  const auto known = std::find_if(kVerbs.begin(), kVerbs.end(),
+                                  [&](const VerbInfo& v) { return v.verb == path.verb; });
+  if (known == kVerbs.end()) {
+    return ApiError::unimplemented("unsupported custom method " + quote_input(":" + path.verb));
+  }
+  if (method != "POST") {
+    return ApiError::invalid_argument(":" + path.verb + " needs POST, not " + std::string(method));
+  }
+  if (known->parent == VerbParent::database && !segments.empty()) {
+    return ApiError::invalid_argument(":" + path.verb + " applies to documents/ itself");
+  }
+  if (known->parent == VerbParent::database_or_document && is_collection_path(segments)) {
+    return ApiError::invalid_argument(":" + path.verb +
+                                      " applies to documents/ or a document, not a collection");
+  }
+  return known->info;
+}
+
+Refusal check_scope(const DatabaseRef& database, const Scope& scope) {
+  if (database.project != scope.project) {
+    return ApiError::permission_denied("project " + quote_input(database.project) +
+                                       " is not served by this proxy");
+  }
+  if (std::find(scope.databases.begin(), scope.databases.end(), database.database) ==
+      scope.databases.end()) {
+    return ApiError::permission_denied("database " + quote_input(database.database) +
+                                       " of project " + quote_input(database.project) +
+                                       " is not served by this proxy");
+  }
+  return std::nullopt;
+}
+
+// Members of a body already read against its schema (so types are known);
+// nullptr when absent.
+const json* member(const json& object, std::string_view name) {
+  const auto found = object.find(name);
+  return found == object.end() ? nullptr : &*found;
+}
+
+const std::string* string_field(const json& object, std::string_view name) {
+  const json* found = member(object, name);
+  return found == nullptr ? nullptr : found->get_ptr<const std::string*>();
+}
+
+// ---------------------------------------------------------------------------
+// Preconditions
+// ---------------------------------------------------------------------------
+
+// An updateTime precondition means "must exist". The Unix epoch is what an
+// unset Timestamp looks like, so a server could read it as no precondition at
+// all, i.e. an upsert; no document was ever updated then, so refusing costs
+// nothing.
+Refusal check_update_time(std::string_view text) {
+  const std::optional<Timestamp> time = parse_timestamp(text);
+  if (!time || time->seconds < 0 || (time->seconds == 0 && time->nanos == 0)) {
+    return ApiError::invalid_argument(
+        "currentDocument.updateTime must be a time after 1970-01-01T00:00:00Z, not " +
+        quote_input(text));
+  }
+  return std::nullopt;
+}
+
+Checked<WritePrecondition> precondition_of(const std::string* exists,
+                                           const std::string* update_time) {
+  if (exists != nullptr) {
+    return *exists == "true" ? WritePrecondition::must_exist : WritePrecondition::must_not_exist;
+  }
+  if (update_time != nullptr) {
+    if (Refusal refusal = check_update_time(*update_time)) return *refusal;
+    return WritePrecondition::must_exist;
+  }
+  return WritePrecondition::none;
+}
+
+// A Precondition message (already read against its schema: at most one member).
+Checked<WritePrecondition> precondition_of(const json& write) {
+  const json* precondition = member(write, "currentDocument");
+  if (precondition == nullptr) return WritePrecondition::none;
+  if (const json* exists = member(*precondition, "exists")) {
+    return exists->get<bool>() ? WritePrecondition::must_exist : WritePrecondition::must_not_exist;
+  }
+  return precondition_of(nullptr, string_field(*precondition, "updateTime"));
+}
+
+// ---------------------------------------------------------------------------
+// Bodies
+// ---------------------------------------------------------------------------
+
+// Says which element of a repeated body field an error is about.
+ApiError in_element(std::string_view field, std::size_t index, const ApiError& error) {
+  ApiError located = error;
+  located.message = "request body field " + std::string(field) + "[" + std::to_string(index) +
+                    "]: " + error.message;
+  return located;
+}
+
+// The collection of a document named in a body, which must be in the URL's database.
+Checked<CollectionPattern> collection_of_named_document(const std::string& name,
+                                                        const DatabaseRef& database) {
+  Checked<std::vector<std::string>> ids = parse_document_name(name, database);
+  if (!ids.ok()) return ids.error();
+  return literal_collection(
+      std::span<const std::string>(ids.value()).first(ids.value().size() - 1));
+}
+
+Refusal add_write(const json& write, const DatabaseRef& database, RequirementSet& requirements) {
+  const std::string* target = nullptr;
+  const json* update = member(write, "update");
+  const bool is_update = update != nullptr;
+  if (is_update) {
+    target = string_field(*update, "name");
+  } else if (const json* transform = member(write, "transform")) {
+    target = string_field(*transform, "document");
+  } else {
+    target = string_field(write, "delete");
+  }
+  if (target == nullptr || target->empty()) {
+    return ApiError::invalid_argument("a write must name its document");
+  }
+  if (!is_update && (write.contains("updateMask") || write.contains("updateTransforms"))) {
+    return ApiError::invalid_argument("updateMask and updateTransforms belong to update writes");
+  }
+  Checked<CollectionPattern> collection = collection_of_named_document(*target, database);
+  if (!collection.ok()) return collection.error();
+  Checked<WritePrecondition> precondition = precondition_of(write);
+  if (!precondition.ok()) return precondition.error();
+
+  if (write.contains("delete")) {
+    requirements.add(Action::remove, collection.value());
+  } else {
+    requirements.add_write(collection.value(), precondition.value());  // update and transform
+  }
+  return std::nullopt;
+}
+
+// SPEC §5: query on PARENT/C per from[] entry; allDescendants puts ** before
+// it; a kindless selector (no collectionId) puts * in its place.
+Refusal add_query(const json* structured_query, const std::vector<std::string>& parent,
+                  RequirementSet& requirements) {
+  if (structured_query == nullptr) {
+    return ApiError::invalid_argument("the request needs a structuredQuery");
+  }
+  const json* from = member(*structured_query, "from");
+  if (from == nullptr || from->empty()) {
+    return ApiError::invalid_argument("structuredQuery.from must name the collections to query");
+  }
+  for (const json& selector : *from) {
+    CollectionPattern pattern = literal_collection(parent);
+    const json* all_descendants = member(selector, "allDescendants");
+    if (all_descendants != nullptr && all_descendants->get<bool>()) {
+      pattern.segments.push_back(Segment::any_depth());
+    }
+    const std::string* collection_id = string_field(selector, "collectionId");
+    if (collection_id == nullptr || collection_id->empty()) {
+      pattern.segments.push_back(Segment::any_one());
+    } else {
+      if (Refusal refusal = check_id(*collection_id)) {
+        return ApiError::invalid_argument("structuredQuery.from collectionId: " + refusal->message);
+      }
+      pattern.segments.push_back(Segment::literal(*collection_id));
+    }
+    requirements.add(Action::query, pattern);
+  }
+  return std::nullopt;
+}
+
+Refusal add_body_requirements(Route route, const json& body, const DocumentsPath& path,
+                              RequirementSet& requirements) {
+  switch (route) {
+    case Route::batch_get:
+      if (const json* documents = member(body, "documents")) {
+        for (std::size_t i = 0; i < documents->size(); ++i) {
+          Checked<CollectionPattern> collection =
+              collection_of_named_document((*documents)[i].get<std::string>(), path.database);
+          if (!collection.ok()) return in_element("documents", i, collection.error());
+          requirements.add(Action::get, collection.value());
+        }
+      }
+      return std::nullopt;
+    case Route::commit:
+    case Route::batch_write:
+      if (const json* writes = member(body, "writes")) {
+        for (std::size_t i = 0; i < writes->size(); ++i) {
+          if (Refusal refusal = add_write((*writes)[i], path.database, requirements)) {
+            return in_element("writes", i, *refusal);
+          }
+        }
+      }
+      return std::nullopt;
+    case Route::run_query:
+    case Route::partition_query:
+      return add_query(member(body, "structuredQuery"), path.segments, requirements);
+    case Route::run_aggregation_query: {
+      const json* aggregation = member(body, "structuredAggregationQuery");
+      return add_query(aggregation == nullptr ? nullptr : member(*aggregation, "structuredQuery"),
+                       path.segments, requirements);
+    }
+    default:
+      return std::nullopt;
+  }
+}
+
+// createDocument and patch carry a Document whose name the URL already gives.
+Refusal check_document_body_name(Route route, const json& document, const DocumentsPath& path) {
+  const std::string* name = string_field(document, "name");
+  if (name == nullptr || name->empty()) return std::nullopt;
+  if (route == Route::create_document) {
+    return ApiError::invalid_argument("createDocument: the document's name must not be set");
+  }
+  Checked<std::vector<std::string>> ids = parse_document_name(*name, path.database);
+  if (!ids.ok()) return ids.error();
+  if (ids.value() != path.segments) {
+    return ApiError::invalid_argument("document name " + quote_input(*name) +
+                                      " in the body differs from the URL's");
+  }
+  return std::nullopt;
+}
+
+// ---------------------------------------------------------------------------
+// Requirements from the URL and its query parameters
+// ---------------------------------------------------------------------------
+
+Refusal add_url_requirements(Route route, const DocumentsPath& path, const QueryParams& params,
+                             RequirementSet& requirements) {
+  const std::span<const std::string> segments(path.segments);
+  switch (route) {
+    case Route::get:
+      requirements.add(Action::get, literal_collection(segments.first(segments.size() - 1)));
+      return std::nullopt;
+    case Route::list_documents:
+      requirements.add(Action::list, literal_collection(segments));
+      return std::nullopt;
+    case Route::create_document:
+      if (const std::string* id = params.find("documentId"); id != nullptr && !id->empty()) {
+        if (Refusal refusal = check_id(*id)) {
+          return ApiError::invalid_argument("documentId: " + refusal->message);
+        }
+      }
+      requirements.add(Action::create, literal_collection(segments));
+      return std::nullopt;
+    case Route::patch:
+    case Route::remove: {
+      Checked<WritePrecondition> precondition = precondition_of(
+          params.find("currentDocument.exists"), params.find("currentDocument.updateTime"));
+      if (!precondition.ok()) return precondition.error();
+      const CollectionPattern collection = literal_collection(segments.first(segments.size() - 1));
+      if (route == Route::remove) {
+        requirements.add(Action::remove, collection);
+      } else {
+        requirements.add_write(collection, precondition.value());
+      }
+      return std::nullopt;
+    }
+    case Route::list_collection_ids: {
+      CollectionPattern pattern = literal_collection(segments);
+      pattern.segments.push_back(Segment::any_one());
+      requirements.add(Action::list_collections, pattern);
+      return std::nullopt;
+    }
+    default:
+      return std::nullopt;
+  }
+}
+
+Checked<RequestModel> classify_checked(const HttpRequest& request, const Scope& scope) {
+  const std::string_view method = request.method;
+  if (method != "GET" && method != "POST" && method != "PATCH" && method != "DELETE") {
+    return ApiError::unimplemented("HTTP method " + quote_input(method) + " is not supported");
+  }
+  if (Refusal refusal = check_request_headers(request)) return *refusal;
+
+  const std::string_view target = request.target;
+  if (target.find('#') != std::string_view::npos) {
+    return ApiError::invalid_argument("request target must not contain a fragment");
+  }
+  const std::size_t question = target.find('?');
+  const std::string_view raw_path = target.substr(0, question);
+  const std::string_view raw_query =
+      question == std::string_view::npos ? std::string_view{} : target.substr(question + 1);
+
+  Checked<DocumentsPath> parsed_path = parse_documents_path(raw_path);
+  if (!parsed_path.ok()) return parsed_path.error();
+  const DocumentsPath& path = parsed_path.value();
+  Checked<RouteInfo> route = resolve_route(method, path);
+  if (!route.ok()) return route.error();
+  if (Refusal refusal = check_scope(path.database, scope)) return *refusal;
+  // A server that percent-decodes the path before it looks for ":verb" (the
+  // Firestore emulator does, and splits at the first ':') would read
+  // POST …/coll%3ArunQuery as runQuery, where google.api.http reads
+  // createDocument in collection "coll:runQuery". With a raw verb present the
+  // raw ':' stays the last one, and a split at an earlier ':' yields no valid
+  // method, so only verb-less POSTs are ambiguous.
+  if (method == "POST" && path.verb.empty() && !path.segments.empty() &&
+      path.segments.back().find(':') != std::string::npos) {
+    return ApiError::invalid_argument("':' in the collection ID of a createDocument: " +
+                                      quote_input(path.segments.back()));
+  }
+
+  Checked<QueryParams> params = read_query_params(raw_query, route.value().params);
+  if (!params.ok()) return params.error();
+
+  RequirementSet requirements;
+  if (Refusal refusal =
+          add_url_requirements(route.value().route, path, params.value(), requirements)) {
+    return *refusal;
+  }
+
+  if (route.value().body == nullptr) {
+    if (!request.body.empty()) {
+      return ApiError::invalid_argument(std::string(method) + " requests must not have a body");
+    }
+  } else {
+    if (request.body.empty()) {
+      return ApiError::invalid_argument(std::string(route.value().rpc) +
+                                        " needs a JSON object as its request body");
+    }
+    Checked<json> parsed_body = parse_json_object(request.body);
+    if (!parsed_body.ok()) return parsed_body.error();
+    Checked<json> body = read_message(std::move(parsed_body).value(), *route.value().body);
+    if (!body.ok()) return body.error();
+    const Route r = route.value().route;
+    if (r == Route::create_document || r == Route::patch) {
+      if (Refusal refusal = check_document_body_name(r, body.value(), path)) return *refusal;
+    }
+    if (Refusal refusal = add_body_requirements(r, body.value(), path, requirements)) {
+      return *refusal;
+    }
+  }
+
+  RequestModel model;
+  model.method = std::string(route.value().rpc);
+  model.project = path.database.project;
+  model.database = path.database.database;
+  model.requirements = std::move(requirements).take();
+  model.upstream_target = path.canonical();
+  if (const std::string query = params.value().to_query_string(); !query.empty()) {
+    model.upstream_target += '?';
+    model.upstream_target += query;
+  }
+  model.upstream_body = std::string(request.body);
+  return model;
+}
+
+}  // namespace
+
+ClassifyResult classify(const HttpRequest& request, const Scope& scope) {
+  Checked<RequestModel> model = classify_checked(request, scope);
+  if (!model.ok()) return model.error();
+  return std::move(model).value();
+}
+
+}  // namespace firewarden::firestore::legacy
