@@ -113,28 +113,31 @@ struct PathStep {
 
 class SchemaReader {
  public:
-  explicit SchemaReader(JsonTape& tape) : tape_(tape) {}
+  // in_key_order: members in byte order of their keys (as the std::map of
+  // the DOM reader held them), else in document order.
+  SchemaReader(JsonTape& tape, bool in_key_order) : tape_(tape), in_key_order_(in_key_order) {}
 
   Refusal read_message(std::size_t index, const MessageSchema& schema) {
     if (tape_[index].kind != JsonKind::object) {
       return refuse(std::string("must be an object (") + std::string(schema.name) + ")");
     }
-    const std::size_t members = push_sorted_keys(index);
     // Bounded by the schema: each key names a distinct field or is refused.
     const std::size_t seen = seen_.size();
-    for (std::size_t m = members; m < keys_.size(); ++m) {
-      JsonNode& key = tape_[keys_[m]];
+    Refusal refusal = for_each_key(index, [&](std::size_t key_index) -> Refusal {
+      JsonNode& key = tape_[key_index];
       const FieldSchema* field = find_field(schema, key.text);
       if (field == nullptr) {
         return refuse("unknown field " + quote_input(key.text) + " in " + std::string(schema.name));
       }
-      if (Refusal refusal = check_not_seen(schema, *field, seen)) return refusal;
+      if (Refusal conflict = check_not_seen(schema, *field, seen)) return conflict;
       seen_.push_back(field);
       key.field = field;
       path_.push_back({PathStep::Kind::field, field->name});
-      if (Refusal refusal = read_field(keys_[m] + 1, *field)) return refusal;
+      if (Refusal wrong = read_field(key_index + 1, *field)) return wrong;
       path_.pop_back();
-    }
+      return std::nullopt;
+    });
+    if (refusal) return refusal;
     for (const std::string_view required : schema.required_oneofs) {
       bool present = false;
       for (std::size_t s = seen; s < seen_.size(); ++s)
@@ -144,7 +147,6 @@ class SchemaReader {
       }
     }
     seen_.resize(seen);
-    keys_.resize(members);
     return std::nullopt;
   }
 
@@ -237,9 +239,7 @@ class SchemaReader {
   // map<string, Value> (values_schema set) or map<string, string>.
   Refusal read_map(std::size_t index, const MessageSchema* values_schema) {
     if (tape_[index].kind != JsonKind::object) return refuse("must be an object");
-    const std::size_t members = push_sorted_keys(index);
-    for (std::size_t m = members; m < keys_.size(); ++m) {
-      const std::size_t key = keys_[m];
+    return for_each_key(index, [&](std::size_t key) -> Refusal {
       path_.push_back({PathStep::Kind::key, tape_[key].text});
       if (values_schema != nullptr) {
         if (Refusal refusal = read_message(key + 1, *values_schema)) return refusal;
@@ -247,14 +247,41 @@ class SchemaReader {
         return refuse("must be a string");
       }
       path_.pop_back();
+      return std::nullopt;
+    });
+  }
+
+  // Calls visit(key index) for each member of `object`, in the reader's order.
+  template <typename Visit>
+  Refusal for_each_key(std::size_t object, Visit visit) {
+    if (!in_key_order_) {
+      for (std::size_t i = object + 1; i < tape_[object].end; i = tape_.skip(i + 1)) {
+        if (Refusal refusal = visit(i)) return refusal;
+      }
+      return std::nullopt;
+    }
+    const std::size_t members = push_sorted_keys(object);
+    for (std::size_t m = members; m < keys_.size(); ++m) {
+      if (Refusal refusal = visit(keys_[m])) return refusal;
     }
     keys_.resize(members);
     return std::nullopt;
   }
 
+  // The lowerCamel name or, failing that, the snake_case one. (No key can be
+  // one field's lowerCamel name and another's snake_case name: lowerCamel
+  // names hold no '_', and a name without capitals is its own snake_case.)
   static const FieldSchema* find_field(const MessageSchema& schema, std::string_view key) {
     for (const FieldSchema& field : schema.fields) {
-      if (key == field.name || is_snake_case_of(key, field.name)) return &field;
+      // Length and first byte first: most fields differ there (saves the memcmp call).
+      if (key.size() == field.name.size() && !key.empty() && key[0] == field.name[0] &&
+          key == field.name) {
+        return &field;
+      }
+    }
+    if (key.find('_') == std::string_view::npos) return nullptr;
+    for (const FieldSchema& field : schema.fields) {
+      if (is_snake_case_of(key, field.name)) return &field;
     }
     return nullptr;
   }
@@ -307,6 +334,7 @@ class SchemaReader {
   }
 
   JsonTape& tape_;
+  const bool in_key_order_;
   std::vector<PathStep> path_;
   std::vector<std::uint32_t> keys_;       // sorted keys of the objects being read
   std::vector<const FieldSchema*> seen_;  // fields set in the messages being read
@@ -314,9 +342,17 @@ class SchemaReader {
 
 }  // namespace
 
+// Whether a body is refused does not depend on the order its members are read
+// in: every check is about one member, a pair of members (both spellings, two
+// members of a oneof) or the whole message (a required oneof). So the common
+// case, an acceptable body, is read once in document order; only a refused one
+// is read again in key order, so that it gets the very error the key-ordered
+// reading meets first (the error does not depend on the member order sent).
 Refusal read_message(JsonTape& tape, const MessageSchema& schema) {
-  SchemaReader reader(tape);
-  return reader.read_message(0, schema);
+  Refusal refusal = SchemaReader(tape, /*in_key_order=*/false).read_message(0, schema);
+  if (!refusal) return std::nullopt;
+  Refusal ordered = SchemaReader(tape, /*in_key_order=*/true).read_message(0, schema);
+  return ordered ? ordered : refusal;  // both refuse; never accept what one refused
 }
 
 }  // namespace firewarden::firestore

@@ -2,8 +2,10 @@
 
 #include <locale.h>  // strtod_l: a number's meaning must not depend on the process locale
 
+#include <bit>
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
 #include <limits>
 #include <set>
 
@@ -211,7 +213,9 @@ class JsonTapeParser {
 
   bool string(JsonKind kind) {
     const std::size_t start = ++pos_;
-    while (pos_ < body_.size()) {
+    for (;;) {
+      skip_plain_ascii();
+      if (pos_ >= body_.size()) return syntax_error("unterminated string");
       const auto c = static_cast<unsigned char>(body_[pos_]);
       if (c == '"') {
         push(kind).text = body_.substr(start, pos_ - start);
@@ -221,7 +225,40 @@ class JsonTapeParser {
       if (c == '\\') return escaped_string(kind, start);
       if (!plain_character(c)) return false;
     }
-    return syntax_error("unterminated string");
+  }
+
+  static bool is_plain_ascii(unsigned char c) {
+    return c >= 0x20 && c < 0x80 && c != '"' && c != '\\';
+  }
+
+  // Skips bytes that are neither '"', '\\', a control character (< 0x20) nor
+  // non-ASCII (>= 0x80), 8 at a time where it can. Safe as a fast path: each
+  // bit test below is exact for the lowest byte it flags (a flagged byte can
+  // only cause false flags in the bytes above it), so pos_ stops at the first
+  // such byte, which the caller then reads byte-wise.
+  void skip_plain_ascii() {
+    constexpr std::uint64_t kOnes = 0x0101010101010101;
+    constexpr std::uint64_t kHigh = 0x8080808080808080;
+    if constexpr (std::endian::native == std::endian::little) {
+      while (pos_ + 8 <= body_.size()) {
+        std::uint64_t bytes = 0;
+        std::memcpy(&bytes, body_.data() + pos_, 8);
+        const std::uint64_t quote = bytes ^ (kOnes * '"');
+        const std::uint64_t backslash = bytes ^ (kOnes * '\\');
+        // (x - 0x01…) & ~x & 0x80… flags the zero bytes of x;
+        // (x - 0x20…) & ~x & 0x80… the bytes below 0x20.
+        const std::uint64_t special =
+            (((quote - kOnes) & ~quote) | ((backslash - kOnes) & ~backslash) |
+             ((bytes - kOnes * 0x20) & ~bytes) | bytes) &
+            kHigh;
+        if (special != 0) {
+          pos_ += static_cast<std::size_t>(std::countr_zero(special)) / 8;
+          return;
+        }
+        pos_ += 8;
+      }
+    }
+    while (pos_ < body_.size() && is_plain_ascii(static_cast<unsigned char>(body_[pos_]))) ++pos_;
   }
 
   // Steps over one unescaped character (c is its first byte): printable ASCII,
