@@ -115,7 +115,11 @@ class SchemaReader {
  public:
   // in_key_order: members in byte order of their keys (as the std::map of
   // the DOM reader held them), else in document order.
-  SchemaReader(JsonTape& tape, bool in_key_order) : tape_(tape), in_key_order_(in_key_order) {}
+  SchemaReader(JsonTape& tape, bool in_key_order) : tape_(tape), in_key_order_(in_key_order) {
+    // One allocation each for the usual depth of a Firestore body.
+    path_.reserve(16);
+    seen_.reserve(32);
+  }
 
   Refusal read_message(std::size_t index, const MessageSchema& schema) {
     if (tape_[index].kind != JsonKind::object) {

@@ -31,6 +31,7 @@ class JsonTapeParser {
   bool parse() {
     // A 4 KB commit has one node per ~10 bytes; one reservation covers it.
     tape_.nodes_.reserve(body_.size() / 8 + 8);
+    keys_.reserve(64);
     skip_whitespace();
     if (!value(0)) return false;
     skip_whitespace();

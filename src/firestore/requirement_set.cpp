@@ -19,6 +19,18 @@ std::string key_of(Action action, const CollectionPattern& collection) {
 }  // namespace
 
 void RequirementSet::add(Action action, const CollectionPattern& collection) {
+  // A request names few distinct collections: compare with the list itself
+  // until it is long, then keep a set of keys (a batchGet may name thousands).
+  if (list_.size() < kLinearSearch) {
+    for (const Requirement& known : list_) {
+      if (known.action == action && known.collection == collection) return;
+    }
+    list_.push_back({action, collection});
+    if (list_.size() == kLinearSearch) {
+      for (const Requirement& known : list_) seen_.insert(key_of(known.action, known.collection));
+    }
+    return;
+  }
   if (seen_.insert(key_of(action, collection)).second) list_.push_back({action, collection});
 }
 

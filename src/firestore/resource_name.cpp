@@ -106,24 +106,40 @@ Checked<DocumentsPath> parse_documents_path(std::string_view raw_path) {
 
 Checked<std::vector<std::string>> parse_document_name(std::string_view name,
                                                       const DatabaseRef& database) {
-  const std::vector<std::string_view> parts = split(name, '/');
-  if (parts.size() < 5 || parts[0] != "projects" || parts[2] != "databases" ||
-      parts[4] != "documents") {
+  // projects/P/databases/D/documents/ID/ID/…, read segment by segment.
+  std::size_t at = 0;
+  bool more = true;
+  const auto next = [&] {
+    const std::size_t slash = name.find('/', at);
+    const std::string_view part = name.substr(at, slash - at);
+    more = slash != std::string_view::npos;
+    at = more ? slash + 1 : name.size();
+    return part;
+  };
+  const std::string_view projects = next();
+  const std::string_view project = more ? next() : std::string_view{};
+  const std::string_view databases = more ? next() : std::string_view{};
+  const std::string_view database_id = more ? next() : std::string_view{};
+  const bool has_documents = more;
+  const std::string_view documents = more ? next() : std::string_view{};
+  if (!has_documents || projects != "projects" || databases != "databases" ||
+      documents != "documents") {
     return ApiError::invalid_argument("not a document name: " + quote_input(name));
   }
-  if (parts[1] != database.project || parts[3] != database.database) {
+  if (project != database.project || database_id != database.database) {
     return ApiError::invalid_argument("document name " + quote_input(name) +
                                       " is not in the request's database " +
                                       quote_input(database.name()));
   }
   std::vector<std::string> ids;
-  ids.reserve(parts.size() - 5);
-  for (std::size_t i = 5; i < parts.size(); ++i) {
-    if (Refusal refusal = check_id(parts[i])) {
+  ids.reserve(4);
+  while (more) {
+    const std::string_view id = next();
+    if (Refusal refusal = check_id(id)) {
       return ApiError::invalid_argument("document name " + quote_input(name) + ": " +
                                         refusal->message);
     }
-    ids.emplace_back(parts[i]);
+    ids.emplace_back(id);
   }
   if (ids.empty() || ids.size() % 2 != 0) {
     return ApiError::invalid_argument("names a collection or the root, not a document: " +

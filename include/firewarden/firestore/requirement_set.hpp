@@ -26,8 +26,9 @@ class RequirementSet {
   std::vector<Requirement> take() && { return std::move(list_); }
 
  private:
+  static constexpr std::size_t kLinearSearch = 16;
   std::vector<Requirement> list_;
-  std::unordered_set<std::string> seen_;
+  std::unordered_set<std::string> seen_;  // keys of list_, once it holds kLinearSearch
 };
 
 }  // namespace firewarden::firestore

@@ -419,3 +419,18 @@ TEST_CASE("error messages say what was refused without echoing huge input") {
   CHECK(located.message.find("writes[1]") != std::string::npos);
   CHECK(located.message.find("projects/q/databases/d/documents/a/b") != std::string::npos);
 }
+
+TEST_CASE("requirements are de-duplicated in order of first appearance, also past 16") {
+  std::string documents;
+  std::string expected = "ok batchGet:";
+  for (int round = 0; round < 3; ++round) {
+    for (int c = 0; c < 40; ++c) {
+      if (!documents.empty()) documents += ",";
+      documents += "\"" + kDb + "/documents/c" + std::to_string(c) + "/d" +
+                   std::to_string(round) + "\"";
+      if (round == 0) expected += " [get c" + std::to_string(c) + "]";
+    }
+  }
+  CHECK(outcome(classify_request("POST", kDocs + ":batchGet",
+                                 "{\"documents\":[" + documents + "]}")) == expected);
+}

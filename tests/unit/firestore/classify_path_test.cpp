@@ -149,6 +149,15 @@ TEST_CASE("body document names must lie in the URL's database") {
       {"reserved ID", kDb + "/documents/users/__alice__", false},
       {"control character", kDb + "/documents/users/a\tb", false},
       {"too long ID", kDb + "/documents/users/" + std::string(1501, 'x'), false},
+      {"the root with a slash", kDb + "/documents/", false},
+      {"empty first ID", kDb + "/documents//alice", false},
+      {"the database", kDb, false},
+      {"the database with a slash", kDb + "/", false},
+      {"empty", "", false},
+      {"only projects", "projects", false},
+      {"only slashes", "////", false},
+      {"five empty segments", "/////", false},
+      {"documents spelled differently", kDb + "/Documents/users/alice", false},
   };
   for (const NameRow& row : rows) {
     INFO(row.rule);
@@ -156,6 +165,8 @@ TEST_CASE("body document names must lie in the URL's database") {
     CHECK(result.ok() == row.accepted);
     if (!row.accepted) CHECK(result.error().http_status == 400);
   }
+  CHECK(parse_document_name(kDb + "/documents/users/alice/posts/p1", db).value() ==
+        std::vector<std::string>{"users", "alice", "posts", "p1"});
 }
 
 TEST_CASE("decode_path_segment decodes exactly once") {
