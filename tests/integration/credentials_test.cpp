@@ -4,11 +4,8 @@
 // impersonation), and the HTTPS recording upstream shows which token each
 // request carried. A token outage is 503 UNAVAILABLE and not ready.
 #include <algorithm>
-#include <boost/asio/executor_work_guard.hpp>
-#include <boost/asio/io_context.hpp>
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
-#include <thread>
 
 #include "fake_google/fake_google.hpp"
 #include "support/firewarden_instance.hpp"
@@ -33,22 +30,6 @@ constexpr const char* kAnalyticsId = "spiffe://cluster.local/ns/analytics/sa/rep
 constexpr const char* kPolicyWithoutImpersonation =
     "version: 1\nrules:\n  - name: orders-read\n    subjects: {namespaces: [orders]}\n"
     "    collections: [orders]\n    actions: [read]\n";
-
-// The fake Google endpoints, served on a thread of their own.
-struct Peer {
-  boost::asio::io_context ioc;
-  FakeGoogle google{ioc.get_executor()};
-  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work =
-      boost::asio::make_work_guard(ioc);
-  std::thread thread{[this] { ioc.run(); }};
-
-  ~Peer() {
-    google.stop();
-    work.reset();
-    ioc.stop();
-    thread.join();
-  }
-};
 
 // A workload identity federation credential file, as
 // `gcloud iam workload-identity-pools create-cred-config` writes it, whose
@@ -105,7 +86,7 @@ std::string all_logs(const FirewardenInstance& fw, std::size_t requests) {
 }  // namespace
 
 TEST_CASE("credentials: the token from the STS exchange is the bearer token upstream") {
-  Peer peer;
+  FakeGoogleThread peer;
   peer.google.set_expected_subject_token(kSubjectToken);  // any other is invalid_grant
   TempDir dir;
   RecordingUpstream upstream(dev_server_tls());
@@ -142,7 +123,7 @@ TEST_CASE("credentials: the token from the STS exchange is the bearer token upst
 }
 
 TEST_CASE("credentials: the credential file's own service account impersonation") {
-  Peer peer;
+  FakeGoogleThread peer;
   TempDir dir;
   const std::string account = "firewarden@my-project.iam.gserviceaccount.com";
   RecordingUpstream upstream(dev_server_tls());
@@ -167,7 +148,7 @@ TEST_CASE("credentials: the credential file's own service account impersonation"
 }
 
 TEST_CASE("credentials: per-namespace impersonation picks the caller's Google service account") {
-  Peer peer;
+  FakeGoogleThread peer;
   TempDir dir;
   RecordingUpstream upstream(dev_server_tls());
   auto options = external_account_options(upstream, write_credential_file(dir, peer.google));
@@ -213,7 +194,7 @@ TEST_CASE("credentials: per-namespace impersonation picks the caller's Google se
 }
 
 TEST_CASE("credentials: an STS outage from the start is 503 and not ready, never 403") {
-  Peer peer;
+  FakeGoogleThread peer;
   // The STS fails every exchange and echoes the subject token in its error.
   peer.google.set_fault(Endpoint::sts, Fault::http_error(500, "backend error for {subject_token}"));
   TempDir dir;

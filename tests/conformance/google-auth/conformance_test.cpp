@@ -14,7 +14,6 @@
 #include <future>
 #include <nlohmann/json.hpp>
 #include <random>
-#include <thread>
 
 #include "fake_google/fake_google.hpp"
 #include "firewarden/credentials/token_broker.hpp"
@@ -26,7 +25,7 @@ namespace {
 
 using json = nlohmann::json;
 using firewarden::testing::Endpoint;
-using firewarden::testing::FakeGoogle;
+using firewarden::testing::FakeGoogleThread;
 using firewarden::testing::RecordedRequest;
 
 const std::string audience =
@@ -34,21 +33,6 @@ const std::string audience =
     "pool/providers/kubernetes";
 const std::string datastore = "https://www.googleapis.com/auth/datastore";
 const std::string target = "orders-rw@my-project.iam.gserviceaccount.com";
-
-// The fake endpoints, served from a thread of their own while node runs.
-struct Peer {
-  net::io_context ioc;
-  FakeGoogle google{ioc.get_executor()};
-  net::executor_work_guard<net::io_context::executor_type> work = net::make_work_guard(ioc);
-  std::thread thread{[this] { ioc.run(); }};
-
-  ~Peer() {
-    google.stop();
-    work.reset();
-    ioc.stop();
-    thread.join();
-  }
-};
 
 struct Files {
   std::filesystem::path dir;
@@ -99,10 +83,11 @@ std::string run_node(const std::vector<std::string>& args) {
 }
 
 // firewarden's broker, on the peer's io_context, asked for one principal.
-std::string run_firewarden(Peer& peer, const Settings& settings, const std::string& principal) {
+std::string run_firewarden(FakeGoogleThread& peer, const Settings& settings,
+                           const std::string& principal) {
   telemetry::Registry registry;
-  auto provider = make_token_provider(peer.ioc.get_executor(), settings, registry);
-  auto result = net::co_spawn(peer.ioc, provider->token(principal), net::use_future);
+  auto provider = make_token_provider(peer.executor(), settings, registry);
+  auto result = net::co_spawn(peer.executor(), provider->token(principal), net::use_future);
   REQUIRE(result.wait_for(std::chrono::seconds(30)) == std::future_status::ready);
   const auto value = result.get();
   provider->stop();
@@ -117,8 +102,8 @@ struct Sent {
   std::vector<RecordedRequest> firewarden;
 };
 
-Sent both_ask(Peer& peer, const std::vector<std::string>& node_args, const Settings& settings,
-              const std::string& principal) {
+Sent both_ask(FakeGoogleThread& peer, const std::vector<std::string>& node_args,
+              const Settings& settings, const std::string& principal) {
   Sent sent;
   peer.google.clear_requests();
   run_node(node_args);
@@ -129,7 +114,7 @@ Sent both_ask(Peer& peer, const std::vector<std::string>& node_args, const Setti
   return sent;
 }
 
-Settings settings_for(CredentialType type, const std::string& file, const Peer& peer) {
+Settings settings_for(CredentialType type, const std::string& file, const FakeGoogleThread& peer) {
   Settings settings;
   settings.type = type;
   settings.file = file;
@@ -191,7 +176,7 @@ void same_generate_access_token(const RecordedRequest& library, const RecordedRe
   CHECK(library.headers.at("authorization").rfind("Bearer ya29.fake-", 0) == 0);
 }
 
-std::string external_account_json(const Peer& peer, const json& credential_source,
+std::string external_account_json(const FakeGoogleThread& peer, const json& credential_source,
                                   const json& extra = json::object()) {
   json file = {{"type", "external_account"},
                {"audience", audience},
@@ -203,7 +188,7 @@ std::string external_account_json(const Peer& peer, const json& credential_sourc
 }
 
 TEST_CASE("external_account, file source: the same STS token exchange") {
-  Peer peer;
+  FakeGoogleThread peer;
   Files files;
   const auto subject = files.write("token", "eyJhbGciOiJSUzI1NiJ9.projected.sig");
   const auto file = files.write("cred.json", external_account_json(peer, {{"file", subject}}));
@@ -219,7 +204,7 @@ TEST_CASE("external_account, file source: the same STS token exchange") {
 TEST_CASE(
     "external_account with service_account_impersonation_url: same exchange and "
     "generateAccessToken") {
-  Peer peer;
+  FakeGoogleThread peer;
   Files files;
   const auto subject = files.write("token", "eyJhbGciOiJSUzI1NiJ9.projected.sig");
   for (const json& extra :
@@ -242,7 +227,7 @@ TEST_CASE(
 }
 
 TEST_CASE("external_account, url source with headers and json format: same requests") {
-  Peer peer;
+  FakeGoogleThread peer;
   Files files;
   peer.google.set_subject_token_response(R"({"id_token":"subject-from-url"})", "application/json");
   const auto file = files.write(
@@ -269,7 +254,7 @@ TEST_CASE("external_account, url source with headers and json format: same reque
 }
 
 TEST_CASE("metadata server: the same token request") {
-  Peer peer;
+  FakeGoogleThread peer;
   ::setenv("GCE_METADATA_HOST", peer.google.metadata_host().c_str(), 1);
   Settings settings;
   settings.type = CredentialType::metadata;
@@ -289,7 +274,7 @@ TEST_CASE("metadata server: the same token request") {
 }
 
 TEST_CASE("per-namespace impersonation: the same generateAccessToken request as Impersonated") {
-  Peer peer;
+  FakeGoogleThread peer;
   Files files;
   const auto subject = files.write("token", "eyJhbGciOiJSUzI1NiJ9.projected.sig");
   const auto file = files.write("cred.json", external_account_json(peer, {{"file", subject}}));

@@ -607,6 +607,10 @@ struct FakeGoogleThread::Loop {
 
 FakeGoogleThread::FakeGoogleThread() : loop_(std::make_unique<Loop>()), google(loop_->google) {}
 
+boost::asio::any_io_executor FakeGoogleThread::executor() const {
+  return loop_->ioc.get_executor();
+}
+
 FakeGoogleThread::~FakeGoogleThread() {
   loop_->google.stop();
   loop_->work.reset();

@@ -122,13 +122,17 @@ class FakeGoogle {
 };
 
 // A FakeGoogle served on a thread of its own, for tests of the built binary
-// (the test's own thread makes blocking requests).
+// (the test's own thread makes blocking requests) and for code under test
+// that may run on the same thread (executor()).
 class FakeGoogleThread {
  public:
   FakeGoogleThread();
   ~FakeGoogleThread();
   FakeGoogleThread(const FakeGoogleThread&) = delete;
   FakeGoogleThread& operator=(const FakeGoogleThread&) = delete;
+
+  // The executor of the thread's io_context (the one `google` runs on).
+  boost::asio::any_io_executor executor() const;
 
  private:
   struct Loop;
