@@ -165,6 +165,32 @@ if os.path.exists(lg_path):
     lines += [f"loadgen, same settings: {d['rps']:.0f} req/s, p50 {l['p50']:.0f} µs, "
               f"p90 {l['p90']:.0f} µs, p99 {l['p99']:.0f} µs", ""]
 
+tokens = None
+tokens_path = os.path.join(run, "out", "tokens.json")
+if os.path.exists(tokens_path):
+    tokens = json.load(open(tokens_path))
+    t = tokens
+    lines += ["## Token exchanges (one per token lifetime regardless of load)", "",
+              "A second firewarden (the bench config with `credentials: metadata` and the upstream's "
+              "TLS listener) got its Google access tokens from a local metadata server "
+              "(`bench/token_server.py`) issuing short-lived tokens, under closed-loop load of mixes "
+              "(a), (b), (c). At most `1 + floor(elapsed / (lifetime − refresh_margin))` exchanges are "
+              "needed; exchanges per token lifetime = exchanges / that (target: at most 1.00; a fetch "
+              "per request would show about the requests per exchange).", "",
+              "| token requests | refused | elapsed (s) | token lifetime (s) | refresh margin (s) | "
+              "needed at most | requests served | requests per exchange | shortest gap (s) | "
+              "exchanges per token lifetime | target met |",
+              "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+              f"| {t['token_requests']} | {t['refused_token_requests']} | {t['elapsed_s']} | "
+              f"{t['token_lifetime_s']} | {t['refresh_margin_s']:g} | {t['tokens_needed']} | "
+              f"{t['requests_served']} | {t['requests_per_exchange']} | "
+              f"{t['shortest_gap_between_exchanges_s'] if t['shortest_gap_between_exchanges_s'] is not None else '–'} | "
+              f"{t['exchanges_per_lifetime']:.2f} | {'yes' if t['met'] else '**no**'} |", ""]
+    if t.get("load"):
+        l = t["load"]
+        lines += [f"Under that load (https upstream, token broker): {l['rps']:.0f} req/s, "
+                  f"p50 {l['p50_us']:.0f} µs, p99 {l['p99_us']:.0f} µs, {l['errors']} errors.", ""]
+
 cg_path = os.path.join(run, "out", "callgrind.txt")
 if os.path.exists(cg_path):
     lines += ["## Instructions per request (callgrind; the regression baseline)", "",
@@ -209,5 +235,5 @@ lines += [NOTES]
 with open(results_md, "w") as f:
     f.write("\n".join(lines) + notes.rstrip("\n") + "\n")
 json.dump({"machine": machine, "settings": settings, "table": table, "ratios": ratios,
-           "memory": memory}, open(os.path.join(out_dir, "results.json"), "w"), indent=1)
+           "memory": memory, "tokens": tokens}, open(os.path.join(out_dir, "results.json"), "w"), indent=1)
 print("\n".join(lines))
