@@ -335,7 +335,12 @@ Refusal add_query(const JsonTape& body, std::size_t structured_query,
 template <typename Visit>
 Refusal for_each_element(const JsonTape& body, std::string_view name, Visit visit) {
   const std::size_t array = member(body, 0, name);
-  if (array == 0 || body[array].kind != JsonKind::array) return std::nullopt;
+  if (array == 0) return std::nullopt;
+  // The schema has made it an array; refuse rather than skip if it were not.
+  if (body[array].kind != JsonKind::array) {
+    return ApiError::invalid_argument("request body field " + std::string(name) +
+                                      ": must be an array");
+  }
   std::size_t index = 0;
   for (std::size_t element = array + 1; element < body[array].end;
        element = body.skip(element), ++index) {

@@ -72,7 +72,9 @@ bool is_null_value(const JsonNode& value) {
   if (value.kind == JsonKind::null) return true;
   if (value.kind == JsonKind::string) return value.text == "NULL_VALUE";
   // 0 and -0 (integer tokens), not 0.0.
-  return is_integer_number(value) && value.unsigned_value == 0;
+  if (value.kind != JsonKind::number) return false;
+  if (value.number == NumberKind::unsigned_integer) return value.unsigned_value == 0;
+  return value.number == NumberKind::signed_integer && value.signed_value == 0;
 }
 
 const char* expected_json(FieldType type) {

@@ -2,6 +2,7 @@
 
 #include <locale.h>  // strtod_l: a number's meaning must not depend on the process locale
 
+#include <algorithm>
 #include <bit>
 #include <cmath>
 #include <cstdlib>
@@ -30,7 +31,9 @@ class JsonTapeParser {
 
   bool parse() {
     // A 4 KB commit has one node per ~10 bytes; one reservation covers it.
-    tape_.nodes_.reserve(body_.size() / 8 + 8);
+    // Capped: a large body that is mostly one string should not reserve for
+    // nodes it does not have (the vector grows as needed).
+    tape_.nodes_.reserve(std::min<std::size_t>(body_.size() / 8 + 8, 16384));
     keys_.reserve(64);
     skip_whitespace();
     if (!value(0)) return false;
@@ -304,7 +307,7 @@ class JsonTapeParser {
   }
 
   char* unescaped_begin() {
-    if (!tape_.unescaped_) tape_.unescaped_ = std::make_unique<char[]>(body_.size());
+    if (!tape_.unescaped_) tape_.unescaped_ = std::make_unique_for_overwrite<char[]>(body_.size());
     return tape_.unescaped_.get() + tape_.unescaped_size_;
   }
 

@@ -278,3 +278,25 @@ TEST_CASE("escaped names are read unescaped for authorization") {
       "POST", kCommit, "{\"writes\":[{\"delete\":\"" + kDb + "/documents/users\\/alice\"}]}");
   CHECK(outcome(escaped_slash) == "ok commit: [delete users]");
 }
+
+TEST_CASE("many escaped strings share one buffer without overlapping") {
+  std::string body = "{";
+  for (int i = 0; i < 200; ++i) {
+    if (i > 0) body += ",";
+    body += "\"\\u0041" + std::to_string(i) + "\":[\"x\\ty" + std::to_string(i) + "\",\"plain\"]";
+  }
+  body += "}";
+  Checked<JsonTape> parsed = parse_json_tape(body);
+  REQUIRE(parsed.ok());
+  const JsonTape& tape = parsed.value();
+  std::size_t index = 1;
+  for (int i = 0; i < 200; ++i) {
+    INFO(i);
+    REQUIRE(tape[index].kind == JsonKind::key);
+    CHECK(tape[index].text == "A" + std::to_string(i));
+    CHECK(tape[index + 2].text == "x\ty" + std::to_string(i));
+    CHECK(tape[index + 3].text == "plain");
+    index = tape.skip(index + 1);
+  }
+  CHECK(index == tape.size());
+}
