@@ -14,5 +14,6 @@ if(_load_sources)
   catch_discover_tests(load_tests TEST_PREFIX "load: " DISCOVERY_MODE PRE_TEST
                        EXTRA_ARGS --warn NoTests
                        WORKING_DIRECTORY ${PROJECT_SOURCE_DIR}
-                       PROPERTIES TIMEOUT 300 LABELS load RUN_SERIAL TRUE)
+                       PROPERTIES TIMEOUT 300 LABELS load RUN_SERIAL TRUE
+                                  FIXTURES_REQUIRED integration)
 endif()

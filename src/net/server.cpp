@@ -16,8 +16,11 @@ namespace firewarden::transport {
 // and written on the strand.
 struct Server::Session {
   Session(std::uint64_t id, net::strand<net::io_context::executor_type> strand_executor,
-          ClientStream client_stream)
-      : strand(std::move(strand_executor)), client(std::move(client_stream)) {
+          net::ip::tcp::socket socket, std::shared_ptr<ssl::context> context)
+      : strand(std::move(strand_executor)),
+        client(context ? ClientStream(std::move(socket), context->native_handle())
+                       : ClientStream(std::move(socket))),
+        tls_context(std::move(context)) {
     connection.id = id;
   }
   net::strand<net::io_context::executor_type> strand;
@@ -34,13 +37,18 @@ using net::use_awaitable;
 
 // Unparsed bytes the connection buffer may hold beyond a full request head.
 constexpr std::size_t kReadAheadBytes = 64 * 1024;
+// What the buffer is given for a request's first read: a typical head (and a
+// small body) in one receive. It is released again while the connection idles.
+constexpr std::size_t kFirstReadBytes = 8 * 1024;
 
-// Errors that only mean "the peer went away"; never worth a warning.
+// Errors that only mean "the peer went away"; never worth a warning. A
+// client that closes mid-message (partial_message: Beast's eof after some of
+// a head or body) vanished too: nobody is left to read a 400.
 bool is_disconnect(const boost::system::error_code& error) {
-  return error == http::error::end_of_stream || error == net::error::eof ||
-         error == net::error::connection_reset || error == net::error::broken_pipe ||
-         error == net::error::operation_aborted || error == ssl::error::stream_truncated ||
-         error == beast::error::timeout;
+  return error == http::error::end_of_stream || error == http::error::partial_message ||
+         error == net::error::eof || error == net::error::connection_reset ||
+         error == net::error::broken_pipe || error == net::error::operation_aborted ||
+         error == ssl::error::stream_truncated || error == beast::error::timeout;
 }
 
 // What a read error becomes for the client, if anything is still worth
@@ -92,6 +100,44 @@ boost::system::error_code framing_error(const http::request_parser<http::string_
     return http::error::bad_field;  // exactly one Host in HTTP/1.1 (§3.2)
   }
   return {};
+}
+
+// Reads a request head into `parser`, refusing it (header_limit) once it
+// exceeds `limit` bytes in total. Not http::async_read_header: Beast's
+// parser consumes complete fields as it goes, and when a read happens to end
+// within 3 bytes of a field's end it forgets where its search stopped, so its
+// header_limit then counts only the bytes since — a header-field flood whose
+// lines lined up with the reads went through whole (corpus
+// http/header-count-flood failed under CPU load with 8 KiB reads). Counted
+// here across every put instead.
+net::awaitable<boost::system::error_code> read_head(ClientStream& client,
+                                                    beast::flat_buffer& buffer,
+                                                    http::request_parser<http::string_body>& parser,
+                                                    std::uint64_t limit) {
+  std::uint64_t consumed = 0;
+  for (;;) {
+    boost::system::error_code error = http::error::need_more;
+    if (buffer.size() > 0) {
+      const std::size_t used = parser.put(buffer.data(), error);
+      buffer.consume(used);
+      consumed += used;
+      if (error != http::error::need_more) co_return error;  // head done, or refused
+    }
+    if (consumed + buffer.size() >= limit) co_return http::error::header_limit;
+    const std::size_t size = beast::read_size(buffer, 65536);
+    if (size == 0) co_return http::error::buffer_overflow;
+    auto [read_error, received] = co_await client.visit([&](auto& stream) {
+      return stream.async_read_some(buffer.prepare(size), as_tuple(use_awaitable));
+    });
+    buffer.commit(received);
+    if (read_error == net::error::eof) {
+      if (!parser.got_some()) co_return http::error::end_of_stream;
+      boost::system::error_code eof_error;
+      parser.put_eof(eof_error);  // partial_message: the head was cut off
+      co_return eof_error ? eof_error : http::error::partial_message;
+    }
+    if (read_error) co_return read_error;
+  }
 }
 
 unsigned status_for(const firestore::ApiError& error, const boost::system::error_code& cause) {
@@ -173,17 +219,9 @@ net::awaitable<void> Server::accept_loop() {
     const auto peer = socket.remote_endpoint(peer_error);
     socket.set_option(net::ip::tcp::no_delay(true), peer_error);
 
-    std::shared_ptr<Session> session;
-    if (options_.tls_context) {
-      auto context = options_.tls_context();
-      session = std::make_shared<Session>(
-          id, strand,
-          ClientStream(ClientStream::Tls(beast::tcp_stream(std::move(socket)), *context)));
-      session->tls_context = std::move(context);
-    } else {
-      session =
-          std::make_shared<Session>(id, strand, ClientStream(beast::tcp_stream(std::move(socket))));
-    }
+    auto session = std::make_shared<Session>(
+        id, strand, std::move(socket),
+        options_.tls_context ? options_.tls_context() : std::shared_ptr<ssl::context>());
     session->connection.peer = peer;
     session->connection.tls = static_cast<bool>(options_.tls_context);
     {
@@ -212,7 +250,7 @@ net::awaitable<void> Server::run_session(std::shared_ptr<Session> session) {
 
   if (auto* tls = client.tls()) {
     client.tcp().expires_after(options_.header_timeout);
-    auto [error] = co_await tls->async_handshake(ssl::stream_base::server, as_tuple(use_awaitable));
+    auto [error, ignored] = co_await tls->async_handshake(as_tuple(use_awaitable));
     if (error) {
       const std::string reason = handshake_failure_reason(error, tls->native_handle());
       metrics_
@@ -248,19 +286,22 @@ net::awaitable<void> Server::run_session(std::shared_ptr<Session> session) {
       // Keep-alive: the next request may take idle_timeout to begin; once
       // its first bytes are in, its head gets header_timeout like the first
       // one (a slow head after one quick request had idle + header time).
-      client.tcp().expires_after(options_.idle_timeout);
-      auto [wait_error, received] = co_await client.visit([&](auto& stream) {
-        return stream.async_read_some(buffer.prepare(kReadAheadBytes), as_tuple(use_awaitable));
-      });
-      buffer.commit(received);
-      read_error = wait_error;
+      // The wait holds no buffer (an idle connection costs its socket and
+      // this coroutine, not 64 KiB of read-ahead); a TLS session that
+      // already holds bytes of the next request needs no wait.
+      buffer.shrink_to_fit();
+      auto* tls = client.tls();
+      if (tls == nullptr || !tls->has_pending()) {
+        client.tcp().expires_after(options_.idle_timeout);
+        auto [wait_error, ignored] =
+            co_await client.tcp().async_wait_readable(as_tuple(use_awaitable));
+        read_error = wait_error;
+      }
     }
+    if (buffer.capacity() == 0) buffer.reserve(kFirstReadBytes);
     if (!read_error) {
       client.tcp().expires_after(options_.header_timeout);
-      auto [header_error, header_bytes] = co_await client.visit([&](auto& stream) {
-        return http::async_read_header(stream, buffer, parser, as_tuple(use_awaitable));
-      });
-      read_error = header_error;
+      read_error = co_await read_head(client, buffer, parser, options_.max_header_bytes);
     }
     session->idle = false;
     if (!read_error) read_error = framing_error(parser);

@@ -490,6 +490,10 @@ TEST_CASE("faults: clients that vanish mid-upload or mid-download leak nothing")
     }
     // Nothing of an incomplete request reaches upstream.
     CHECK(upstream.requests() == requests_before);
+    // A vanished client is a disconnect, not a malformed request: no 400
+    // is answered or counted (Beast's partial_message).
+    CHECK(eventually([&] { return metric(fw, "firewarden_connections_active") == 0; }, 10s));
+    CHECK(metric_sum(fw, "firewarden_requests_total", "code=\"400\"") == 0);
   }
   SECTION("mid-download") {
     upstream.set_mode(FaultUpstream::Mode::endless_body);

@@ -2,37 +2,45 @@
 // The downstream (client) side of one connection: plain TCP (xfcc and fixed
 // modes) or TLS (mtls). Code that reads or writes does so through visit(),
 // so the session and the proxy are written once for both.
-#include <variant>
+#include <optional>
 
 #include "firewarden/net/asio.hpp"
+#include "firewarden/net/client_socket.hpp"
+#include "firewarden/net/tls_stream.hpp"
 
 namespace firewarden::transport {
 
 class ClientStream {
  public:
-  using Plain = beast::tcp_stream;
-  using Tls = beast::ssl_stream<beast::tcp_stream>;
+  using Plain = PlainStream;
+  using Tls = TlsStream;
 
-  explicit ClientStream(Plain plain) : stream_(std::move(plain)) {}
-  explicit ClientStream(Tls tls) : stream_(std::move(tls)) {}
-
-  // The TCP layer: deadlines (expires_after), socket, peer address.
-  beast::tcp_stream& tcp() {
-    return std::visit([](auto& s) -> beast::tcp_stream& { return beast::get_lowest_layer(s); },
-                      stream_);
+  // Plaintext.
+  explicit ClientStream(net::ip::tcp::socket socket) : socket_(std::move(socket)) {}
+  // TLS, a new session for `ctx` (its handshake still to be done).
+  ClientStream(net::ip::tcp::socket socket, SSL_CTX* ctx) : socket_(std::move(socket)) {
+    tls_.emplace(socket_, ctx);
   }
-  bool is_tls() const { return std::holds_alternative<Tls>(stream_); }
-  Tls* tls() { return std::get_if<Tls>(&stream_); }
+  ClientStream(const ClientStream&) = delete;
+  ClientStream& operator=(const ClientStream&) = delete;
+
+  // The TCP layer: deadlines (expires_after), socket, cancel, close.
+  ClientSocket& tcp() { return socket_; }
+  bool is_tls() const { return tls_.has_value(); }
+  Tls* tls() { return tls_ ? &*tls_ : nullptr; }
 
   // Calls f(stream) with the concrete stream type; f returns the same type
   // for both (e.g. an awaitable).
   template <typename F>
   decltype(auto) visit(F&& f) {
-    return std::visit(std::forward<F>(f), stream_);
+    if (tls_) return f(*tls_);
+    return f(plain_);
   }
 
  private:
-  std::variant<Plain, Tls> stream_;
+  ClientSocket socket_;  // declared first: the streams refer to it
+  PlainStream plain_{socket_};
+  std::optional<TlsStream> tls_;
 };
 
 }  // namespace firewarden::transport
