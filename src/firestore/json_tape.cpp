@@ -236,10 +236,13 @@ class JsonTapeParser {
   }
 
   // Skips bytes that are neither '"', '\\', a control character (< 0x20) nor
-  // non-ASCII (>= 0x80), 8 at a time where it can. Safe as a fast path: each
-  // bit test below is exact for the lowest byte it flags (a flagged byte can
-  // only cause false flags in the bytes above it), so pos_ stops at the first
-  // such byte, which the caller then reads byte-wise.
+  // non-ASCII (>= 0x80), 8 at a time where it can. Safe as a fast path: the
+  // lowest byte the test flags is the first such byte. Below it every byte is
+  // in 0x20..0x7F and not '"' or '\\', so none of the three subtractions
+  // borrows or sets a high bit there; at it, a '"' or '\\' (x ^ c == 0) and
+  // a control character borrow into the high bit, and bytes >= 0x80 are
+  // flagged by `| bytes` itself. Bytes above it may be flagged falsely, which
+  // only ends the fast path; the caller reads the stopping byte byte-wise.
   void skip_plain_ascii() {
     constexpr std::uint64_t kOnes = 0x0101010101010101;
     constexpr std::uint64_t kHigh = 0x8080808080808080;
@@ -249,12 +252,8 @@ class JsonTapeParser {
         std::memcpy(&bytes, body_.data() + pos_, 8);
         const std::uint64_t quote = bytes ^ (kOnes * '"');
         const std::uint64_t backslash = bytes ^ (kOnes * '\\');
-        // (x - 0x01…) & ~x & 0x80… flags the zero bytes of x;
-        // (x - 0x20…) & ~x & 0x80… the bytes below 0x20.
         const std::uint64_t special =
-            (((quote - kOnes) & ~quote) | ((backslash - kOnes) & ~backslash) |
-             ((bytes - kOnes * 0x20) & ~bytes) | bytes) &
-            kHigh;
+            ((quote - kOnes) | (backslash - kOnes) | (bytes - kOnes * 0x20) | bytes) & kHigh;
         if (special != 0) {
           pos_ += static_cast<std::size_t>(std::countr_zero(special)) / 8;
           return;

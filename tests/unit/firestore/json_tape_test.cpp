@@ -300,3 +300,28 @@ TEST_CASE("many escaped strings share one buffer without overlapping") {
   }
   CHECK(index == tape.size());
 }
+
+TEST_CASE("the 8-byte string scan stops at every special byte, at every offset") {
+  // Each byte value at each offset of a 24-byte string: accepted exactly when
+  // it is printable ASCII other than '"' and '\'; and then read back whole.
+  for (int value = 0; value < 256; ++value) {
+    for (std::size_t offset = 0; offset < 24; ++offset) {
+      std::string text(24, 'a');
+      text[offset] = static_cast<char>(value);
+      if (value == 0) continue;  // NUL: refused before parsing (own test)
+      const std::string body = "{\"k\":\"" + text + "\"}";
+      const bool plain = value >= 0x20 && value < 0x80 && value != '"' && value != '\\';
+      Checked<JsonTape> parsed = parse_json_tape(body);
+      INFO("byte " << value << " at " << offset);
+      REQUIRE(parsed.ok() == plain);
+      if (plain) CHECK(parsed.value()[2].text == text);
+    }
+  }
+  // A control character after a valid multi-byte character, in one 8-byte word.
+  CHECK_FALSE(parse_json_tape("{\"k\":\"ab\xC3\xA9\x1F"
+                              "cdefgh\"}")
+                  .ok());
+  CHECK(parse_json_tape("{\"k\":\"ab\xC3\xA9\x7F"
+                        "cdefgh\"}")
+            .ok());
+}
