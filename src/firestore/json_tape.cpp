@@ -419,6 +419,8 @@ class JsonTapeParser {
     tape_.nodes_[index].end = static_cast<std::uint32_t>(tape_.nodes_.size());
   }
 
+  // '\0' past the end: parse_json_tape refused any NUL in the body before
+  // parsing, so it never stands for content.
   char peek() const { return pos_ < body_.size() ? body_[pos_] : '\0'; }
   static bool is_digit(char c) { return c >= '0' && c <= '9'; }
   void skip_digits() {
