@@ -176,6 +176,7 @@ Daemon::Daemon(std::shared_ptr<const config::Config> config)
   data_options.max_body_bytes = limits.max_body_bytes;
   data_options.header_timeout = limits.header_timeout;
   data_options.idle_timeout = limits.idle_timeout;
+  data_options.single_thread = worker_threads() == 1;
   data_server_ = std::make_unique<transport::Server>(io_, data_options, *proxy_, metrics_);
 
   transport::ServerOptions admin_options;
@@ -184,6 +185,7 @@ Daemon::Daemon(std::shared_ptr<const config::Config> config)
   admin_options.max_header_bytes = 8 * 1024;
   admin_options.max_body_bytes = 1024;
   admin_options.count_connections = false;
+  admin_options.single_thread = data_options.single_thread;
   admin_server_ =
       std::make_unique<transport::Server>(io_, admin_options, *admin_handler_, metrics_);
 }
@@ -425,14 +427,18 @@ int Daemon::run() {
                config::to_string(config_->identity.mode), admin.address().to_string(), admin.port(),
                config_->firestore.endpoint.url);
 
-  unsigned threads = config_->threads;
-  if (threads == 0) threads = std::max(1U, std::thread::hardware_concurrency());
+  const unsigned threads = worker_threads();
   std::vector<std::thread> workers;
   for (unsigned i = 1; i < threads; ++i) workers.emplace_back([this] { io_.run(); });
   io_.run();
   for (auto& worker : workers) worker.join();
   spdlog::info("stopped");
   return 0;
+}
+
+unsigned Daemon::worker_threads() const {
+  if (config_->threads != 0) return config_->threads;
+  return std::max(1U, std::thread::hardware_concurrency());
 }
 
 std::vector<admin::ReadinessCheck> Daemon::readiness() const {

@@ -69,16 +69,19 @@ void check_graceful_stop(FirewardenInstance& fw, ScriptedUpstream& upstream,
 }  // namespace
 
 // An instance with shutdown_delay 1.5 s, one idle keep-alive connection and
-// one request held upstream.
+// one request held upstream. `extra`: more config (e.g. `threads: 1`, where
+// connections run on the io_context's executor instead of strands).
 struct Draining {
   static constexpr milliseconds kDelay{1500};
   ScriptedUpstream upstream;
-  FirewardenInstance fw{
-      {.upstream = upstream.url(), .limits = "{shutdown_delay: 1500ms, shutdown_grace: 10s}"}};
+  FirewardenInstance fw;
   PersistentConnection idle{fw.port()};
   PersistentConnection in_flight{fw.port()};
 
-  Draining() {
+  explicit Draining(const std::string& extra = "")
+      : fw({.upstream = upstream.url(),
+            .limits = "{shutdown_delay: 1500ms, shutdown_grace: 10s}",
+            .extra = extra}) {
     REQUIRE(idle.request(get(fw, "orders/o1")).status == 200);
     REQUIRE(in_flight.send(get(fw, "orders/o1/held/h1")));
     REQUIRE(eventually([&] { return upstream.held() == 1; }, seconds(5)));
@@ -92,8 +95,8 @@ TEST_CASE("shutdown: SIGTERM drains, an in-flight slow request completes, exit 0
   check_graceful_stop(d.fw, d.upstream, d.in_flight, d.idle, t0, Draining::kDelay);
 }
 
-TEST_CASE("shutdown: POST /quitquitquit drains the same way") {
-  Draining d;
+TEST_CASE("shutdown: POST /quitquitquit drains the same way (threads: 1)") {
+  Draining d("threads: 1\n");
   const auto t0 = steady_clock::now();
   REQUIRE(d.fw.admin("/quitquitquit", "POST").status == 200);
   check_graceful_stop(d.fw, d.upstream, d.in_flight, d.idle, t0, Draining::kDelay);

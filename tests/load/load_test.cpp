@@ -263,7 +263,7 @@ TEST_CASE("idle mTLS keep-alive connections hold no TLS or read buffers") {
   options.mode = "mtls";
   options.upstream = upstream.url();
   options.limits = "{max_connections: 10000, shutdown_grace: 3s}";
-  options.extra = "threads: 2\n";
+  options.extra = "threads: 1\n";  // as bench/run: no strands
   options.stdout_path = "/dev/null";
   FirewardenInstance fw(options);
   const pid_t pid = fw.process().pid();

@@ -39,6 +39,8 @@ class Daemon final : public admin::StatusSource {
   void request_quit() override;
 
  private:
+  // Threads that run io_ (config `threads`, 0: one per core).
+  unsigned worker_threads() const;
   struct Watched {  // a file set whose content digest we last loaded
     std::string digest;
     bool unreadable = false;  // the last attempt could not read the file(s)

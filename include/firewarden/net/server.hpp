@@ -77,6 +77,9 @@ struct ServerOptions {
   // Counted in firewarden_connections_active (the data plane; not the admin
   // listener, whose /metrics request would otherwise count itself).
   bool count_connections = true;
+  // Exactly one thread runs the io_context (`threads: 1`): connections run
+  // on its executor directly instead of on a strand each.
+  bool single_thread = false;
 };
 
 class Server {
