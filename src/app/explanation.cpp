@@ -130,16 +130,7 @@ ExplainResult explain_request(const policy::Policy& policy, const Question& ques
 
 std::string denial_summary(const Explanation& explanation) {
   if (explanation.refused) return explanation.refused->message;
-  std::string message = explanation.who.spiffe_id + " may not ";
-  if (const auto* denied = explanation.decision.first_denied()) {
-    message += std::string(firestore::to_string(denied->requirement.action)) + " in collection " +
-               denied->requirement.collection.to_string();
-    message +=
-        denied->rule.empty() ? " (no rule allows it)" : " (denied by rule " + denied->rule + ")";
-  } else {
-    message += "make this request";
-  }
-  return message;
+  return policy::denial_sentence(explanation.who, explanation.decision);
 }
 
 std::string explanation_json(const Explanation& explanation) {

@@ -36,6 +36,19 @@ const RequirementVerdict* Decision::first_denied() const {
   return nullptr;
 }
 
+std::string denial_sentence(const identity::Identity& who, const Decision& decision) {
+  std::string message = who.spiffe_id + " may not ";
+  if (const auto* denied = decision.first_denied()) {
+    message += std::string(firestore::to_string(denied->requirement.action)) + " in collection " +
+               denied->requirement.collection.to_string();
+    message +=
+        denied->rule.empty() ? " (no rule allows it)" : " (denied by rule " + denied->rule + ")";
+  } else {
+    message += "make this request";
+  }
+  return message;
+}
+
 std::optional<ActionSet> parse_action_name(std::string_view name) {
   using firestore::Action;
   if (name == "read") {

@@ -68,20 +68,6 @@ std::string decision_label(const firestore::ApiError& error) {
   return error.http_status == 403 ? "deny" : "error";
 }
 
-std::string denial_message(const identity::Identity& who, const policy::Decision& decision,
-                           const std::string& request_id) {
-  std::string message = who.spiffe_id + " may not ";
-  if (const auto* denied = decision.first_denied()) {
-    message += std::string(firestore::to_string(denied->requirement.action)) + " in collection " +
-               denied->requirement.collection.to_string();
-    message +=
-        denied->rule.empty() ? " (no rule allows it)" : " (denied by rule " + denied->rule + ")";
-  } else {
-    message += "make this request";
-  }
-  return message + " [request " + request_id + "]";
-}
-
 }  // namespace
 
 FirestoreProxy::FirestoreProxy(ProxyOptions options, const PolicyStore& policies,
@@ -233,7 +219,8 @@ net::awaitable<bool> FirestoreProxy::handle(transport::Connection& connection,
   if (!decision.allowed) {
     co_return co_await respond_error(
         exchange,
-        firestore::ApiError::permission_denied(denial_message(who, decision, exchange.request_id)),
+        firestore::ApiError::permission_denied(policy::denial_sentence(who, decision) +
+                                               " [request " + exchange.request_id + "]"),
         request, client);
   }
   record.decision = "allow";

@@ -41,6 +41,12 @@ struct Decision {
   const RequirementVerdict* first_denied() const;
 };
 
+// Why `who` was denied, in one sentence: "spiffe://… may not delete in
+// collection payments (no rule allows it)" or "(denied by rule r)"; "… may
+// not make this request" when no requirement was denied. The proxy's 403
+// message and `explain` both say it this way.
+std::string denial_sentence(const identity::Identity& who, const Decision& decision);
+
 class Policy {
  public:
   virtual ~Policy() = default;
