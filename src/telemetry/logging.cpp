@@ -49,7 +49,7 @@ class BackgroundSink final : public spdlog::sinks::base_sink<std::mutex> {
   void sink_it_(const spdlog::details::log_msg& msg) override {
     spdlog::memory_buf_t formatted;
     formatter_->format(msg, formatted);
-    stderr_writer().write(std::string(formatted.data(), formatted.size()));
+    stderr_writer().write(std::string_view(formatted.data(), formatted.size()));
   }
   void flush_() override {}  // the writer writes each line as soon as it can
 };

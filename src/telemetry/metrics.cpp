@@ -98,11 +98,17 @@ const std::vector<double>& default_latency_buckets() {
 
 template <typename Metric>
 Metric& Family<Metric>::with(std::initializer_list<std::string_view> values) {
-  return with(std::vector<std::string>(values.begin(), values.end()));
+  return find_or_add(values);
 }
 
 template <typename Metric>
 Metric& Family<Metric>::with(const std::vector<std::string>& values) {
+  return find_or_add(values);
+}
+
+template <typename Metric>
+template <typename Values>
+Metric& Family<Metric>::find_or_add(const Values& values) {
   std::lock_guard lock(mutex_);
   auto found = metrics_.find(values);
   if (found != metrics_.end()) return *found->second;
@@ -112,7 +118,8 @@ Metric& Family<Metric>::with(const std::vector<std::string>& values) {
   } else {
     metric = std::make_unique<Metric>();
   }
-  return *metrics_.emplace(values, std::move(metric)).first->second;
+  std::vector<std::string> key(values.begin(), values.end());
+  return *metrics_.emplace(std::move(key), std::move(metric)).first->second;
 }
 
 template class Family<Counter>;

@@ -9,6 +9,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -37,7 +38,8 @@ struct AccessRecord {
   std::string error;  // why the request was refused or failed, when it was
 };
 
-std::string to_json_line(const AccessRecord& record);  // one line, no newline
+std::string to_json_line(const AccessRecord& record);                 // one line, no newline
+void append_json_line(std::string& out, const AccessRecord& record);  // the same, appended
 
 // A TLS handshake that failed: no request was read, so no AccessRecord; one
 // line of its own in the same stream, {"log":"tls_handshake", ...}, so that
@@ -75,7 +77,7 @@ class AccessLog {
 
  private:
   void flush_loop();
-  void write_line(std::string line) const;
+  void write_line(std::string_view line) const;  // with its newline
 
   bool enabled_;
   std::FILE* out_;

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 
 namespace firewarden::telemetry {
 
@@ -18,7 +19,10 @@ class Counter;
 
 class BackgroundWriter {
  public:
-  BackgroundWriter(int fd, std::size_t max_queued_bytes);
+  // Lines are written in batches: at the latest `batch_delay` after the
+  // first of a batch was queued (0: as soon as the writer thread runs).
+  BackgroundWriter(int fd, std::size_t max_queued_bytes,
+                   std::chrono::milliseconds batch_delay = std::chrono::milliseconds(0));
   // Waits (bounded) for the queue to drain; a writer stuck on a blocked
   // descriptor is detached rather than joined, so exit never hangs on it.
   ~BackgroundWriter();
@@ -26,7 +30,7 @@ class BackgroundWriter {
   BackgroundWriter& operator=(const BackgroundWriter&) = delete;
 
   // Queues one line (with its newline); never waits for the descriptor.
-  void write(std::string line);
+  void write(std::string_view line);
   // Waits until everything queued so far was written (or dropped), at most
   // `timeout`; true when drained.
   bool flush(std::chrono::milliseconds timeout);
@@ -41,7 +45,8 @@ class BackgroundWriter {
   std::shared_ptr<State> state_;
 };
 
-// The process's stdout (access log) and stderr (diagnostics) writers,
+// The process's stdout (access log, batched up to 20 ms) and stderr
+// (diagnostics, unbatched) writers,
 // created on first use and alive until exit. Only the daemon uses them; the
 // CLI commands write synchronously.
 BackgroundWriter& stdout_writer();

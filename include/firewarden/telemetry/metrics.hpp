@@ -3,6 +3,7 @@
 // families with bounded label sets, rendered in the Prometheus text format.
 // Thread-safe; values are atomics, the label maps take a mutex only when a new
 // label combination is first seen or when rendering.
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <initializer_list>
@@ -52,6 +53,19 @@ class Histogram {
 // Latency buckets from 100 µs to 60 s (seconds).
 const std::vector<double>& default_latency_buckets();
 
+// Orders label-value lists of any string type, so that a lookup with
+// string_views finds the stored std::strings without building a key
+// (no allocation per request for an existing label combination).
+struct LabelValuesLess {
+  using is_transparent = void;
+  template <typename A, typename B>
+  bool operator()(const A& a, const B& b) const {
+    return std::lexicographical_compare(
+        a.begin(), a.end(), b.begin(), b.end(),
+        [](std::string_view x, std::string_view y) { return x < y; });
+  }
+};
+
 template <typename Metric>
 class Family {
  public:
@@ -82,7 +96,10 @@ class Family {
   std::vector<std::string> label_names_;
   std::vector<double> buckets_;
   mutable std::mutex mutex_;
-  std::map<std::vector<std::string>, std::unique_ptr<Metric>> metrics_;
+  std::map<std::vector<std::string>, std::unique_ptr<Metric>, LabelValuesLess> metrics_;
+
+  template <typename Values>
+  Metric& find_or_add(const Values& values);
 };
 
 class Registry {

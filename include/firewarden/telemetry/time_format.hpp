@@ -9,5 +9,7 @@ namespace firewarden::telemetry {
 std::string format_rfc3339(std::chrono::system_clock::time_point when);
 // "2026-11-26T09:41:44.123Z" (milliseconds), for log lines.
 std::string format_rfc3339_millis(std::chrono::system_clock::time_point when);
+// The same, appended to `out` (no temporary string: one per access line).
+void append_rfc3339_millis(std::string& out, std::chrono::system_clock::time_point when);
 
 }  // namespace firewarden::telemetry

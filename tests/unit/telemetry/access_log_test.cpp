@@ -112,6 +112,8 @@ TEST_CASE("access line: every SPEC §10 field, JSON types kept") {
   CHECK(j["duration_ms"].get<double>() == 1.25);
   CHECK(j["upstream_ms"].is_number_float());
   CHECK(j["upstream_ms"].get<double>() == 3.0);
+  // Durations in milliseconds with microsecond digits, always with a point.
+  CHECK_THAT(line, Catch::Contains(R"("duration_ms":1.250,"upstream_ms":3.000)"));
   CHECK(j["impersonated"].is_null());
   CHECK_FALSE(j.contains("error"));
 }
