@@ -3,6 +3,8 @@
 #include <openssl/ssl.h>
 #include <spdlog/spdlog.h>
 
+#include <charconv>
+
 #include "firewarden/identity/svid.hpp"
 #include "firewarden/identity/xfcc.hpp"
 #include "firewarden/proxy/header_hygiene.hpp"
@@ -16,27 +18,48 @@ using Clock = std::chrono::steady_clock;
 
 struct FirestoreProxy::Exchange {
   Clock::time_point started = Clock::now();
-  std::string request_id;
+  std::uint64_t connection_id = 0;
+  std::uint64_t request_number = 0;
   std::string traceparent;
-  std::string log_prefix;  // "[c42 r7]" (STYLE.md 10)
   // The Firestore method once classified: a bounded label set, unlike the
   // client's HTTP method string.
   std::string metric_method = "unknown";
-  telemetry::AccessRecord record;
+  telemetry::AccessRecord record;  // record.request_id is the request's id
+
+  // "[c42 r7]" (STYLE.md 10); made only when a line is logged.
+  std::string log_prefix() const {
+    return "[c" + std::to_string(connection_id) + " r" + std::to_string(request_number) + "]";
+  }
+  const std::string& request_id() const { return record.request_id; }
 };
 
 namespace {
 
-constexpr std::size_t kRelayChunkBytes = 16 * 1024;
+// Read size of the sized-body relay: 4 TLS records; one recv(2) and one
+// coroutine round trip per 64 KiB of a large response (mix (c): 1 MB).
+constexpr std::size_t kRelayChunkBytes = 64 * 1024;
+// Body bytes per parser round for chunked or unsized upstream bodies.
+constexpr std::size_t kParsedChunkBytes = 16 * 1024;
 
 double milliseconds_since(Clock::time_point start) {
   return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
 }
 
+// "ip:port" ("[ip]:port" for IPv6) for the access log. IPv4, the common
+// case, is formatted by hand: address::to_string() (inet_ntop and two
+// temporaries) was ~2,000 instructions per request.
 std::string peer_string(const net::ip::tcp::endpoint& peer) {
   const auto address = peer.address();
   if (address.is_v6()) return "[" + address.to_string() + "]:" + std::to_string(peer.port());
-  return address.to_string() + ":" + std::to_string(peer.port());
+  char text[24];  // "255.255.255.255:65535"
+  char* end = text;
+  for (const unsigned char octet : address.to_v4().to_bytes()) {
+    end = std::to_chars(end, text + sizeof text, octet).ptr;
+    *end++ = '.';
+  }
+  end[-1] = ':';
+  end = std::to_chars(end, text + sizeof text, peer.port()).ptr;
+  return std::string(text, end);
 }
 
 std::vector<std::uint8_t> address_bytes(const net::ip::address& address) {
@@ -68,6 +91,14 @@ std::string decision_label(const firestore::ApiError& error) {
   return error.http_status == 403 ? "deny" : "error";
 }
 
+// The upstream pool's hit rate: connections requests were sent on.
+telemetry::Family<telemetry::Counter>& upstream_connections(telemetry::Registry& metrics) {
+  return metrics.counter("firewarden_upstream_connections_total",
+                         "Upstream connections requests were sent on: a pooled idle one "
+                         "(reused) or a new one.",
+                         {"result"});
+}
+
 }  // namespace
 
 FirestoreProxy::FirestoreProxy(ProxyOptions options, const PolicyStore& policies,
@@ -83,16 +114,21 @@ FirestoreProxy::FirestoreProxy(ProxyOptions options, const PolicyStore& policies
           metrics.counter("firewarden_requests_total",
                           "Requests answered, by Firestore method, decision and HTTP code.",
                           {"method", "decision", "code"})),
-      request_duration_(
-          metrics.histogram("firewarden_request_duration_seconds",
-                            "Time from a complete request to the end of its response.")),
+      request_duration_(metrics
+                            .histogram("firewarden_request_duration_seconds",
+                                       "Time from a complete request to the end of its response.")
+                            .with({})),
       upstream_duration_(
-          metrics.histogram("firewarden_upstream_duration_seconds",
-                            "Time from sending a request upstream to its response head.")),
+          metrics
+              .histogram("firewarden_upstream_duration_seconds",
+                         "Time from sending a request upstream to its response head.")
+              .with({})),
       rule_matches_(
           metrics.counter("firewarden_rule_matches_total",
                           "Policy rules that decided a request (enforce) or would have (dry-run).",
                           {"rule", "mode"})),
+      upstream_reused_(upstream_connections(metrics).with({"reused"})),
+      upstream_new_(upstream_connections(metrics).with({"new"})),
       handshake_failures_(metrics.counter("firewarden_tls_handshake_failures_total",
                                           "TLS handshakes that failed, by reason.", {"reason"})) {}
 
@@ -116,15 +152,16 @@ void FirestoreProxy::on_tls_established(transport::Connection& connection, SSL* 
                connection.peer.address().to_string(), connection.tls_identity_error);
 }
 
-std::variant<identity::Identity, firestore::ApiError> FirestoreProxy::identify(
-    const transport::Connection& connection, const transport::Request& request) const {
+std::variant<const identity::Identity*, firestore::ApiError> FirestoreProxy::identify(
+    const transport::Connection& connection, const transport::Request& request,
+    std::optional<identity::Identity>& from_header) const {
   switch (options_.mode) {
     case config::IdentityMode::mtls:
-      if (connection.tls_identity) return *connection.tls_identity;
+      if (connection.tls_identity) return &*connection.tls_identity;
       return firestore::ApiError::unauthenticated("client certificate is not an acceptable SVID: " +
                                                   connection.tls_identity_error);
     case config::IdentityMode::fixed:
-      return *options_.fixed_identity;
+      return &*options_.fixed_identity;
     case config::IdentityMode::xfcc:
       break;
   }
@@ -140,7 +177,10 @@ std::variant<identity::Identity, firestore::ApiError> FirestoreProxy::identify(
   if (!header) return firestore::ApiError::unauthenticated("no x-forwarded-client-cert header");
   if (repeated) return firestore::ApiError::unauthenticated("x-forwarded-client-cert given twice");
   auto result = identity::identity_from_xfcc(*header, options_.identity_rules);
-  if (auto* found = std::get_if<identity::Identity>(&result)) return std::move(*found);
+  if (auto* found = std::get_if<identity::Identity>(&result)) {
+    from_header = std::move(*found);
+    return &*from_header;
+  }
   return firestore::ApiError::unauthenticated("x-forwarded-client-cert refused: " +
                                               std::get<identity::Error>(result).reason);
 }
@@ -149,9 +189,12 @@ net::awaitable<bool> FirestoreProxy::handle(transport::Connection& connection,
                                             transport::Request& request,
                                             transport::ClientStream& client) {
   Exchange exchange;
+  exchange.connection_id = connection.id;
+  exchange.request_number = connection.requests;
+  auto& record = exchange.record;
   bool repeated = false;
   const auto client_request_id = single_header(request, "x-request-id", repeated);
-  exchange.request_id =
+  record.request_id =
       client_request_id && !repeated && telemetry::is_acceptable_request_id(*client_request_id)
           ? std::string(*client_request_id)
           : telemetry::new_request_id();
@@ -160,10 +203,6 @@ net::awaitable<bool> FirestoreProxy::handle(transport::Connection& connection,
       client_traceparent && !repeated && telemetry::is_valid_traceparent(*client_traceparent)
           ? std::string(*client_traceparent)
           : telemetry::new_traceparent();
-  exchange.log_prefix =
-      "[c" + std::to_string(connection.id) + " r" + std::to_string(connection.requests) + "]";
-  auto& record = exchange.record;
-  record.request_id = exchange.request_id;
   record.trace_id = telemetry::trace_id_of(exchange.traceparent);
   record.peer = peer_string(connection.peer);
   record.method = std::string(request.method_string());
@@ -174,11 +213,12 @@ net::awaitable<bool> FirestoreProxy::handle(transport::Connection& connection,
         exchange, firestore::ApiError::unavailable("firewarden is shutting down"), request, client);
   }
 
-  auto who_or_error = identify(connection, request);
+  std::optional<identity::Identity> from_header;  // xfcc mode
+  auto who_or_error = identify(connection, request, from_header);
   if (auto* error = std::get_if<firestore::ApiError>(&who_or_error)) {
     co_return co_await respond_error(exchange, *error, request, client);
   }
-  const auto& who = std::get<identity::Identity>(who_or_error);
+  const identity::Identity& who = *std::get<const identity::Identity*>(who_or_error);
   record.identity = who.spiffe_id;
   record.namespace_name = who.namespace_name;
   record.service_account = who.service_account;
@@ -192,6 +232,7 @@ net::awaitable<bool> FirestoreProxy::handle(transport::Connection& connection,
   }
 
   firestore::HttpRequest view{request.method_string(), request.target(), {}, request.body()};
+  view.headers.reserve(static_cast<std::size_t>(std::distance(request.begin(), request.end())));
   for (const auto& field : request) view.headers.emplace_back(field.name_string(), field.value());
   auto classified = firestore::classify(view, options_.scope);
   if (auto* error = std::get_if<firestore::ApiError>(&classified)) {
@@ -220,7 +261,7 @@ net::awaitable<bool> FirestoreProxy::handle(transport::Connection& connection,
     co_return co_await respond_error(
         exchange,
         firestore::ApiError::permission_denied(policy::denial_sentence(who, decision) +
-                                               " [request " + exchange.request_id + "]"),
+                                               " [request " + exchange.request_id() + "]"),
         request, client);
   }
   record.decision = "allow";
@@ -241,14 +282,17 @@ net::awaitable<bool> FirestoreProxy::forward(Exchange& exchange, transport::Requ
                                              const std::string& token,
                                              transport::ClientStream& client) {
   auto& record = exchange.record;
-  const auto upstream_request =
-      make_upstream_request(request, model.upstream_target, std::move(model.upstream_body),
-                            UpstreamHeaders{options_.upstream_authority, token,
-                                            exchange.traceparent, exchange.request_id});
+  const std::string upstream_request =
+      upstream_request_bytes(request, model.upstream_target, model.upstream_body,
+                             UpstreamHeaders{options_.upstream_authority, token,
+                                             exchange.traceparent, exchange.request_id()});
   const auto executor = co_await net::this_coro::executor;
   const auto upstream_started = Clock::now();
 
   std::unique_ptr<UpstreamConnection> connection;
+  // One deadline per operation on the upstream connection (the request
+  // write and response head together, then each body read), one timer.
+  std::optional<OperationDeadline> deadline;
   http::response_parser<http::buffer_body> parser;
   // A stale pooled connection is retried once, and only when not a byte of
   // the request went out on it.
@@ -260,12 +304,15 @@ net::awaitable<bool> FirestoreProxy::forward(Exchange& exchange, transport::Requ
           request, client);
     }
     connection = std::move(std::get<std::unique_ptr<UpstreamConnection>>(acquired));
-    Watchdog deadline(executor, options_.request_timeout, connection->socket());
+    (connection->reused ? upstream_reused_ : upstream_new_).increment();
+    deadline.reset();
+    deadline.emplace(executor, options_.request_timeout, connection->socket());
+    deadline->start();
     auto [write_error, written] = co_await connection->visit([&](auto& stream) {
-      return http::async_write(stream, upstream_request, as_tuple(use_awaitable));
+      return net::async_write(stream, net::buffer(upstream_request), as_tuple(use_awaitable));
     });
-    if (write_error && !deadline.fired() && written == 0 && connection->reused && attempt == 0) {
-      spdlog::debug("{} stale upstream connection, retrying", exchange.log_prefix);
+    if (write_error && !deadline->fired() && written == 0 && connection->reused && attempt == 0) {
+      spdlog::debug("{} stale upstream connection, retrying", exchange.log_prefix());
       continue;
     }
     parser.header_limit(64 * 1024);
@@ -277,9 +324,10 @@ net::awaitable<bool> FirestoreProxy::forward(Exchange& exchange, transport::Requ
       });
       read_error = error;
     }
+    deadline->stop();
     if (read_error) {
-      const bool timed_out = deadline.fired();
-      spdlog::warn("{} upstream {}: {}", exchange.log_prefix, timed_out ? "timed out" : "failed",
+      const bool timed_out = deadline->fired();
+      spdlog::warn("{} upstream {}: {}", exchange.log_prefix(), timed_out ? "timed out" : "failed",
                    read_error.message());
       // Named, not a temporary of ?: inside the co_await: GCC 12 destroys
       // such a temporary twice in a coroutine (munmap_chunk() abort on the
@@ -295,7 +343,7 @@ net::awaitable<bool> FirestoreProxy::forward(Exchange& exchange, transport::Requ
 
   const double upstream_seconds =
       std::chrono::duration<double>(Clock::now() - upstream_started).count();
-  upstream_duration_.with({}).observe(upstream_seconds);
+  upstream_duration_.observe(upstream_seconds);
   record.upstream_ms = upstream_seconds * 1000;
 
   auto& response = parser.get();
@@ -310,7 +358,7 @@ net::awaitable<bool> FirestoreProxy::forward(Exchange& exchange, transport::Requ
   // HTTP/1.0 client an unsized body ends with the connection.
   strip_hop_by_hop(response.base());
   response.version(request.version());
-  response.set("x-request-id", exchange.request_id);
+  response.set("x-request-id", exchange.request_id());
   bool keep_alive = request.keep_alive() && !draining_;
   if (!upstream_sized) {
     if (request.version() >= 11 && (upstream_chunked || parser.is_done())) {
@@ -322,64 +370,149 @@ net::awaitable<bool> FirestoreProxy::forward(Exchange& exchange, transport::Requ
   response.keep_alive(keep_alive);
 
   http::response_serializer<http::buffer_body> serializer(response);
-  client.tcp().expires_after(options_.client_write_timeout);
-  auto [header_error, header_bytes] = co_await client.visit([&](auto& stream) {
-    return http::async_write_header(stream, serializer, as_tuple(use_awaitable));
-  });
-  if (header_error) {
-    record.error = "client went away: " + header_error.message();
+  bool relayed = false;
+  if (upstream_sized && !upstream_chunked && !parser.is_done()) {
+    relayed = co_await relay_sized_body(exchange, *connection, *deadline, *parser.content_length(),
+                                        response.body(), serializer, client);
+  } else {
+    client.tcp().expires_after(options_.client_write_timeout);
+    auto [header_error, header_bytes] = co_await client.visit([&](auto& stream) {
+      return http::async_write_header(stream, serializer, as_tuple(use_awaitable));
+    });
+    if (header_error) {
+      record.error = "client went away: " + header_error.message();
+    } else {
+      relayed =
+          co_await relay_parsed_body(exchange, *connection, *deadline, parser, serializer, client);
+    }
+  }
+  if (!relayed) {
     finish(exchange);
     co_return false;  // the upstream connection is dropped with the lease
   }
+  // Reused only when exactly the response was read: nothing left over. The
+  // deadline goes first: it must never guard a connection another request
+  // has leased.
+  deadline.reset();
+  if (upstream_keep_alive && connection->buffer.size() == 0) {
+    upstream_.release(std::move(connection));
+  }
+  finish(exchange);
+  co_return keep_alive;
+}
 
-  // Not value-initialized: every byte sent is first read into it, and zeroing
-  // 16 KiB per response was measurable (bench/RESULTS.md).
-  std::array<char, kRelayChunkBytes> chunk;  // NOLINT(cppcoreguidelines-pro-type-member-init)
+// The common case (a Content-Length from upstream, kept towards the client):
+// the response head leaves together with the body bytes that arrived with
+// upstream's head (one write, one TLS record for a small response); the rest
+// is read from the upstream socket straight into one buffer and written
+// from there, with no parser in between (the parser copied every byte once
+// more) and in chunks as large as the socket offers. False when either side
+// failed (record.error says which).
+net::awaitable<bool> FirestoreProxy::relay_sized_body(
+    Exchange& exchange, UpstreamConnection& connection, OperationDeadline& deadline,
+    std::uint64_t length, http::buffer_body::value_type& body,
+    http::response_serializer<http::buffer_body>& serializer, transport::ClientStream& client) {
+  auto& record = exchange.record;
+  const auto first = std::min<std::uint64_t>(connection.buffer.size(), length);
+  // No data with more to come: the serializer writes the head alone.
+  body.data = first > 0 ? connection.buffer.data().data() : nullptr;
+  body.size = first;
+  body.more = first < length;
+  record.bytes_out += first;
+  if (!co_await write_serialized(exchange, serializer, client)) co_return false;
+  connection.buffer.consume(first);
+  std::uint64_t remaining = length - first;
+  if (remaining == 0) co_return true;
+  // Not value-initialized: every byte sent is first read into it.
+  auto chunk = std::make_unique_for_overwrite<char[]>(kRelayChunkBytes);
+  while (remaining > 0) {
+    deadline.start();
+    auto [read_error, read_bytes] = co_await connection.visit([&](auto& stream) {
+      return stream.async_read_some(
+          net::buffer(chunk.get(), std::min<std::uint64_t>(kRelayChunkBytes, remaining)),
+          as_tuple(use_awaitable));
+    });
+    deadline.stop();
+    if (read_error) {
+      // Mid-stream failure: the status line is already out, so the only
+      // honest signal left is an incomplete body and a closed connection.
+      record.error = std::string("upstream failed mid-response: ") +
+                     (deadline.fired() ? "timeout" : read_error.message());
+      spdlog::warn("{} {}", exchange.log_prefix(), record.error);
+      co_return false;
+    }
+    remaining -= read_bytes;
+    record.bytes_out += read_bytes;
+    client.tcp().expires_after(options_.client_write_timeout);
+    auto [write_error, written] = co_await client.visit([&](auto& stream) {
+      return net::async_write(stream, net::buffer(chunk.get(), read_bytes),
+                              as_tuple(use_awaitable));
+    });
+    if (write_error) {
+      record.error = "client went away: " + write_error.message();
+      co_return false;
+    }
+  }
+  co_return true;
+}
+
+// Chunked or unsized upstream bodies: Beast's parser undoes upstream's
+// framing, the serializer applies ours.
+net::awaitable<bool> FirestoreProxy::relay_parsed_body(
+    Exchange& exchange, UpstreamConnection& connection, OperationDeadline& deadline,
+    http::response_parser<http::buffer_body>& parser,
+    http::response_serializer<http::buffer_body>& serializer, transport::ClientStream& client) {
+  auto& record = exchange.record;
+  auto& body = parser.get().body();
   // Beast reads at most the buffer's free capacity (at least 512 bytes) per
   // receive; after a small header that was ~1 KiB per recv(2) and per
   // coroutine round trip for a streamed body (bench: 1 MB runQuery).
-  connection->buffer.reserve(kRelayChunkBytes);
+  connection.buffer.reserve(kParsedChunkBytes);
+  // Not value-initialized: every byte sent is first read into it, and zeroing
+  // it per response was measurable (bench/RESULTS.md).
+  auto chunk = std::make_unique_for_overwrite<char[]>(kParsedChunkBytes);
   for (;;) {
     if (!parser.is_done()) {
-      response.body().data = chunk.data();
-      response.body().size = chunk.size();
-      Watchdog deadline(executor, options_.request_timeout, connection->socket());
-      auto [read_error, read_bytes] = co_await connection->visit([&](auto& stream) {
-        return http::async_read(stream, connection->buffer, parser, as_tuple(use_awaitable));
+      body.data = chunk.get();
+      body.size = kParsedChunkBytes;
+      deadline.start();
+      auto [read_error, read_bytes] = co_await connection.visit([&](auto& stream) {
+        return http::async_read(stream, connection.buffer, parser, as_tuple(use_awaitable));
       });
+      deadline.stop();
       if (read_error && read_error != http::error::need_buffer) {
-        // Mid-stream failure: the status line is already out, so the only
-        // honest signal left is an incomplete body and a closed connection.
         record.error = std::string("upstream failed mid-response: ") +
                        (deadline.fired() ? "timeout" : read_error.message());
-        spdlog::warn("{} {}", exchange.log_prefix, record.error);
-        finish(exchange);
+        spdlog::warn("{} {}", exchange.log_prefix(), record.error);
         co_return false;
       }
-      response.body().size = chunk.size() - response.body().size;
-      response.body().data = chunk.data();
-      response.body().more = !parser.is_done();
+      body.size = kParsedChunkBytes - body.size;
+      body.data = chunk.get();
+      body.more = !parser.is_done();
     } else {
-      response.body().data = nullptr;
-      response.body().size = 0;
-      response.body().more = false;
+      body.data = nullptr;
+      body.size = 0;
+      body.more = false;
     }
-    record.bytes_out += response.body().size;
-    client.tcp().expires_after(options_.client_write_timeout);
-    auto [write_error, written] = co_await client.visit([&](auto& stream) {
-      return http::async_write(stream, serializer, as_tuple(use_awaitable));
-    });
-    if (write_error && write_error != http::error::need_buffer) {
-      record.error = "client went away: " + write_error.message();
-      finish(exchange);
-      co_return false;
-    }
-    if (serializer.is_done()) break;
+    record.bytes_out += body.size;
+    if (!co_await write_serialized(exchange, serializer, client)) co_return false;
+    if (serializer.is_done()) co_return true;
   }
+}
 
-  if (upstream_keep_alive && parser.is_done()) upstream_.release(std::move(connection));
-  finish(exchange);
-  co_return keep_alive;
+// Writes what the serializer has ready (head and/or body) within
+// client_write_timeout; need_buffer only means the body has more to come.
+net::awaitable<bool> FirestoreProxy::write_serialized(
+    Exchange& exchange, http::response_serializer<http::buffer_body>& serializer,
+    transport::ClientStream& client) {
+  client.tcp().expires_after(options_.client_write_timeout);
+  auto [error, written] = co_await client.visit(
+      [&](auto& stream) { return http::async_write(stream, serializer, as_tuple(use_awaitable)); });
+  if (error && error != http::error::need_buffer) {
+    exchange.record.error = "client went away: " + error.message();
+    co_return false;
+  }
+  co_return true;
 }
 
 net::awaitable<bool> FirestoreProxy::respond_error(Exchange& exchange,
@@ -392,7 +525,7 @@ net::awaitable<bool> FirestoreProxy::respond_error(Exchange& exchange,
   record.error = error.message;
   const bool keep_alive = request.keep_alive() && !draining_;
   auto response = transport::error_response(error, request.version(), keep_alive);
-  response.set("x-request-id", exchange.request_id);
+  response.set("x-request-id", exchange.request_id());
   record.bytes_out = response.body().size();
   client.tcp().expires_after(options_.client_write_timeout);
   auto [write_error, written] = co_await client.visit(
@@ -408,7 +541,7 @@ void FirestoreProxy::finish(Exchange& exchange) {
   record.duration_ms = elapsed_ms;
   requests_total_.with({exchange.metric_method, record.decision, std::to_string(record.status)})
       .increment();
-  request_duration_.with({}).observe(elapsed_ms / 1000);
+  request_duration_.observe(elapsed_ms / 1000);
   access_log_.write(record);
 }
 
@@ -420,9 +553,9 @@ void FirestoreProxy::on_handshake_failed(const transport::Connection& connection
 void FirestoreProxy::on_unreadable_request(const transport::Connection& connection,
                                            const firestore::ApiError& error) {
   Exchange exchange;
-  exchange.request_id = telemetry::new_request_id();
+  exchange.connection_id = connection.id;
   auto& record = exchange.record;
-  record.request_id = exchange.request_id;
+  record.request_id = telemetry::new_request_id();
   record.peer = peer_string(connection.peer);
   record.method = "unknown";
   record.status = static_cast<unsigned>(error.http_status);

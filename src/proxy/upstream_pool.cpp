@@ -86,6 +86,47 @@ Watchdog::~Watchdog() {
   timer_.cancel();
 }
 
+OperationDeadline::OperationDeadline(const net::any_io_executor& executor,
+                                     std::chrono::milliseconds timeout,
+                                     net::ip::tcp::socket& socket)
+    : state_(std::make_shared<State>(executor, timeout, socket)) {
+  state_->timer.expires_after(timeout);
+  wait(state_);
+}
+
+OperationDeadline::~OperationDeadline() {
+  state_->finished = true;
+  state_->timer.cancel();
+}
+
+void OperationDeadline::start() {
+  state_->started = std::chrono::steady_clock::now();
+  state_->running = true;
+}
+
+void OperationDeadline::stop() { state_->running = false; }
+
+void OperationDeadline::wait(const std::shared_ptr<State>& state) {
+  // The handler holds the state (and so the timer) until it has run; after
+  // the owner is gone (`finished`) the socket may be gone too.
+  state->timer.async_wait([state](const boost::system::error_code& error) {
+    if (error || state->finished) return;
+    const auto now = std::chrono::steady_clock::now();
+    if (state->running && now - state->started >= state->timeout) {
+      state->fired = true;
+      boost::system::error_code ignored;
+      state->socket->close(ignored);
+      return;
+    }
+    if (state->running) {
+      state->timer.expires_at(state->started + state->timeout);
+    } else {
+      state->timer.expires_after(state->timeout);
+    }
+    wait(state);
+  });
+}
+
 UpstreamPool::UpstreamPool(net::io_context& io, UpstreamOptions options)
     : io_(io), options_(std::move(options)) {
   if (options_.tls) tls_context_ = make_client_context(options_);

@@ -54,11 +54,27 @@ class FirestoreProxy final : public transport::RequestHandler {
   struct Exchange;  // one request's bookkeeping (firestore_proxy.cpp)
 
  private:
-  std::variant<identity::Identity, firestore::ApiError> identify(
-      const transport::Connection& connection, const transport::Request& request) const;
+  // The caller's identity: the connection's (mtls), the configured one
+  // (fixed), or one read from the request into `from_header` (xfcc).
+  std::variant<const identity::Identity*, firestore::ApiError> identify(
+      const transport::Connection& connection, const transport::Request& request,
+      std::optional<identity::Identity>& from_header) const;
   net::awaitable<bool> forward(Exchange& exchange, transport::Request& request,
                                firestore::RequestModel& model, const std::string& token,
                                transport::ClientStream& client);
+  net::awaitable<bool> relay_sized_body(Exchange& exchange, UpstreamConnection& connection,
+                                        OperationDeadline& deadline, std::uint64_t length,
+                                        http::buffer_body::value_type& body,
+                                        http::response_serializer<http::buffer_body>& serializer,
+                                        transport::ClientStream& client);
+  net::awaitable<bool> relay_parsed_body(Exchange& exchange, UpstreamConnection& connection,
+                                         OperationDeadline& deadline,
+                                         http::response_parser<http::buffer_body>& parser,
+                                         http::response_serializer<http::buffer_body>& serializer,
+                                         transport::ClientStream& client);
+  net::awaitable<bool> write_serialized(Exchange& exchange,
+                                        http::response_serializer<http::buffer_body>& serializer,
+                                        transport::ClientStream& client);
   net::awaitable<bool> respond_error(Exchange& exchange, const firestore::ApiError& error,
                                      const transport::Request& request,
                                      transport::ClientStream& client);
@@ -73,9 +89,12 @@ class FirestoreProxy final : public transport::RequestHandler {
   std::atomic<bool> draining_{false};
 
   telemetry::Family<telemetry::Counter>& requests_total_;
-  telemetry::Family<telemetry::Histogram>& request_duration_;
-  telemetry::Family<telemetry::Histogram>& upstream_duration_;
+  // Unlabelled: the one histogram of each family, looked up once.
+  telemetry::Histogram& request_duration_;
+  telemetry::Histogram& upstream_duration_;
   telemetry::Family<telemetry::Counter>& rule_matches_;
+  telemetry::Counter& upstream_reused_;  // firewarden_upstream_connections_total
+  telemetry::Counter& upstream_new_;
   telemetry::Family<telemetry::Counter>& handshake_failures_;
 };
 

@@ -14,7 +14,7 @@
 
 namespace firewarden::proxy {
 
-// Client request headers copied upstream unchanged (lowercase names).
+// Client request headers copied upstream unchanged (names in any case).
 bool is_forwarded_request_header(std::string_view name);
 
 struct UpstreamHeaders {
@@ -24,12 +24,12 @@ struct UpstreamHeaders {
   std::string_view request_id;    // x-request-id
 };
 
-// The request sent upstream: the authorized method, target and body, the
-// allowlisted client headers, and our own Host, Authorization, traceparent,
-// x-request-id and Content-Length.
-http::request<http::string_body> make_upstream_request(
-    const http::request<http::string_body>& client, std::string_view target, std::string body,
-    const UpstreamHeaders& headers);
+// The request sent upstream, as the bytes to write (HTTP/1.1): the
+// authorized method, target and body, the allowlisted client headers, and
+// our own Host, Authorization, traceparent, x-request-id and Content-Length.
+std::string upstream_request_bytes(const http::request<http::string_body>& client,
+                                   std::string_view target, std::string_view body,
+                                   const UpstreamHeaders& headers);
 
 // Removes hop-by-hop headers (RFC 9110 §7.6.1: Connection and every header
 // it names, Keep-Alive, Proxy-Connection, TE, Trailer, Transfer-Encoding,
