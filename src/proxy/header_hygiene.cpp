@@ -212,10 +212,14 @@ void strip_hop_by_hop(http::fields& fields) {
 std::optional<firestore::ApiError> check_routing_headers(
     const http::request<http::string_body>& request, std::string_view project,
     std::string_view database) {
+  const auto prefixes = request.equal_range("google-cloud-resource-prefix");
+  const auto params = request.equal_range("x-goog-request-params");
+  if (prefixes.first == prefixes.second && params.first == params.second) {
+    return std::nullopt;  // the common case: neither routing hint given
+  }
   const std::string database_name =
       "projects/" + std::string(project) + "/databases/" + std::string(database);
 
-  const auto prefixes = request.equal_range("google-cloud-resource-prefix");
   if (std::distance(prefixes.first, prefixes.second) > 1) {
     return firestore::ApiError::invalid_argument("google-cloud-resource-prefix given twice");
   }
@@ -223,7 +227,6 @@ std::optional<firestore::ApiError> check_routing_headers(
     return routing_mismatch("google-cloud-resource-prefix");
   }
 
-  const auto params = request.equal_range("x-goog-request-params");
   if (std::distance(params.first, params.second) > 1) {
     return firestore::ApiError::invalid_argument("x-goog-request-params given twice");
   }

@@ -16,17 +16,21 @@ bool all_zero(std::string_view text) {
 }
 
 // Correlation ids only: unpredictable enough not to collide, not secrets.
-std::string random_hex(std::size_t digits) {
+// Fills `out` with lowercase hex digits, 16 per 64 random bits.
+void fill_random_hex(char* out, std::size_t digits) {
   thread_local std::mt19937_64 generator{std::random_device{}()};
   static constexpr char kHex[] = "0123456789abcdef";
-  std::string out(digits, '0');
   std::uint64_t bits = 0;
   for (std::size_t i = 0; i < digits; ++i) {
     if (i % 16 == 0) bits = generator();
     out[i] = kHex[bits & 0xFU];
     bits >>= 4U;
   }
-  return out;
+}
+
+// A W3C id field may not be all zeros.
+void make_nonzero(char* id, std::size_t digits) {
+  if (all_zero(std::string_view(id, digits))) id[digits - 1] = '1';
 }
 
 }  // namespace
@@ -43,11 +47,13 @@ bool is_valid_traceparent(std::string_view value) {
 }
 
 std::string new_traceparent() {
-  std::string trace_id = random_hex(32);
-  std::string parent_id = random_hex(16);
-  if (all_zero(trace_id)) trace_id[31] = '1';
-  if (all_zero(parent_id)) parent_id[15] = '1';
-  return "00-" + trace_id + "-" + parent_id + "-00";
+  // "00-" trace-id(32) "-" parent-id(16) "-00", written in place.
+  std::string out = "00-________________________________-________________-00";
+  fill_random_hex(out.data() + 3, 32);
+  fill_random_hex(out.data() + 36, 16);
+  make_nonzero(out.data() + 3, 32);
+  make_nonzero(out.data() + 36, 16);
+  return out;
 }
 
 std::string trace_id_of(std::string_view traceparent) {
@@ -63,6 +69,10 @@ bool is_acceptable_request_id(std::string_view value) {
          });
 }
 
-std::string new_request_id() { return random_hex(32); }
+std::string new_request_id() {
+  std::string out(32, '0');
+  fill_random_hex(out.data(), out.size());
+  return out;
+}
 
 }  // namespace firewarden::telemetry
