@@ -79,17 +79,25 @@ std::vector<std::string_view> split(std::string_view text, char separator) {
 }
 
 // The field names a Connection header lists (lowercase): hop-by-hop fields
-// (RFC 9110 §7.6.1).
+// (RFC 9110 §7.6.1). "keep-alive", the usual one, is left out: the fixed
+// list removes Keep-Alive anyway, and leaving it out spares the common
+// response an allocation.
 std::vector<std::string> connection_named(const http::fields& fields) {
   std::vector<std::string> named;
   const auto connections = fields.equal_range(http::field::connection);
   for (auto connection = connections.first; connection != connections.second; ++connection) {
-    for (std::string_view token : split(connection->value(), ',')) {
+    std::string_view rest = connection->value();
+    while (!rest.empty()) {
+      const std::size_t comma = rest.find(',');
+      std::string_view token = rest.substr(0, comma);
+      rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
       while (!token.empty() && (token.front() == ' ' || token.front() == '\t'))
         token.remove_prefix(1);
       while (!token.empty() && (token.back() == ' ' || token.back() == '\t'))
         token.remove_suffix(1);
-      if (!token.empty()) named.push_back(lowercase(token));
+      if (!token.empty() && !equals_ignoring_case(token, "keep-alive")) {
+        named.push_back(lowercase(token));
+      }
     }
   }
   return named;
