@@ -28,6 +28,27 @@ std::string openssl_error() {
   return buffer;
 }
 
+// The chain sent with the serving certificate, built once here. A cert_file
+// holding only the leaf otherwise makes OpenSSL build that chain from the
+// verify store (the client CA bundle) in every handshake: a second
+// X509_verify_cert per connection, ~0.9M of ~8.8M instructions per new mTLS
+// connection (callgrind, mix d), which nginx does not do
+// (SSL_MODE_NO_AUTO_CHAIN). The chain sent is the one OpenSSL built per
+// handshake (same store, root included, a partial chain when the store has
+// no issuer); a cert_file with intermediates is sent as it is, as before.
+void build_serving_chain(SSL_CTX* ctx) {
+  STACK_OF(X509)* chain = nullptr;
+  SSL_CTX_get0_chain_certs(ctx, &chain);
+  if (chain == nullptr || sk_X509_num(chain) == 0) {
+    if (SSL_CTX_build_cert_chain(
+            ctx, SSL_BUILD_CHAIN_FLAG_IGNORE_ERROR | SSL_BUILD_CHAIN_FLAG_CLEAR_ERROR) <= 0) {
+      ERR_clear_error();
+      return;  // keep building it per handshake
+    }
+  }
+  SSL_CTX_set_mode(ctx, SSL_MODE_NO_AUTO_CHAIN);
+}
+
 }  // namespace
 
 std::variant<ServerTlsContext, std::string> make_server_tls_context(const ServerTlsFiles& files) {
@@ -61,6 +82,7 @@ std::variant<ServerTlsContext, std::string> make_server_tls_context(const Server
   if (SSL_CTX_load_verify_locations(ctx, files.client_ca_file.c_str(), nullptr) != 1) {
     return "listener.tls.client_ca_file " + files.client_ca_file + ": " + openssl_error();
   }
+  build_serving_chain(ctx);
   // A client certificate is required; without one the handshake fails.
   SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nullptr);
   // OpenSSL's depth counts intermediate CAs only (neither the leaf nor the
