@@ -426,8 +426,8 @@ TEST_CASE("requirements are de-duplicated in order of first appearance, also pas
   for (int round = 0; round < 3; ++round) {
     for (int c = 0; c < 40; ++c) {
       if (!documents.empty()) documents += ",";
-      documents += "\"" + kDb + "/documents/c" + std::to_string(c) + "/d" +
-                   std::to_string(round) + "\"";
+      documents +=
+          "\"" + kDb + "/documents/c" + std::to_string(c) + "/d" + std::to_string(round) + "\"";
       if (round == 0) expected += " [get c" + std::to_string(c) + "]";
     }
   }
