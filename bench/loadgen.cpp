@@ -328,6 +328,13 @@ net::awaitable<void> connection_loop(net::io_context& io, Shared& shared, Stats&
       }
     }
   }
+  // Open loop: a connection whose next turn falls after the end stays open (idle)
+  // until the end, so a run with a low rate holds every connection at once; the
+  // idle-connection memory step samples the proxy then.
+  if (stream && o.rate > 0 && Clock::now() < shared.end) {
+    timer.expires_at(shared.end);
+    co_await timer.async_wait(as_tuple(use_awaitable));
+  }
   if (stream) {
     boost::system::error_code ignored;
     beast::get_lowest_layer(*stream).socket().close(ignored);

@@ -40,6 +40,12 @@ namespace {
 constexpr std::size_t kRelayChunkBytes = 64 * 1024;
 // Body bytes per parser round for chunked or unsized upstream bodies.
 constexpr std::size_t kParsedChunkBytes = 16 * 1024;
+// Room for upstream's response head and, usually, its whole body: Beast
+// reads into a flat_buffer's free capacity (512 bytes when empty), which cut
+// a 1 KB document into two recv(2)s and two TLS records towards the client.
+// The capacity stays with the pooled connection (at most
+// max_idle_connections x 16 KiB).
+constexpr std::size_t kUpstreamReadBytes = 16 * 1024;
 
 double milliseconds_since(Clock::time_point start) {
   return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
@@ -320,6 +326,7 @@ net::awaitable<bool> FirestoreProxy::forward(Exchange& exchange, transport::Requ
     parser.body_limit(boost::none);  // streamed through, never held whole
     boost::system::error_code read_error = write_error;
     if (!write_error) {
+      connection->buffer.reserve(kUpstreamReadBytes);
       auto [error, ignored] = co_await connection->visit([&](auto& stream) {
         return http::async_read_header(stream, connection->buffer, parser, as_tuple(use_awaitable));
       });
