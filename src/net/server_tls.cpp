@@ -93,6 +93,10 @@ std::variant<ServerTlsContext, std::string> make_server_tls_context(const Server
   // sessions would skip that, so every connection does a full handshake.
   SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
   SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
+  // TLS 1.3 servers otherwise send two NewSessionTicket messages after every
+  // handshake (with SSL_OP_NO_TICKET: stateful ones, for a cache that is
+  // off): two records nobody can use, and their cost on every connection.
+  SSL_CTX_set_num_tickets(ctx, 0);
   // Idle keep-alive connections give their TLS record buffers (~34 KiB)
   // back until the next record arrives, as nginx does: what lets 10,000 idle
   // mTLS connections fit in ~100 MiB (bench/RESULTS.md).

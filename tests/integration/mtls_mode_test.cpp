@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include "support/firewarden_instance.hpp"
+#include "support/persistent_connection.hpp"
 
 using namespace firewarden::testing;
 
@@ -72,4 +73,17 @@ TEST_CASE("mtls: verified certificates that are no acceptable SVID get 401") {
     CHECK_THAT(response.body, Catch::Contains(c.reason));
     CHECK(emulator_get(fw.options().project, "orders/" + c.cert).status == 404);
   }
+}
+
+// Identity comes from the chain verified in each full handshake; a resumed
+// session would skip that. So no session is offered for resumption: no TLS
+// 1.3 ticket (nor a session id to look up) reaches the client.
+TEST_CASE("mtls: no connection is offered a session to resume") {
+  FirewardenInstance fw({.mode = "mtls"});
+  PersistentConnection connection(fw.port(), client_tls("orders"));
+  REQUIRE(connection.connected());
+  // Tickets would arrive after the handshake: read a response first.
+  CHECK(connection.request({"GET", fw.documents() + "/orders/none", {}, {}}).status == 404);
+  CHECK(connection.request({"GET", fw.documents() + "/orders/none", {}, {}}).status == 404);
+  CHECK_FALSE(connection.session_resumable());
 }

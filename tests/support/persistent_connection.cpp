@@ -202,5 +202,10 @@ std::string PersistentConnection::server_certificate_sha256() const {
 std::string PersistentConnection::server_certificate_serial() const {
   return impl_->certificate_serial;
 }
+bool PersistentConnection::session_resumable() const {
+  if (!impl_->secure) return false;
+  const SSL_SESSION* session = SSL_get0_session(impl_->secure->native_handle());
+  return session != nullptr && SSL_SESSION_is_resumable(session) == 1;
+}
 
 }  // namespace firewarden::testing

@@ -41,6 +41,10 @@ class PersistentConnection {
   // (fingerprint lowercase without colons, serial uppercase).
   std::string server_certificate_sha256() const;
   std::string server_certificate_serial() const;
+  // Whether the server gave this TLS connection a session it could resume
+  // (a TLS 1.3 NewSessionTicket arrives after the handshake: ask after a
+  // request).
+  bool session_resumable() const;
 
  private:
   struct Impl;
