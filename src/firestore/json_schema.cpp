@@ -1,6 +1,7 @@
 #include "firewarden/firestore/json_schema.hpp"
 
 #include <algorithm>
+#include <boost/container/small_vector.hpp>
 #include <cstdint>
 #include <limits>
 #include <string>
@@ -117,11 +118,7 @@ class SchemaReader {
  public:
   // in_key_order: members in byte order of their keys (as the std::map of
   // the DOM reader held them), else in document order.
-  SchemaReader(JsonTape& tape, bool in_key_order) : tape_(tape), in_key_order_(in_key_order) {
-    // One allocation each for the usual depth of a Firestore body.
-    path_.reserve(16);
-    seen_.reserve(32);
-  }
+  SchemaReader(JsonTape& tape, bool in_key_order) : tape_(tape), in_key_order_(in_key_order) {}
 
   Refusal read_message(std::size_t index, const MessageSchema& schema) {
     if (tape_[index].kind != JsonKind::object) {
@@ -147,7 +144,7 @@ class SchemaReader {
     for (const std::string_view required : schema.required_oneofs) {
       bool present = false;
       for (std::size_t s = seen; s < seen_.size(); ++s)
-        present = present || seen_[s]->oneof == required;
+        present = present || same_name(seen_[s]->oneof, required);
       if (!present) {
         return refuse(std::string(schema.name) + " needs one of " + members_of(schema, required));
       }
@@ -166,7 +163,7 @@ class SchemaReader {
         return refuse("field " + std::string(field.name) +
                       " given in both spellings (lowerCamel and snake_case)");
       }
-      if (!field.oneof.empty() && other.oneof == field.oneof) {
+      if (!field.oneof.empty() && same_name(other.oneof, field.oneof)) {
         return refuse("fields " + std::string(other.name) + " and " + std::string(field.name) +
                       " exclude each other (" + std::string(schema.name) + "." +
                       std::string(field.oneof) + ")");
@@ -339,11 +336,18 @@ class SchemaReader {
     return "…" + path.substr(start);
   }
 
+  // Schema names compared: the same constant usually, so its address decides
+  // without a memcmp; equal text in two places still compares equal.
+  static bool same_name(std::string_view a, std::string_view b) {
+    return a.size() == b.size() && (a.data() == b.data() || a == b);
+  }
+
   JsonTape& tape_;
   const bool in_key_order_;
-  std::vector<PathStep> path_;
-  std::vector<std::uint32_t> keys_;       // sorted keys of the objects being read
-  std::vector<const FieldSchema*> seen_;  // fields set in the messages being read
+  // Inline for the usual depth of a Firestore body: no allocation per read.
+  boost::container::small_vector<PathStep, 24> path_;
+  boost::container::small_vector<std::uint32_t, 32> keys_;  // sorted keys of the objects being read
+  boost::container::small_vector<const FieldSchema*, 32> seen_;  // fields set in the messages read
 };
 
 }  // namespace

@@ -10,6 +10,12 @@
 #include <limits>
 #include <set>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
+#include <boost/container/small_vector.hpp>
+
 #include "firewarden/firestore/json_schema.hpp"
 #include "firewarden/firestore/text.hpp"
 
@@ -34,7 +40,6 @@ class JsonTapeParser {
     // Capped: a large body that is mostly one string should not reserve for
     // nodes it does not have (the vector grows as needed).
     tape_.nodes_.reserve(std::min<std::size_t>(body_.size() / 8 + 8, 16384));
-    keys_.reserve(64);
     skip_whitespace();
     if (!value(0)) return false;
     skip_whitespace();
@@ -50,6 +55,8 @@ class JsonTapeParser {
   // (and no hash an attacker could collide).
   static constexpr std::size_t kLinearKeyScan = 32;
 
+  // Error paths and rare cases (escapes, non-ASCII, refusals) are kept out of
+  // line ([[gnu::noinline]]), so the functions on the common path stay small.
   bool value(std::size_t depth) {
     if (pos_ >= body_.size()) return syntax_error("unexpected end of input");
     switch (body_[pos_]) {
@@ -236,14 +243,48 @@ class JsonTapeParser {
   }
 
   // Skips bytes that are neither '"', '\\', a control character (< 0x20) nor
-  // non-ASCII (>= 0x80), 8 at a time where it can. Safe as a fast path: the
-  // lowest byte the test flags is the first such byte. Below it every byte is
-  // in 0x20..0x7F and not '"' or '\\', so none of the three subtractions
-  // borrows or sets a high bit there; at it, a '"' or '\\' (x ^ c == 0) and
-  // a control character borrow into the high bit, and bytes >= 0x80 are
-  // flagged by `| bytes` itself. Bytes above it may be flagged falsely, which
-  // only ends the fast path; the caller reads the stopping byte byte-wise.
+  // non-ASCII (>= 0x80), 16 or 8 at a time where it can; the caller reads the
+  // byte it stops at byte-wise, so a fast path may stop early but never late.
   void skip_plain_ascii() {
+#if defined(__SSE2__)
+    if (skip_plain_ascii_sse2()) return;
+#endif
+    skip_plain_ascii_swar();
+    while (pos_ < body_.size() && is_plain_ascii(static_cast<unsigned char>(body_[pos_]))) ++pos_;
+  }
+
+#if defined(__SSE2__)
+  // Exact: a signed byte compare `< 0x20` flags the controls and every byte
+  // >= 0x80 (negative as signed), the two equalities '"' and '\\'; the lowest
+  // flagged byte is the first special one.
+  // True when it stopped at a special byte (else fewer than 16 bytes are left).
+  bool skip_plain_ascii_sse2() {
+    const __m128i quote = _mm_set1_epi8('"');
+    const __m128i backslash = _mm_set1_epi8('\\');
+    const __m128i space = _mm_set1_epi8(0x20);
+    while (pos_ + 16 <= body_.size()) {
+      const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(body_.data() + pos_));
+      const __m128i special =
+          _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(bytes, quote), _mm_cmpeq_epi8(bytes, backslash)),
+                       _mm_cmplt_epi8(bytes, space));
+      const auto mask = static_cast<unsigned>(_mm_movemask_epi8(special));
+      if (mask != 0) {
+        pos_ += static_cast<std::size_t>(std::countr_zero(mask));
+        return true;
+      }
+      pos_ += 16;
+    }
+    return false;
+  }
+#endif
+
+  // 8 bytes at a time. Safe as a fast path: the lowest byte the test flags is
+  // the first special byte. Below it every byte is in 0x20..0x7F and not '"'
+  // or '\\', so none of the three subtractions borrows or sets a high bit
+  // there; at it, a '"' or '\\' (x ^ c == 0) and a control character borrow
+  // into the high bit, and bytes >= 0x80 are flagged by `| bytes` itself.
+  // Bytes above it may be flagged falsely, which only ends the fast path.
+  void skip_plain_ascii_swar() {
     constexpr std::uint64_t kOnes = 0x0101010101010101;
     constexpr std::uint64_t kHigh = 0x8080808080808080;
     if constexpr (std::endian::native == std::endian::little) {
@@ -261,12 +302,11 @@ class JsonTapeParser {
         pos_ += 8;
       }
     }
-    while (pos_ < body_.size() && is_plain_ascii(static_cast<unsigned char>(body_[pos_]))) ++pos_;
   }
 
   // Steps over one unescaped character (c is its first byte): printable ASCII,
   // or a well-formed UTF-8 sequence; RFC 8259 §7 refuses raw controls.
-  bool plain_character(unsigned char c) {
+  [[gnu::noinline]] bool plain_character(unsigned char c) {
     if (c < 0x20) return syntax_error("control character in a string (must be escaped)");
     if (c < 0x80) {
       ++pos_;
@@ -282,7 +322,7 @@ class JsonTapeParser {
   // tape's buffer. Raw text never grows when unescaped (\uXXXX is 6 bytes for
   // at most 3, a surrogate pair 12 for 4), so the buffer sized to the body holds
   // every string of it.
-  bool escaped_string(JsonKind kind, std::size_t start) {
+  [[gnu::noinline]] bool escaped_string(JsonKind kind, std::size_t start) {
     char* const begin = unescaped_begin();
     char* out = begin;
     append(out, body_.substr(start, pos_ - start));
@@ -428,20 +468,23 @@ class JsonTapeParser {
   }
   void skip_whitespace() {
     while (pos_ < body_.size()) {
-      const char c = body_[pos_];
+      const auto c = static_cast<unsigned char>(body_[pos_]);
+      if (c > ' ') return;  // the usual case: every whitespace byte is <= ' '
       if (c != ' ' && c != '\t' && c != '\n' && c != '\r') return;
       ++pos_;
     }
   }
 
-  bool duplicate(std::string_view key) { return refuse("duplicate key " + quote_input(key)); }
+  [[gnu::noinline]] bool duplicate(std::string_view key) {
+    return refuse("duplicate key " + quote_input(key));
+  }
 
-  bool refuse(std::string message) {
+  [[gnu::noinline]] bool refuse(std::string message) {
     error_ = "request body: " + std::move(message);
     return false;
   }
 
-  bool syntax_error(std::string_view what) {
+  [[gnu::noinline]] bool syntax_error(std::string_view what) {
     error_ = "request body is not valid JSON (byte " + std::to_string(pos_ + 1) +
              "): " + std::string(what);
     return false;
@@ -450,7 +493,8 @@ class JsonTapeParser {
   std::string_view body_;
   JsonTape& tape_;
   std::size_t pos_ = 0;
-  std::vector<std::string_view> keys_;  // keys of the open objects (the small ones)
+  // Keys of the open objects (the small ones); inline for the usual body.
+  boost::container::small_vector<std::string_view, 64> keys_;
   std::string error_;
 };
 
