@@ -377,12 +377,12 @@ net::awaitable<bool> FirestoreProxy::forward(Exchange& exchange, transport::Requ
   }
   response.keep_alive(keep_alive);
 
-  http::response_serializer<http::buffer_body> serializer(response);
   bool relayed = false;
   if (upstream_sized && !upstream_chunked && !parser.is_done()) {
     relayed = co_await relay_sized_body(exchange, *connection, *deadline, *parser.content_length(),
-                                        response.body(), serializer, client);
+                                        response.base(), client);
   } else {
+    http::response_serializer<http::buffer_body> serializer(response);
     client.tcp().expires_after(options_.client_write_timeout);
     auto [header_error, header_bytes] = co_await client.visit([&](auto& stream) {
       return http::async_write_header(stream, serializer, as_tuple(use_awaitable));
@@ -410,24 +410,34 @@ net::awaitable<bool> FirestoreProxy::forward(Exchange& exchange, transport::Requ
 }
 
 // The common case (a Content-Length from upstream, kept towards the client):
-// the response head leaves together with the body bytes that arrived with
-// upstream's head (one write, one TLS record for a small response); the rest
-// is read from the upstream socket straight into one buffer and written
-// from there, with no parser in between (the parser copied every byte once
-// more) and in chunks as large as the socket offers. False when either side
-// failed (record.error says which).
+// the response head, written out directly, leaves together with the body
+// bytes that arrived with upstream's head (one buffer, one write, one TLS
+// record for a small response); the rest is read from the upstream socket
+// straight into one buffer and written from there, with no parser in
+// between (the parser copied every byte once more) and in chunks as large
+// as the socket offers. False when either side failed (record.error says
+// which).
 net::awaitable<bool> FirestoreProxy::relay_sized_body(
     Exchange& exchange, UpstreamConnection& connection, OperationDeadline& deadline,
-    std::uint64_t length, http::buffer_body::value_type& body,
-    http::response_serializer<http::buffer_body>& serializer, transport::ClientStream& client) {
+    std::uint64_t length, const http::response_header<>& head, transport::ClientStream& client) {
   auto& record = exchange.record;
-  const auto first = std::min<std::uint64_t>(connection.buffer.size(), length);
-  // No data with more to come: the serializer writes the head alone.
-  body.data = first > 0 ? connection.buffer.data().data() : nullptr;
-  body.size = first;
-  body.more = first < length;
+  const auto first =
+      static_cast<std::size_t>(std::min<std::uint64_t>(connection.buffer.size(), length));
   record.bytes_out += first;
-  if (!co_await write_serialized(exchange, serializer, client)) co_return false;
+  {
+    std::string out;
+    out.reserve(512 + first);
+    append_response_head(out, head);
+    out.append(static_cast<const char*>(connection.buffer.data().data()), first);
+    client.tcp().expires_after(options_.client_write_timeout);
+    auto [write_error, written] = co_await client.visit([&](auto& stream) {
+      return net::async_write(stream, net::buffer(out), as_tuple(use_awaitable));
+    });
+    if (write_error) {
+      record.error = "client went away: " + write_error.message();
+      co_return false;
+    }
+  }
   connection.buffer.consume(first);
   std::uint64_t remaining = length - first;
   if (remaining == 0) co_return true;

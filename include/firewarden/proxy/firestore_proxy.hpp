@@ -64,8 +64,7 @@ class FirestoreProxy final : public transport::RequestHandler {
                                transport::ClientStream& client);
   net::awaitable<bool> relay_sized_body(Exchange& exchange, UpstreamConnection& connection,
                                         OperationDeadline& deadline, std::uint64_t length,
-                                        http::buffer_body::value_type& body,
-                                        http::response_serializer<http::buffer_body>& serializer,
+                                        const http::response_header<>& head,
                                         transport::ClientStream& client);
   net::awaitable<bool> relay_parsed_body(Exchange& exchange, UpstreamConnection& connection,
                                          OperationDeadline& deadline,
