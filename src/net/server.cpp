@@ -1,6 +1,9 @@
 #include "firewarden/net/server.hpp"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <spdlog/spdlog.h>
+#include <sys/socket.h>
 
 #include <iterator>
 #include <stdexcept>
@@ -100,6 +103,16 @@ boost::system::error_code framing_error(const http::request_parser<http::string_
     return http::error::bad_field;  // exactly one Host in HTTP/1.1 (§3.2)
   }
   return {};
+}
+
+// The server has nothing to send after a TLS 1.3 client's Finished (no
+// session tickets), so the kernel would delay its ACK (~40 ms); a client
+// with Nagle's algorithm on then holds its first request until that ACK
+// arrives (load test: 40 ms per new connection). TCP_QUICKACK sends the
+// pending ACK now.
+void acknowledge_now(net::ip::tcp::socket& socket) {
+  const int one = 1;
+  ::setsockopt(socket.native_handle(), IPPROTO_TCP, TCP_QUICKACK, &one, sizeof one);
 }
 
 // Reads a request head into `parser`, refusing it (header_limit) once it
@@ -268,6 +281,7 @@ net::awaitable<void> Server::run_session(std::shared_ptr<Session> session) {
       handler_.on_handshake_failed(connection, reason);
       co_return;
     }
+    acknowledge_now(client.tcp().socket());
     handler_.on_tls_established(connection, tls->native_handle());
   }
 
