@@ -262,10 +262,10 @@ ApiError in_element(std::string_view field, std::size_t index, const ApiError& e
 // The collection of a document named in a body, which must be in the URL's database.
 Checked<CollectionPattern> collection_of_named_document(std::string_view name,
                                                         const DatabaseRef& database) {
-  Checked<std::vector<std::string>> ids = parse_document_name(name, database);
+  Checked<DocumentNameIds> ids = document_name_ids(name, database);
   if (!ids.ok()) return ids.error();
   return literal_collection(
-      std::span<const std::string>(ids.value()).first(ids.value().size() - 1));
+      std::span<const std::string_view>(ids.value().data(), ids.value().size() - 1));
 }
 
 Refusal add_write(const JsonTape& body, std::size_t write, const DatabaseRef& database,
@@ -287,15 +287,18 @@ Refusal add_write(const JsonTape& body, std::size_t write, const DatabaseRef& da
       (member(body, write, "updateMask") != 0 || member(body, write, "updateTransforms") != 0)) {
     return ApiError::invalid_argument("updateMask and updateTransforms belong to update writes");
   }
-  Checked<CollectionPattern> collection = collection_of_named_document(*target, database);
-  if (!collection.ok()) return collection.error();
+  Checked<DocumentNameIds> ids = document_name_ids(*target, database);
+  if (!ids.ok()) return ids.error();
   Checked<WritePrecondition> precondition = precondition_of(body, write);
   if (!precondition.ok()) return precondition.error();
 
+  // The document's collection: its IDs but the last (document_name_ids
+  // returns an even, non-zero number of them).
+  const std::span<const std::string_view> collection(ids.value().data(), ids.value().size() - 1);
   if (member(body, write, "delete") != 0) {
-    requirements.add(Action::remove, collection.value());
+    requirements.add_literal(Action::remove, collection);
   } else {
-    requirements.add_write(collection.value(), precondition.value());  // update and transform
+    requirements.add_literal_write(collection, precondition.value());  // update and transform
   }
   return std::nullopt;
 }

@@ -78,4 +78,13 @@ CollectionPattern literal_collection(std::span<const std::string> segments) {
   return pattern;
 }
 
+CollectionPattern literal_collection(std::span<const std::string_view> segments) {
+  CollectionPattern pattern;
+  pattern.segments.reserve(segments.size());
+  for (const std::string_view segment : segments) {
+    pattern.segments.push_back(Segment::literal(std::string(segment)));
+  }
+  return pattern;
+}
+
 }  // namespace firewarden::firestore

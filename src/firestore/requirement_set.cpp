@@ -1,5 +1,9 @@
 #include "firewarden/firestore/requirement_set.hpp"
 
+#include <algorithm>
+
+#include "firewarden/firestore/path.hpp"
+
 namespace firewarden::firestore {
 namespace {
 
@@ -32,6 +36,27 @@ void RequirementSet::add(Action action, const CollectionPattern& collection) {
     return;
   }
   if (seen_.insert(key_of(action, collection)).second) list_.push_back({action, collection});
+}
+
+void RequirementSet::add_literal(Action action, std::span<const std::string_view> collection) {
+  const auto same = [&](const Requirement& known) {
+    return known.action == action &&
+           std::equal(known.collection.segments.begin(), known.collection.segments.end(),
+                      collection.begin(), collection.end(),
+                      [](const Segment& segment, std::string_view literal) {
+                        return segment.kind == Segment::Kind::literal && segment.text == literal;
+                      });
+  };
+  // Known: nothing to add. Otherwise (or once the list is long and keyed) the
+  // general path, which decides exactly as before.
+  if (list_.size() < kLinearSearch && std::any_of(list_.begin(), list_.end(), same)) return;
+  add(action, literal_collection(collection));
+}
+
+void RequirementSet::add_literal_write(std::span<const std::string_view> collection,
+                                       WritePrecondition precondition) {
+  if (precondition != WritePrecondition::must_exist) add_literal(Action::create, collection);
+  if (precondition != WritePrecondition::must_not_exist) add_literal(Action::update, collection);
 }
 
 void RequirementSet::add_write(const CollectionPattern& collection,

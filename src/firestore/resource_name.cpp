@@ -8,8 +8,12 @@
 namespace firewarden::firestore {
 namespace {
 
-std::vector<std::string_view> split(std::string_view text, char separator) {
-  std::vector<std::string_view> parts;
+// Inline for the usual request path (v1/projects/P/databases/D/documents/C/ID
+// is 8 segments): no allocation per request.
+using Parts = boost::container::small_vector<std::string_view, 16>;
+
+Parts split(std::string_view text, char separator) {
+  Parts parts;
   std::size_t start = 0;
   while (true) {
     const std::size_t end = text.find(separator, start);
@@ -46,8 +50,13 @@ Checked<std::vector<std::string>> decode_ids(std::span<const std::string_view> r
 }  // namespace
 
 std::string DocumentsPath::canonical() const {
-  std::string out = "/v1/projects/" + encode_path_segment(database.project) + "/databases/" +
-                    encode_path_segment(database.database) + "/documents";
+  std::string out;
+  out.reserve(128);  // the usual path in one allocation
+  out += "/v1/projects/";
+  out += encode_path_segment(database.project);
+  out += "/databases/";
+  out += encode_path_segment(database.database);
+  out += "/documents";
   for (const std::string& segment : segments) {
     out += '/';
     out += encode_path_segment(segment);
@@ -81,7 +90,7 @@ Checked<DocumentsPath> parse_documents_path(std::string_view raw_path) {
     path = path.substr(0, colon);
   }
 
-  const std::vector<std::string_view> raw = split(path.substr(1), '/');
+  const Parts raw = split(path.substr(1), '/');
   if (std::any_of(raw.begin(), raw.end(), [](std::string_view s) { return s.empty(); })) {
     return ApiError::invalid_argument("empty segment in path " + quote_input(raw_path));
   }
@@ -98,14 +107,13 @@ Checked<DocumentsPath> parse_documents_path(std::string_view raw_path) {
   result.database = {std::move(project).value(), std::move(database).value()};
 
   Checked<std::vector<std::string>> ids =
-      decode_ids(std::span<const std::string_view>(raw).subspan(6));
+      decode_ids(std::span<const std::string_view>(raw.data(), raw.size()).subspan(6));
   if (!ids.ok()) return ids.error();
   result.segments = std::move(ids).value();
   return result;
 }
 
-Checked<std::vector<std::string>> parse_document_name(std::string_view name,
-                                                      const DatabaseRef& database) {
+Checked<DocumentNameIds> document_name_ids(std::string_view name, const DatabaseRef& database) {
   // projects/P/databases/D/documents/ID/ID/…, read segment by segment.
   std::size_t at = 0;
   bool more = true;
@@ -131,8 +139,7 @@ Checked<std::vector<std::string>> parse_document_name(std::string_view name,
                                       " is not in the request's database " +
                                       quote_input(database.name()));
   }
-  std::vector<std::string> ids;
-  ids.reserve(4);
+  DocumentNameIds ids;
   while (more) {
     const std::string_view id = next();
     if (Refusal refusal = check_id(id)) {
@@ -146,6 +153,13 @@ Checked<std::vector<std::string>> parse_document_name(std::string_view name,
                                       quote_input(name));
   }
   return ids;
+}
+
+Checked<std::vector<std::string>> parse_document_name(std::string_view name,
+                                                      const DatabaseRef& database) {
+  Checked<DocumentNameIds> ids = document_name_ids(name, database);
+  if (!ids.ok()) return ids.error();
+  return std::vector<std::string>(ids.value().begin(), ids.value().end());
 }
 
 }  // namespace firewarden::firestore

@@ -16,6 +16,7 @@
 //  5. Impersonation: the first entry whose subjects match.
 #include <algorithm>
 #include <array>
+#include <boost/container/small_vector.hpp>
 #include <span>
 #include <stdexcept>
 #include <string_view>
@@ -166,15 +167,20 @@ struct ApplicableRule {
   bool covers_all = true;
 };
 
-// Per-decision working memory: three allocations at most, sized up front.
+// Per-decision working memory, on the stack for the usual request (a few
+// applicable rules with a few patterns each); beyond that three allocations at
+// most, `bound` and `patterns` sized up front.
 struct Scratch {
-  std::vector<ApplicableRule> rules;  // file order
-  std::vector<SegmentRef> bound;      // bound copies of patterns with variables
-  std::vector<PatternRef> patterns;   // every applicable rule's patterns
+  template <typename T, std::size_t N>
+  using InlineVector = boost::container::small_vector<T, N>;
+  InlineVector<ApplicableRule, 8> rules;  // file order
+  InlineVector<SegmentRef, 32> bound;     // bound copies of patterns with variables
+  InlineVector<PatternRef, 16> patterns;  // every applicable rule's patterns
   bool any_dry_run = false;
 
   std::span<const PatternRef> patterns_of(const ApplicableRule& rule) const {
-    return std::span<const PatternRef>(patterns).subspan(rule.first, rule.count);
+    return std::span<const PatternRef>(patterns.data(), patterns.size())
+        .subspan(rule.first, rule.count);
   }
 };
 

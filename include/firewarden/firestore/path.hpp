@@ -32,5 +32,6 @@ std::string encode_path_segment(std::string_view decoded);
 
 // The collection path made of `segments` (all literal).
 CollectionPattern literal_collection(std::span<const std::string> segments);
+CollectionPattern literal_collection(std::span<const std::string_view> segments);
 
 }  // namespace firewarden::firestore

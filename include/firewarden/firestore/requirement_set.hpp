@@ -1,7 +1,9 @@
 #pragma once
 // Collects a request's requirements: de-duplicated, in order of first
 // appearance (a 500-write commit to one collection needs each action once).
+#include <span>
 #include <string>
+#include <string_view>
 #include <unordered_set>
 #include <vector>
 
@@ -22,6 +24,13 @@ class RequirementSet {
 
   // A document write on `collection` as SPEC §5 reads PATCH: update, create, or both.
   void add_write(const CollectionPattern& collection, WritePrecondition precondition);
+
+  // The same for a literal collection path given as views (e.g. into a request
+  // body): its CollectionPattern is only built when it is new, so a commit of
+  // many writes to one collection builds it once.
+  void add_literal(Action action, std::span<const std::string_view> collection);
+  void add_literal_write(std::span<const std::string_view> collection,
+                         WritePrecondition precondition);
 
   std::vector<Requirement> take() && { return std::move(list_); }
 
