@@ -14,8 +14,6 @@
 #include <emmintrin.h>
 #endif
 
-#include <boost/container/small_vector.hpp>
-
 #include "firewarden/firestore/json_schema.hpp"
 #include "firewarden/firestore/text.hpp"
 
@@ -78,20 +76,23 @@ class JsonTapeParser {
     }
   }
 
-  bool object(std::size_t depth) {
-    const std::size_t keys_mark = keys_.size();
+  // An object being read: its node, and its keys once there are many.
+  struct OpenObject {
+    std::size_t index = 0;
+    std::size_t keys = 0;
     std::unique_ptr<std::set<std::string_view>> many_keys;
-    const bool ok = container(depth, JsonKind::object, '}', "expected ',' or '}' in an object",
-                              [&] { return member(depth, keys_mark, many_keys); });
-    keys_.resize(keys_mark);
-    return ok;
+  };
+
+  bool object(std::size_t depth) {
+    OpenObject open{tape_.nodes_.size(), 0, nullptr};  // container() pushes its node here
+    return container(depth, JsonKind::object, '}', "expected ',' or '}' in an object",
+                     [&] { return member(depth, open); });
   }
 
-  bool member(std::size_t depth, std::size_t keys_mark,
-              std::unique_ptr<std::set<std::string_view>>& many_keys) {
+  bool member(std::size_t depth, OpenObject& open) {
     if (peek() != '"') return syntax_error("expected a string as object key");
     if (!string(JsonKind::key)) return false;
-    if (!unique_key(keys_mark, many_keys)) return false;
+    if (!unique_key(open)) return false;
     skip_whitespace();
     if (peek() != ':') return syntax_error("expected ':' after an object key");
     ++pos_;
@@ -129,21 +130,25 @@ class JsonTapeParser {
     return true;
   }
 
-  // Compares the key just read with its object's earlier keys, unescaped.
-  bool unique_key(std::size_t keys_mark, std::unique_ptr<std::set<std::string_view>>& many_keys) {
-    const std::string_view key = tape_.nodes_.back().text;
-    if (many_keys) {
-      if (!many_keys->insert(key).second) return duplicate(key);
+  // Compares the key just read (the last node) with its object's earlier keys,
+  // unescaped. With few keys it walks them on the tape: each earlier key is
+  // followed by its value, complete by now, which skip() steps over.
+  bool unique_key(OpenObject& open) {
+    const std::size_t key_index = tape_.nodes_.size() - 1;
+    const std::string_view key = tape_.nodes_[key_index].text;
+    if (open.many_keys) {
+      if (!open.many_keys->insert(key).second) return duplicate(key);
       return true;
     }
-    for (std::size_t i = keys_mark; i < keys_.size(); ++i) {
-      if (keys_[i] == key) return duplicate(key);
+    for (std::size_t i = open.index + 1; i < key_index; i = tape_.skip(i + 1)) {
+      if (tape_.nodes_[i].text == key) return duplicate(key);
     }
-    keys_.push_back(key);
-    if (keys_.size() - keys_mark >= kLinearKeyScan) {
-      many_keys =
-          std::make_unique<std::set<std::string_view>>(keys_.begin() + keys_mark, keys_.end());
-      keys_.resize(keys_mark);
+    if (++open.keys >= kLinearKeyScan) {
+      open.many_keys = std::make_unique<std::set<std::string_view>>();
+      for (std::size_t i = open.index + 1;; i = tape_.skip(i + 1)) {
+        open.many_keys->insert(tape_.nodes_[i].text);
+        if (i == key_index) break;  // its value is not read yet
+      }
     }
     return true;
   }
@@ -448,7 +453,9 @@ class JsonTapeParser {
     return refuse("JSON nested deeper than " + std::to_string(kMaxJsonDepth) + " levels");
   }
 
-  JsonNode& push(JsonKind kind) {
+  // Flattened: emplace_back's fast path inline (GCC kept it out of line, a call
+  // per node); parse() reserved for the usual body, so growth is rare.
+  [[gnu::flatten]] JsonNode& push(JsonKind kind) {
     JsonNode& node = tape_.nodes_.emplace_back();
     node.kind = kind;
     node.field = nullptr;
@@ -493,8 +500,6 @@ class JsonTapeParser {
   std::string_view body_;
   JsonTape& tape_;
   std::size_t pos_ = 0;
-  // Keys of the open objects (the small ones); inline for the usual body.
-  boost::container::small_vector<std::string_view, 64> keys_;
   std::string error_;
 };
 

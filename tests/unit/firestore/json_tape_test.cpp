@@ -162,15 +162,20 @@ TEST_CASE("duplicate keys are refused after unescaping, small and large objects 
   CHECK(refusal_of("{\"\\u00e9\":1,\"\xC3\xA9\":2}") == "request body: duplicate key \"\xC3\xA9\"");
   CHECK(refusal_of(R"({"x":{"a":1},"y":{"a":1},"z":[{"a":1},{"a":1}]})") == "accepted");
   CHECK(refusal_of(R"({"x":{"a":1,"b":{"a":1},"a":2}})") == "request body: duplicate key \"a\"");
-  for (const int keys : {31, 32, 33, 200}) {
-    std::string body = "{";
-    for (int i = 0; i < keys; ++i) body += "\"k" + std::to_string(i) + "\":1,";
-    INFO(keys << " keys");
-    CHECK(refusal_of(body.substr(0, body.size() - 1) + "}") == "accepted");
-    for (const int again : {0, keys / 2, keys - 1}) {
-      INFO("k" << again << " again");
-      CHECK(refusal_of(body + "\"k" + std::to_string(again) + "\":2}") ==
-            "request body: duplicate key \"k" + std::to_string(again) + "\"");
+  // Objects and arrays (holding the same keys themselves) between a key and its duplicate.
+  CHECK(refusal_of(R"({"a":[{"a":1},[]],"b":{"a":{"b":2}},"a":3})") ==
+        "request body: duplicate key \"a\"");
+  for (const std::string value : {"1", R"({"k0":[1,{"k1":2}]})", R"([{"k0":1},[]])"}) {
+    for (const int keys : {31, 32, 33, 200}) {
+      std::string body = "{";
+      for (int i = 0; i < keys; ++i) body += "\"k" + std::to_string(i) + "\":" + value + ",";
+      INFO(keys << " keys, each with value " << value);
+      CHECK(refusal_of(body.substr(0, body.size() - 1) + "}") == "accepted");
+      for (const int again : {0, keys / 2, keys - 1}) {
+        INFO("k" << again << " again");
+        CHECK(refusal_of(body + "\"k" + std::to_string(again) + "\":2}") ==
+              "request body: duplicate key \"k" + std::to_string(again) + "\"");
+      }
     }
   }
 }
