@@ -46,6 +46,13 @@ Want outcome(SSL* ssl, int result, boost::system::error_code& error) {
   return Want::nothing;
 }
 
+// SSL_get_error needs an empty error queue before each SSL_* call. Looking
+// is cheap; ERR_clear_error itself walks the whole queue (~840
+// instructions, twice per proxied request) even when it is empty.
+void clear_errors() {
+  if (ERR_peek_error() != 0) ERR_clear_error();
+}
+
 }  // namespace
 
 TlsStream::TlsStream(ClientSocket& socket, SSL_CTX* ctx) : socket_(socket), ssl_(SSL_new(ctx)) {
@@ -66,7 +73,7 @@ char* TlsStream::staging_area() {
 }
 
 Want TlsStream::handshake(boost::system::error_code& error) {
-  ERR_clear_error();
+  clear_errors();
   const int result = SSL_do_handshake(ssl_);
   if (result == 1) {
     error = {};
@@ -76,7 +83,7 @@ Want TlsStream::handshake(boost::system::error_code& error) {
 }
 
 Want TlsStream::shutdown(boost::system::error_code& error) {
-  ERR_clear_error();
+  clear_errors();
   const int result = SSL_shutdown(ssl_);
   error = {};
   if (result >= 0) return Want::nothing;  // close_notify sent (0: the peer's not yet seen)
@@ -89,7 +96,7 @@ Want TlsStream::read(net::mutable_buffer buffer, boost::system::error_code& erro
   bytes = 0;
   error = {};
   if (buffer.size() == 0) return Want::nothing;
-  ERR_clear_error();
+  clear_errors();
   if (SSL_read_ex(ssl_, buffer.data(), buffer.size(), &bytes) == 1) return Want::nothing;
   return outcome(ssl_, 0, error);
 }
@@ -99,7 +106,7 @@ Want TlsStream::write(net::const_buffer buffer, boost::system::error_code& error
   bytes = 0;
   error = {};
   if (buffer.size() == 0) return Want::nothing;
-  ERR_clear_error();
+  clear_errors();
   if (SSL_write_ex(ssl_, buffer.data(), buffer.size(), &bytes) == 1) return Want::nothing;
   return outcome(ssl_, 0, error);
 }
