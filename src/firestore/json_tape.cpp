@@ -448,8 +448,9 @@ class JsonTapeParser {
     }
   }
 
-  bool enter(std::size_t depth) {
-    if (depth < kMaxJsonDepth) return true;
+  bool enter(std::size_t depth) { return depth < kMaxJsonDepth || too_deep(); }
+
+  [[gnu::noinline]] bool too_deep() {
     return refuse("JSON nested deeper than " + std::to_string(kMaxJsonDepth) + " levels");
   }
 

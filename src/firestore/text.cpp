@@ -55,6 +55,11 @@ void append_hex_escape(std::string& out, unsigned char c) {
 
 bool is_valid_utf8(std::string_view text) {
   for (std::size_t i = 0; i < text.size();) {
+    // ASCII, the usual ID: one byte, as utf8_sequence_length() would say, without the call.
+    if (static_cast<unsigned char>(text[i]) < 0x80) {
+      ++i;
+      continue;
+    }
     const std::size_t length = utf8_sequence_length(text, i);
     if (length == 0) return false;
     i += length;
