@@ -13,7 +13,9 @@ constexpr std::string_view kAllowedRawPathPunctuation = "!$&'()*,=@";
 }  // namespace
 
 Checked<std::string> decode_path_segment(std::string_view raw) {
+  bool has_escape = false;
   for (const char c : raw) {
+    has_escape = has_escape || c == '%';
     if (c == ':') {
       return ApiError::invalid_argument(
           "':' in the path is only allowed before the custom method of the last segment: " +
@@ -25,6 +27,10 @@ Checked<std::string> decode_path_segment(std::string_view raw) {
                                         quote_input(raw));
     }
   }
+  // Without '%' the segment is its own decoding, and every byte passed the
+  // check above (unreserved or the punctuation allowed: printable ASCII, no
+  // '/'), so none of the checks of a decoded segment below can refuse it.
+  if (!has_escape) return std::string(raw);
   std::optional<std::string> decoded = percent_decode(raw);
   if (!decoded) {
     return ApiError::invalid_argument("malformed percent-encoding in path segment " +

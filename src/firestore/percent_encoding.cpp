@@ -1,5 +1,7 @@
 #include "firewarden/firestore/percent_encoding.hpp"
 
+#include <algorithm>
+
 namespace firewarden::firestore {
 namespace {
 
@@ -45,11 +47,16 @@ bool contains_percent_escape(std::string_view text) {
 }
 
 std::string percent_encode(std::string_view text, std::string_view keep) {
+  const auto kept = [&](char c) {
+    return is_unreserved(c) || keep.find(c) != std::string_view::npos;
+  };
+  // The usual segment needs no escape: copied whole, not byte by byte.
+  if (std::all_of(text.begin(), text.end(), kept)) return std::string(text);
   constexpr std::string_view kHex = "0123456789ABCDEF";
   std::string out;
   out.reserve(text.size());
   for (const char c : text) {
-    if (is_unreserved(c) || keep.find(c) != std::string_view::npos) {
+    if (kept(c)) {
       out += c;
     } else {
       const auto byte = static_cast<unsigned char>(c);
