@@ -8,6 +8,7 @@
 #include <iterator>
 #include <stdexcept>
 #include <string_view>
+#include <tuple>
 
 #include "firewarden/net/server_tls.hpp"
 #include "firewarden/telemetry/metrics.hpp"
@@ -139,9 +140,15 @@ net::awaitable<boost::system::error_code> read_head(ClientStream& client,
     if (consumed + buffer.size() >= limit) co_return http::error::header_limit;
     const std::size_t size = beast::read_size(buffer, 65536);
     if (size == 0) co_return http::error::buffer_overflow;
-    auto [read_error, received] = co_await client.visit([&](auto& stream) {
-      return stream.async_read_some(buffer.prepare(size), as_tuple(use_awaitable));
-    });
+    boost::system::error_code read_error;
+    std::size_t received = 0;
+    // At once when the bytes are there (after the idle wait they usually
+    // are); the asynchronous read waits for them otherwise.
+    if (client.try_read_some(buffer.prepare(size), read_error, received) != Want::nothing) {
+      std::tie(read_error, received) = co_await client.visit([&](auto& stream) {
+        return stream.async_read_some(buffer.prepare(size), as_tuple(use_awaitable));
+      });
+    }
     buffer.commit(received);
     if (read_error == net::error::eof) {
       if (!parser.got_some()) co_return http::error::end_of_stream;
@@ -344,7 +351,9 @@ net::awaitable<void> Server::run_session(std::shared_ptr<Session> session) {
       }
     }
     const auto header_fields = std::distance(parser.get().begin(), parser.get().end());
-    if (!read_error) {
+    // A request without a body (a GET) is complete with its head: no body
+    // read (an asynchronous operation that would only post its completion).
+    if (!read_error && !parser.is_done()) {
       client.tcp().expires_after(options_.header_timeout);
       auto [body_error, body_bytes] = co_await client.visit([&](auto& stream) {
         return http::async_read(stream, buffer, parser, as_tuple(use_awaitable));

@@ -47,6 +47,27 @@ constexpr std::size_t kParsedChunkBytes = 16 * 1024;
 // max_idle_connections x 16 KiB).
 constexpr std::size_t kUpstreamReadBytes = 16 * 1024;
 
+// Writes `data` to the client: at once when the socket takes it all (the
+// common case: no asynchronous operation), the rest through async_write,
+// which waits for the socket under client_write_timeout. For TLS a write
+// OpenSSL could not finish is retried with the same remaining bytes.
+net::awaitable<boost::system::error_code> write_to_client(transport::ClientStream& client,
+                                                          net::const_buffer data,
+                                                          std::chrono::milliseconds timeout) {
+  client.tcp().expires_after(timeout);
+  boost::system::error_code error;
+  while (data.size() > 0) {
+    std::size_t written = 0;
+    if (client.try_write_some(data, error, written) != transport::Want::nothing) break;
+    if (error) co_return error;
+    data += written;
+  }
+  if (data.size() == 0) co_return error;
+  auto [write_error, written] = co_await client.visit(
+      [&](auto& stream) { return net::async_write(stream, data, as_tuple(use_awaitable)); });
+  co_return write_error;
+}
+
 double milliseconds_since(Clock::time_point start) {
   return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
 }
@@ -429,10 +450,8 @@ net::awaitable<bool> FirestoreProxy::relay_sized_body(
     out.reserve(512 + first);
     append_response_head(out, head);
     out.append(static_cast<const char*>(connection.buffer.data().data()), first);
-    client.tcp().expires_after(options_.client_write_timeout);
-    auto [write_error, written] = co_await client.visit([&](auto& stream) {
-      return net::async_write(stream, net::buffer(out), as_tuple(use_awaitable));
-    });
+    const auto write_error =
+        co_await write_to_client(client, net::buffer(out), options_.client_write_timeout);
     if (write_error) {
       record.error = "client went away: " + write_error.message();
       co_return false;
@@ -461,11 +480,8 @@ net::awaitable<bool> FirestoreProxy::relay_sized_body(
     }
     remaining -= read_bytes;
     record.bytes_out += read_bytes;
-    client.tcp().expires_after(options_.client_write_timeout);
-    auto [write_error, written] = co_await client.visit([&](auto& stream) {
-      return net::async_write(stream, net::buffer(chunk.get(), read_bytes),
-                              as_tuple(use_awaitable));
-    });
+    const auto write_error = co_await write_to_client(client, net::buffer(chunk.get(), read_bytes),
+                                                      options_.client_write_timeout);
     if (write_error) {
       record.error = "client went away: " + write_error.message();
       co_return false;

@@ -29,6 +29,18 @@ class ClientStream {
   bool is_tls() const { return tls_.has_value(); }
   Tls* tls() { return tls_ ? &*tls_ : nullptr; }
 
+  // One attempt without waiting, the one the asynchronous operations make
+  // first: Want::nothing when it finished (`error` and `bytes` are the
+  // result), otherwise what it would wait for (nothing was transferred; a
+  // TLS write must then be retried with the same bytes, as async_write
+  // does). Lets the session skip an asynchronous operation (its frame, post
+  // and resumption: ~3k instructions) when the socket is ready, as it
+  // usually is once a request has begun to arrive.
+  Want try_read_some(net::mutable_buffer buffer, boost::system::error_code& error,
+                     std::size_t& bytes);
+  Want try_write_some(net::const_buffer buffer, boost::system::error_code& error,
+                      std::size_t& bytes);
+
   // Calls f(stream) with the concrete stream type; f returns the same type
   // for both (e.g. an awaitable).
   template <typename F>

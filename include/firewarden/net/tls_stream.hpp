@@ -35,6 +35,12 @@ class TlsStream {
   // need the socket to become readable first.
   bool has_pending() const;
 
+  // One SSL_read_ex / SSL_write_ex attempt (what the asynchronous operations
+  // repeat until it needs nothing): Want::nothing when it finished, with
+  // `error` and `bytes` its result; else the readiness it needs.
+  Want read(net::mutable_buffer buffer, boost::system::error_code& error, std::size_t& bytes);
+  Want write(net::const_buffer buffer, boost::system::error_code& error, std::size_t& bytes);
+
   template <typename Token>
   auto async_handshake(Token&& token) {
     return async_attempt(
@@ -110,8 +116,6 @@ class TlsStream {
 
   Want handshake(boost::system::error_code& error);
   Want shutdown(boost::system::error_code& error);
-  Want read(net::mutable_buffer buffer, boost::system::error_code& error, std::size_t& bytes);
-  Want write(net::const_buffer buffer, boost::system::error_code& error, std::size_t& bytes);
 
   ClientSocket& socket_;
   SSL* ssl_;
