@@ -316,3 +316,45 @@ TEST_CASE(
   CHECK(fw.admin("/readyz").status == 200);
   CHECK(metric_value(fw, "firewarden_certificate_reloads_total", {{"result", "success"}}) == 2);
 }
+
+TEST_CASE("reload: a client CA bundle rotated alone decides who may connect from then on") {
+  TempDir dir;
+  ProjectedVolume secret(dir.path() + "/tls");
+  const auto files = [](const std::string& client_ca) {
+    return std::map<std::string, std::string>{
+        {"tls.crt", read_file_bytes(cert("server"))},
+        {"tls.key", read_file_bytes(certs_dir() + "/server.key")},
+        {"ca.crt", read_file_bytes(cert(client_ca))}};
+  };
+  secret.publish(files("ca"));
+  FirewardenInstance fw({.mode = "mtls",
+                         .tls_cert_file = secret.path("tls.crt"),
+                         .tls_key_file = secret.path("tls.key"),
+                         .tls_client_ca_file = secret.path("ca.crt")});
+  const HttpRequestSpec read{"GET", fw.documents() + "/orders/o1", {}, {}};
+  // The status a new connection with `client`'s certificate gets, 0 when it
+  // is refused (in TLS 1.3 the client's handshake ends before the server has
+  // checked its certificate: the refusal shows on the first request).
+  const auto new_connection_status = [&](const std::string& client) {
+    PersistentConnection connection(fw.port(), client_tls(client));
+    return connection.connected() ? connection.request(read).status : 0;
+  };
+  PersistentConnection old_connection(fw.port(), client_tls("orders"));
+  REQUIRE(old_connection.connected());
+  CHECK(old_connection.request(read).status == 404);
+  CHECK(new_connection_status("rogue") == 0);  // signed by the other CA
+
+  // Only ca.crt changes: the serving certificate stays, the trust bundle is
+  // now the other CA's.
+  secret.publish(files("other-ca"));
+  REQUIRE(eventually([&] { return status_json(fw)["certificate"]["generation"] == 2; },
+                     std::chrono::seconds(3)));
+  CHECK(status_json(fw)["certificate"]["sha256"] == certificate_sha256(cert("server")));
+
+  // Every new connection is checked against the new bundle (a full
+  // handshake each time: nothing is resumed)...
+  CHECK(new_connection_status("orders") == 0);
+  CHECK(new_connection_status("rogue") != 0);
+  // ...while a connection verified before the rotation keeps its identity.
+  CHECK(old_connection.request(read).status == 404);
+}
