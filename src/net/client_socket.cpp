@@ -1,7 +1,5 @@
 #include "firewarden/net/client_socket.hpp"
 
-#include "firewarden/net/client_stream.hpp"
-
 namespace firewarden::transport {
 
 using Clock = std::chrono::steady_clock;
@@ -82,38 +80,10 @@ boost::system::error_code ClientSocket::wait_error(const boost::system::error_co
   return error;
 }
 
-// The checks AttemptOp makes before each attempt, then the attempt.
-template <typename Attempt>
-Want attempt_now(ClientSocket& socket, boost::system::error_code& error, std::size_t& bytes,
-                 Attempt attempt) {
-  bytes = 0;
-  if (socket.expired()) {
-    error = beast::error::timeout;
-    return Want::nothing;
-  }
-  if (!socket.socket().is_open()) {
-    error = net::error::bad_descriptor;
-    return Want::nothing;
-  }
-  return attempt();
-}
-
-Want ClientStream::try_read_some(net::mutable_buffer buffer, boost::system::error_code& error,
-                                 std::size_t& bytes) {
-  return attempt_now(socket_, error, bytes, [&] {
-    if (tls_) return tls_->read(buffer, error, bytes);
-    bytes = socket_.socket().read_some(buffer, error);
-    return error == net::error::would_block ? Want::read : Want::nothing;
-  });
-}
-
-Want ClientStream::try_write_some(net::const_buffer buffer, boost::system::error_code& error,
-                                  std::size_t& bytes) {
-  return attempt_now(socket_, error, bytes, [&] {
-    if (tls_) return tls_->write(buffer, error, bytes);
-    bytes = socket_.socket().write_some(buffer, error);
-    return error == net::error::would_block ? Want::write : Want::nothing;
-  });
+boost::system::error_code ClientSocket::attempt_refusal() const {
+  if (core_->expired) return beast::error::timeout;
+  if (!core_->socket.is_open()) return net::error::bad_descriptor;
+  return {};
 }
 
 }  // namespace firewarden::transport

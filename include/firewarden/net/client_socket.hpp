@@ -50,6 +50,12 @@ class ClientSocket {
   // timeout; one on a closed socket is bad_descriptor.
   boost::system::error_code wait_error(const boost::system::error_code& error) const;
 
+  // Why no read or write may be attempted now: timeout once the deadline
+  // passed, bad_descriptor once closed (which also keeps a TLS session away
+  // from an fd number a closed socket gave back, and another connection may
+  // have been given since); empty when one may.
+  boost::system::error_code attempt_refusal() const;
+
   // Completes when the socket is readable (or the deadline passes), without
   // a buffer: what an idle keep-alive connection waits on.
   template <typename Token>
@@ -76,13 +82,8 @@ class AttemptOp {
   void operator()(Self& self, boost::system::error_code wait_error = {}) {
     if (finished_) return self.complete(error_, bytes_);
     if (waited_ && wait_error) return self.complete(socket_.wait_error(wait_error), 0);
-    if (socket_.expired()) {
-      error_ = beast::error::timeout;
-    } else if (!socket_.socket().is_open()) {
-      // Also keeps a TLS session away from an fd number a closed socket
-      // gave back (and another connection may have been given since).
-      error_ = net::error::bad_descriptor;
-    } else {
+    error_ = socket_.attempt_refusal();
+    if (!error_) {
       const Want want = attempt_(error_, bytes_);
       if (want != Want::nothing) {
         waited_ = true;
@@ -137,8 +138,7 @@ class PlainStream {
     return async_attempt(
         socket_,
         [this, buffers](boost::system::error_code& error, std::size_t& bytes) {
-          bytes = socket_.socket().read_some(buffers, error);
-          return error == net::error::would_block ? Want::read : Want::nothing;
+          return read(buffers, error, bytes);
         },
         std::forward<Token>(token));
   }
@@ -148,10 +148,23 @@ class PlainStream {
     return async_attempt(
         socket_,
         [this, buffers](boost::system::error_code& error, std::size_t& bytes) {
-          bytes = socket_.socket().write_some(buffers, error);
-          return error == net::error::would_block ? Want::write : Want::nothing;
+          return write(buffers, error, bytes);
         },
         std::forward<Token>(token));
+  }
+
+  // One non-blocking read or write (what the asynchronous operations repeat
+  // until it needs nothing), as TlsStream's: Want::nothing when it finished,
+  // with `error` and `bytes` its result; else the readiness it needs.
+  template <typename MutableBuffers>
+  Want read(const MutableBuffers& buffers, boost::system::error_code& error, std::size_t& bytes) {
+    bytes = socket_.socket().read_some(buffers, error);
+    return error == net::error::would_block ? Want::read : Want::nothing;
+  }
+  template <typename ConstBuffers>
+  Want write(const ConstBuffers& buffers, boost::system::error_code& error, std::size_t& bytes) {
+    bytes = socket_.socket().write_some(buffers, error);
+    return error == net::error::would_block ? Want::write : Want::nothing;
   }
 
  private:

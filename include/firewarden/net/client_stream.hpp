@@ -37,9 +37,13 @@ class ClientStream {
   // and resumption: ~3k instructions) when the socket is ready, as it
   // usually is once a request has begun to arrive.
   Want try_read_some(net::mutable_buffer buffer, boost::system::error_code& error,
-                     std::size_t& bytes);
+                     std::size_t& bytes) {
+    return try_now(error, bytes, [&](auto& stream) { return stream.read(buffer, error, bytes); });
+  }
   Want try_write_some(net::const_buffer buffer, boost::system::error_code& error,
-                      std::size_t& bytes);
+                      std::size_t& bytes) {
+    return try_now(error, bytes, [&](auto& stream) { return stream.write(buffer, error, bytes); });
+  }
 
   // Calls f(stream) with the concrete stream type; f returns the same type
   // for both (e.g. an awaitable).
@@ -50,6 +54,16 @@ class ClientStream {
   }
 
  private:
+  // The checks an asynchronous operation makes before each attempt, then the
+  // attempt on the concrete stream.
+  template <typename Attempt>
+  Want try_now(boost::system::error_code& error, std::size_t& bytes, Attempt attempt) {
+    bytes = 0;
+    error = socket_.attempt_refusal();
+    if (error) return Want::nothing;
+    return visit(attempt);
+  }
+
   ClientSocket socket_;  // declared first: the streams refer to it
   PlainStream plain_{socket_};
   std::optional<TlsStream> tls_;
