@@ -77,20 +77,26 @@ Refusal check_id(std::string_view id) {
 
 std::string encode_path_segment(std::string_view decoded) { return percent_encode(decoded, "()"); }
 
-CollectionPattern literal_collection(std::span<const std::string> segments) {
-  CollectionPattern pattern;
-  pattern.segments.reserve(segments.size());
-  for (const std::string& segment : segments) pattern.segments.push_back(Segment::literal(segment));
-  return pattern;
-}
+namespace {
 
-CollectionPattern literal_collection(std::span<const std::string_view> segments) {
+template <typename Text>
+CollectionPattern literal_collection_of(std::span<const Text> segments) {
   CollectionPattern pattern;
   pattern.segments.reserve(segments.size());
-  for (const std::string_view segment : segments) {
+  for (const Text& segment : segments) {
     pattern.segments.push_back(Segment::literal(std::string(segment)));
   }
   return pattern;
+}
+
+}  // namespace
+
+CollectionPattern literal_collection(std::span<const std::string> segments) {
+  return literal_collection_of(segments);
+}
+
+CollectionPattern literal_collection(std::span<const std::string_view> segments) {
+  return literal_collection_of(segments);
 }
 
 }  // namespace firewarden::firestore

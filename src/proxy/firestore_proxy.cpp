@@ -42,9 +42,11 @@ constexpr std::size_t kRelayChunkBytes = 64 * 1024;
 constexpr std::size_t kParsedChunkBytes = 16 * 1024;
 // Room for upstream's response head and, usually, its whole body: Beast
 // reads into a flat_buffer's free capacity (512 bytes when empty), which cut
-// a 1 KB document into two recv(2)s and two TLS records towards the client.
-// The capacity stays with the pooled connection (at most
-// max_idle_connections x 16 KiB).
+// a 1 KB document into two recv(2)s and two TLS records towards the client,
+// and a streamed body into ~1 KiB per recv(2) and coroutine round trip
+// (bench: 1 MB runQuery). Reserved before the response head is read, so it
+// serves every read of the exchange. The capacity stays with the pooled
+// connection (at most max_idle_connections x 16 KiB).
 constexpr std::size_t kUpstreamReadBytes = 16 * 1024;
 
 // Writes `data` to the client: at once when the socket takes it all (the
@@ -498,10 +500,6 @@ net::awaitable<bool> FirestoreProxy::relay_parsed_body(
     http::response_serializer<http::buffer_body>& serializer, transport::ClientStream& client) {
   auto& record = exchange.record;
   auto& body = parser.get().body();
-  // Beast reads at most the buffer's free capacity (at least 512 bytes) per
-  // receive; after a small header that was ~1 KiB per recv(2) and per
-  // coroutine round trip for a streamed body (bench: 1 MB runQuery).
-  connection.buffer.reserve(kParsedChunkBytes);
   // Not value-initialized: every byte sent is first read into it, and zeroing
   // it per response was measurable (bench/RESULTS.md).
   auto chunk = std::make_unique_for_overwrite<char[]>(kParsedChunkBytes);
