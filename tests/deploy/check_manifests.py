@@ -332,8 +332,8 @@ def check_pod(args, rendered, workload, pod, container, is_init):
           f"shutdown_grace {grace:g}s + 5s margin")
 
     # Resources, against measured figures (docs/operations.md): ~12 MiB idle
-    # (30 MiB allowed), per connection ~5 KiB plaintext and ~86 KiB with TLS
-    # (8 and 90 allowed), and room for four 10 MiB request bodies in flight.
+    # (30 MiB allowed), per connection ~4 KiB plaintext and ~25 KiB with TLS
+    # (8 and 90 allowed: a wide margin), and room for four 10 MiB request bodies in flight.
     resources = container.get("resources", {})
     requests = resources.get("requests", {})
     check("cpu" in requests and "memory" in requests, f"{name}: firewarden needs cpu and memory requests")
