@@ -35,11 +35,10 @@ std::size_t check_policy(const config::Config& config) {
 
 std::size_t check_tls(const config::Config& config) {
   if (!config.listener.tls) return 0;
-  const auto& tls = *config.listener.tls;
-  auto made = transport::make_server_tls_context({tls.cert_file, tls.key_file, tls.client_ca_file,
-                                                  tls.min_version == config::TlsVersion::tls1_3});
-  if (auto* error = std::get_if<std::string>(&made)) {
-    std::cerr << config.diagnostic("listener.tls", *error).to_string() << "\n";
+  auto made = transport::make_server_tls_context(server_tls_files(config));
+  if (auto* error = std::get_if<transport::ServerTlsError>(&made)) {
+    // At the key naming the file at fault (its value's position).
+    std::cerr << config.diagnostic(error->key, error->detail).to_string() << "\n";
     return 1;
   }
   return 0;

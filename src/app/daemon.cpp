@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "firewarden/app/file_digest.hpp"
+#include "firewarden/app/load.hpp"
 #include "firewarden/credentials/token_broker.hpp"
 #include "firewarden/identity/identity_rules.hpp"
 #include "firewarden/telemetry/line_writer.hpp"
@@ -263,8 +264,12 @@ bool Daemon::reload_policy() {
 std::string Daemon::certificate_digest() const {
   const auto& tls = *config_->listener.tls;
   std::string all;
-  for (const auto& path : {tls.cert_file, tls.key_file, tls.client_ca_file}) {
+  for (const auto& path : {tls.cert_file, tls.key_file}) {
     all += sha256_hex(read_file(path).value_or("<unreadable>"));
+  }
+  // Every trust bundle: rotating any one of them alone makes a new context.
+  for (const auto& bundle : config::client_trust_bundles(*config_)) {
+    all += sha256_hex(read_file(bundle.path).value_or("<unreadable>"));
   }
   return all;
 }
@@ -307,18 +312,17 @@ bool Daemon::reload_certificates() {
   const std::string digest = certificate_digest();
   if (digest == certificate_watch_.digest) return false;
   certificate_watch_.digest = digest;
-  auto made = transport::make_server_tls_context(
-      transport::ServerTlsFiles{tls.cert_file, tls.key_file, tls.client_ca_file,
-                                tls.min_version == config::TlsVersion::tls1_3});
-  if (auto* error = std::get_if<std::string>(&made)) {
+  auto made = transport::make_server_tls_context(server_tls_files(*config_));
+  if (auto* refused = std::get_if<transport::ServerTlsError>(&made)) {
+    const std::string error = refused->message();
     // A certificate that does not match its key (or is unreadable) is
     // refused; new connections keep using the last good one. (Mid-way
     // through a non-atomic rotation the files may briefly disagree; the next
     // check sees new digests and tries again.)
-    spdlog::error("TLS reload refused, the previous certificate stays in use: {}", *error);
+    spdlog::error("TLS reload refused, the previous certificate stays in use: {}", error);
     reloads.with({"failure"}).increment();
     std::lock_guard status_lock(status_mutex_);
-    certificate_state_.last_error = *error;
+    certificate_state_.last_error = error;
     return false;
   }
   auto& context = std::get<transport::ServerTlsContext>(made);
@@ -342,6 +346,11 @@ bool Daemon::reload_certificates() {
   }
   spdlog::info("serving certificate {} loaded: generation {}, serial {}, sha256 {}", tls.cert_file,
                generation, serial, fingerprint);
+  std::string bundles;
+  for (const auto& bundle : config::client_trust_bundles(*config_)) {
+    bundles += (bundles.empty() ? "" : ", ") + bundle.trust_domain + " from " + bundle.path;
+  }
+  spdlog::info("client certificates verified per trust domain: {}", bundles);
   return true;
 }
 

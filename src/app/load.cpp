@@ -13,4 +13,15 @@ std::shared_ptr<const config::Config> load_config_or_report(const std::string& p
   return std::get<std::shared_ptr<const config::Config>>(std::move(loaded));
 }
 
+transport::ServerTlsFiles server_tls_files(const config::Config& config) {
+  const auto& tls = *config.listener.tls;
+  transport::ServerTlsFiles files{
+      tls.cert_file, tls.key_file, {}, tls.min_version == config::TlsVersion::tls1_3};
+  for (auto& bundle : config::client_trust_bundles(config)) {
+    files.client_trust_bundles.push_back(
+        {std::move(bundle.trust_domain), std::move(bundle.key), std::move(bundle.path)});
+  }
+  return files;
+}
+
 }  // namespace firewarden::app

@@ -61,14 +61,30 @@ std::vector<ReferencedFile> referenced_files(const Config& config) {
   if (config.listener.tls) {
     add("listener.tls.cert_file", config.listener.tls->cert_file);
     add("listener.tls.key_file", config.listener.tls->key_file);
-    add("listener.tls.client_ca_file", config.listener.tls->client_ca_file);
   }
+  for (const auto& bundle : client_trust_bundles(config)) add(bundle.key, bundle.path);
   add("firestore.ca_file", config.firestore.ca_file);
   add(config.credentials.file_from_environment
           ? "credentials.file (from $GOOGLE_APPLICATION_CREDENTIALS)"
           : "credentials.file",
       config.credentials.file);
   return files;
+}
+
+std::vector<TrustBundleFile> client_trust_bundles(const Config& config) {
+  std::vector<TrustBundleFile> bundles;
+  if (config.identity.mode != IdentityMode::mtls || !config.listener.tls) return bundles;
+  const std::string& client_ca_file = config.listener.tls->client_ca_file;
+  if (!client_ca_file.empty() && !config.identity.trust_domains.empty()) {
+    // The loader allows client_ca_file with exactly one trust domain.
+    bundles.push_back(
+        {config.identity.trust_domains.front(), "listener.tls.client_ca_file", client_ca_file});
+    return bundles;
+  }
+  for (const auto& [trust_domain, path] : config.identity.trust_bundles) {
+    bundles.push_back({trust_domain, "identity.trust_bundles." + trust_domain, path});
+  }
+  return bundles;
 }
 
 }  // namespace firewarden::config

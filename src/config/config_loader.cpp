@@ -65,6 +65,7 @@ class Loader {
       apply_application_credentials();
       check_lists_not_empty();
       check_identity_rules();
+      check_client_trust_rules();
       check_credentials_rules();
       check_upstream_rules();
       check_address_conflict();
@@ -112,7 +113,8 @@ class Loader {
     ListenerTls tls;
     file_field(tls_map, "listener.tls", "cert_file", tls.cert_file, true);
     file_field(tls_map, "listener.tls", "key_file", tls.key_file, true);
-    file_field(tls_map, "listener.tls", "client_ca_file", tls.client_ca_file, true);
+    // Required unless identity.trust_bundles replaces it (check_client_trust_rules).
+    file_field(tls_map, "listener.tls", "client_ca_file", tls.client_ca_file, false);
     enum_field(tls_map, "min_version", tls.min_version, detail::kTlsVersions);
     config_.listener.tls = std::move(tls);
   }
@@ -124,6 +126,7 @@ class Loader {
     if (auto domains = list_field(map, "trust_domains", detail::check_trust_domain)) {
       identity.trust_domains = std::move(*domains);
     }
+    read_trust_bundles(map);
     checked_string_field(map, "path_template", identity.path_template, detail::check_path_template);
     {
       MapView xfcc = section(map, "xfcc");
@@ -151,6 +154,39 @@ class Loader {
                            if (text.empty()) return std::nullopt;  // "" = not set
                            return detail::check_spiffe_id(text, fixed_id_trust_domain_);
                          });
+  }
+
+  // identity.trust_bundles: {TRUST_DOMAIN: FILE}. Each key must be a trust
+  // domain name; each file is resolved like every other file key.
+  void read_trust_bundles(MapView& identity) {
+    const std::string path = identity.path_of("trust_bundles");
+    MapView bundles = section(identity, "trust_bundles");
+    if (!bundles.valid()) return;  // absent, null, or refused as no mapping
+    if (bundles.node().size() == 0) {
+      invalid(path, nodes_.at(path),
+              "must not be empty (leave it out to use listener.tls.client_ca_file)");
+      return;
+    }
+    for (const auto& entry : bundles.node()) {
+      if (!entry.first.IsScalar()) {  // reported by MapView
+        failed_.insert(path);
+        continue;
+      }
+      const std::string trust_domain = entry.first.Scalar();
+      if (auto error = detail::check_trust_domain(trust_domain)) {
+        bundles.take(trust_domain);  // reported here, not as an unknown key
+        reader_.error(entry.first, path + ": " + *error);
+        failed_.insert(path);
+        continue;
+      }
+      std::string file;
+      file_field(bundles, path, trust_domain, file, /*required=*/true);
+      if (failed(bundles.path_of(trust_domain))) {
+        failed_.insert(path);
+      } else if (!file.empty()) {
+        config_.identity.trust_bundles.emplace(trust_domain, std::move(file));
+      }
+    }
   }
 
   void read_firestore(const YAML::Node& node) {
@@ -309,6 +345,78 @@ class Loader {
             "identity.xfcc.trusted_peers: only used when identity.mode is xfcc (" + mode + ")");
       }
     }
+  }
+
+  // Which roots verify a client certificate (mtls). Each trust domain has
+  // its own bundle, and a certificate is verified only against the bundle of
+  // the trust domain in its own URI SAN (SPIFFE federation): one file mixing
+  // several domains' roots would let any of those CAs issue IDs of every
+  // domain, so client_ca_file serves exactly one trust domain. Exactly one of
+  // client_ca_file and trust_bundles; trust_bundles names exactly the
+  // trust domains of identity.trust_domains (a listed domain without a bundle
+  // could never authenticate, a bundle for an unlisted one would be unused).
+  void check_client_trust_rules() {
+    if (failed("identity.mode") || failed("identity.trust_bundles")) return;
+    const auto& identity = config_.identity;
+    const bool bundles_given = given("identity.trust_bundles");
+    if (identity.mode != IdentityMode::mtls) {
+      const std::string mode = "identity.mode is " + std::string(to_string(identity.mode));
+      if (bundles_given) {
+        error_at({"identity.trust_bundles"},
+                 "identity.trust_bundles: only allowed when identity.mode is mtls (" + mode + ")");
+      }
+      return;
+    }
+    if (!given("listener.tls") || failed("listener.tls")) return;  // reported already
+    const bool ca_file_given = given("listener.tls.client_ca_file");
+    if (failed("listener.tls.client_ca_file")) return;
+    if (ca_file_given && bundles_given) {
+      error_at({"identity.trust_bundles"},
+               "identity.trust_bundles: replaces listener.tls.client_ca_file; set only one of "
+               "them (trust_bundles for several trust domains)");
+      return;
+    }
+    if (!ca_file_given && !bundles_given) {
+      error_at({"listener.tls", "listener", ""},
+               "listener.tls.client_ca_file: required when identity.mode is mtls (or "
+               "identity.trust_bundles, one bundle per trust domain)");
+      return;
+    }
+    if (failed("identity.trust_domains")) return;
+    if (ca_file_given) {
+      if (identity.trust_domains.size() > 1) {
+        error_at({"identity.trust_domains"},
+                 "identity.trust_domains: " + std::to_string(identity.trust_domains.size()) +
+                     " trust domains, but listener.tls.client_ca_file is the bundle of one; a CA "
+                     "in it could issue IDs of every trust domain listed. Give each trust domain "
+                     "its own bundle in identity.trust_bundles instead");
+      }
+      return;
+    }
+    check_trust_bundles_match_trust_domains();
+  }
+
+  void check_trust_bundles_match_trust_domains() {
+    const auto& identity = config_.identity;
+    for (const auto& [trust_domain, file] : identity.trust_bundles) {
+      if (!is_listed(identity.trust_domains, trust_domain)) {
+        const std::string key = "identity.trust_bundles." + trust_domain;
+        error_at({key, "identity.trust_bundles"},
+                 key + ": trust domain " + in_quotes(trust_domain) +
+                     " is not in identity.trust_domains (list it there, or remove its bundle)");
+      }
+    }
+    for (const auto& trust_domain : identity.trust_domains) {
+      if (identity.trust_bundles.find(trust_domain) == identity.trust_bundles.end()) {
+        error_at({"identity.trust_bundles"},
+                 "identity.trust_bundles: no bundle for trust domain " + in_quotes(trust_domain) +
+                     " of identity.trust_domains (its IDs could never be verified)");
+      }
+    }
+  }
+
+  static bool is_listed(const std::vector<std::string>& values, std::string_view value) {
+    return std::find(values.begin(), values.end(), value) != values.end();
   }
 
   // An empty list here would refuse every request (or every token): surely

@@ -30,7 +30,7 @@ std::string openssl_error() {
 
 // The chain sent with the serving certificate, built once here. A cert_file
 // holding only the leaf otherwise makes OpenSSL build that chain from the
-// verify store (the client CA bundle) in every handshake: a second
+// chain store (every client trust bundle, client_trust.cpp) in every handshake: a second
 // X509_verify_cert per connection, ~0.9M of ~8.8M instructions per new mTLS
 // connection (callgrind, mix d), which nginx does not do
 // (SSL_MODE_NO_AUTO_CHAIN). The chain sent is the one OpenSSL built per
@@ -51,7 +51,8 @@ void build_serving_chain(SSL_CTX* ctx) {
 
 }  // namespace
 
-std::variant<ServerTlsContext, std::string> make_server_tls_context(const ServerTlsFiles& files) {
+std::variant<ServerTlsContext, ServerTlsError> make_server_tls_context(
+    const ServerTlsFiles& files) {
   auto context = std::make_shared<ssl::context>(ssl::context::tls_server);
   SSL_CTX* ctx = context->native_handle();
   ERR_clear_error();
@@ -70,17 +71,19 @@ std::variant<ServerTlsContext, std::string> make_server_tls_context(const Server
                           "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305");
 
   if (SSL_CTX_use_certificate_chain_file(ctx, files.cert_file.c_str()) != 1) {
-    return "listener.tls.cert_file " + files.cert_file + ": " + openssl_error();
+    return ServerTlsError{"listener.tls.cert_file", files.cert_file + ": " + openssl_error()};
   }
   if (SSL_CTX_use_PrivateKey_file(ctx, files.key_file.c_str(), SSL_FILETYPE_PEM) != 1) {
-    return "listener.tls.key_file " + files.key_file + ": " + openssl_error();
+    return ServerTlsError{"listener.tls.key_file", files.key_file + ": " + openssl_error()};
   }
   if (SSL_CTX_check_private_key(ctx) != 1) {
-    return "listener.tls.key_file " + files.key_file + " does not match the certificate in " +
-           files.cert_file;
+    return ServerTlsError{"listener.tls.key_file",
+                          files.key_file + " does not match the certificate in " + files.cert_file};
   }
-  if (SSL_CTX_load_verify_locations(ctx, files.client_ca_file.c_str(), nullptr) != 1) {
-    return "listener.tls.client_ca_file " + files.client_ca_file + ": " + openssl_error();
+  // The verify store stays empty: client certificates are verified by the
+  // per-trust-domain callback, against their own trust domain's bundle.
+  if (auto error = install_client_trust(ctx, files.client_trust_bundles)) {
+    return ServerTlsError{std::move(error->key), std::move(error->detail)};
   }
   build_serving_chain(ctx);
   // A client certificate is required; without one the handshake fails.
@@ -118,6 +121,9 @@ std::string handshake_failure_reason(const boost::system::error_code& error, SSL
     return "peer_closed";
   }
   if (ssl != nullptr) {
+    // The trust check's own reason first: a chain leading to another trust
+    // domain's CA also fails X.509 verification as an unknown issuer.
+    if (std::string refused = client_trust_refusal(ssl); !refused.empty()) return refused;
     const long verify = SSL_get_verify_result(ssl);
     switch (verify) {
       case X509_V_OK:

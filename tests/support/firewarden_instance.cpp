@@ -31,9 +31,13 @@ std::string tls_block(const InstanceOptions& options) {
   auto or_default = [](const std::string& given, const std::string& fallback) {
     return given.empty() ? fallback : given;
   };
-  return "  tls:\n    cert_file: " + or_default(options.tls_cert_file, cert("server")) +
-         "\n    key_file: " + or_default(options.tls_key_file, certs_dir() + "/server.key") +
-         "\n    client_ca_file: " + or_default(options.tls_client_ca_file, cert("ca")) + "\n";
+  std::string block =
+      "  tls:\n    cert_file: " + or_default(options.tls_cert_file, cert("server")) +
+      "\n    key_file: " + or_default(options.tls_key_file, certs_dir() + "/server.key") + "\n";
+  if (options.trust_bundles.empty()) {
+    block += "    client_ca_file: " + or_default(options.tls_client_ca_file, cert("ca")) + "\n";
+  }
+  return block;
 }
 
 }  // namespace
@@ -65,6 +69,10 @@ FirewardenInstance::FirewardenInstance(InstanceOptions options) : options_(std::
   std::string config = "listener:\n  address: \"127.0.0.1:" + std::to_string(port_) + "\"\n" +
                        tls_block(options_) + "identity:\n  mode: " + options_.mode + "\n";
   if (options_.mode == "fixed") config += "  fixed_id: \"" + options_.fixed_id + "\"\n";
+  if (!options_.trust_domains.empty())
+    config += "  trust_domains: " + options_.trust_domains + "\n";
+  if (!options_.trust_bundles.empty())
+    config += "  trust_bundles: " + options_.trust_bundles + "\n";
   if (options_.mode == "xfcc")
     config += "  xfcc:\n    trusted_peers: " + options_.trusted_peers + "\n";
   config +=

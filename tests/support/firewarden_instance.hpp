@@ -44,6 +44,11 @@ struct InstanceOptions {
   std::string tls_cert_file{};
   std::string tls_key_file{};
   std::string tls_client_ca_file{};
+  // mtls with several trust domains: identity.trust_domains and
+  // identity.trust_bundles as YAML flow values ("[a, b]", "{a: f1, b: f2}");
+  // with trust_bundles set, listener.tls.client_ca_file is left out.
+  std::string trust_domains{};
+  std::string trust_bundles{};
   std::string request_timeout = "5s";  // firestore.request_timeout
   // Where the daemon's stdout (access log) and stderr go; empty: files in
   // directory(). A FIFO nobody reads or /dev/full tests log faults.

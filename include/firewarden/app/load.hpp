@@ -4,10 +4,15 @@
 #include <memory>
 
 #include "firewarden/config/config.hpp"
+#include "firewarden/net/server_tls.hpp"
 
 namespace firewarden::app {
 
 // The config at `path`, or nullptr after printing every diagnostic.
 std::shared_ptr<const config::Config> load_config_or_report(const std::string& path);
+
+// mtls: the files of the data-plane TLS context, with the trust bundle of
+// each accepted trust domain. `config.listener.tls` must be set.
+transport::ServerTlsFiles server_tls_files(const config::Config& config);
 
 }  // namespace firewarden::app

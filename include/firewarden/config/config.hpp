@@ -41,9 +41,11 @@ std::string_view to_string(LogLevel value);
 std::string_view to_string(LogFormat value);
 
 struct ListenerTls {
-  std::string cert_file;       // serving certificate chain (PEM); required
-  std::string key_file;        // its private key (PEM); required
-  std::string client_ca_file;  // trust bundle for client SVIDs (PEM); required
+  std::string cert_file;  // serving certificate chain (PEM); required
+  std::string key_file;   // its private key (PEM); required
+  // Trust bundle (PEM roots) of the one trust domain in identity.trust_domains;
+  // empty when identity.trust_bundles gives each trust domain its own.
+  std::string client_ca_file;
   TlsVersion min_version = TlsVersion::tls1_2;
 };
 
@@ -77,6 +79,10 @@ struct Config {
   struct Identity {
     IdentityMode mode = IdentityMode::mtls;
     std::vector<std::string> trust_domains{"cluster.local"};  // non-empty, no duplicates
+    // mtls with several trust domains (SPIFFE federation): the trust bundle
+    // file of each, by trust domain, instead of listener.tls.client_ca_file.
+    // When set, its trust domains are exactly identity.trust_domains.
+    std::map<std::string, std::string, std::less<>> trust_bundles;
     std::string path_template = "/ns/{namespace}/sa/{service_account}";
     struct Xfcc {
       // Only these TCP peers may send x-forwarded-client-cert. Used in xfcc
@@ -151,9 +157,21 @@ struct ReferencedFile {
   std::string path;  // as the daemon will open it (relative paths resolved)
 };
 
-// Policy file, listener.tls files, firestore.ca_file and credentials.file,
-// each when set.
+// Policy file, listener.tls files, identity.trust_bundles,
+// firestore.ca_file and credentials.file, each when set.
 std::vector<ReferencedFile> referenced_files(const Config& config);
+
+// mtls: the trust bundle of one trust domain, against which (and only which)
+// client certificates naming that trust domain are verified.
+struct TrustBundleFile {
+  std::string trust_domain;  // "cluster.local"
+  std::string key;           // the key naming the file, for diagnostics
+  std::string path;          // as the daemon will open it
+};
+
+// mtls: identity.trust_bundles, or listener.tls.client_ca_file as the bundle
+// of the one trust domain. Empty in the other modes.
+std::vector<TrustBundleFile> client_trust_bundles(const Config& config);
 
 using LoadResult = std::variant<std::shared_ptr<const Config>, Diagnostics>;
 

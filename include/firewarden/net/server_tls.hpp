@@ -1,18 +1,23 @@
 #pragma once
 // The data-plane TLS context for mtls mode: serving certificate and key,
-// client certificates required and verified against the SVID trust bundle.
+// client certificates required and verified against the trust bundle of
+// their own trust domain (client_trust.hpp).
 #include <memory>
 #include <string>
 #include <variant>
+#include <vector>
 
 #include "firewarden/net/asio.hpp"
+#include "firewarden/net/client_trust.hpp"
 
 namespace firewarden::transport {
 
 struct ServerTlsFiles {
   std::string cert_file;
   std::string key_file;
-  std::string client_ca_file;
+  // One bundle per accepted trust domain (listener.tls.client_ca_file or
+  // identity.trust_bundles).
+  std::vector<ClientTrustBundle> client_trust_bundles;
   bool tls13_only = false;  // listener.tls.min_version "1.3"
 };
 
@@ -27,8 +32,13 @@ struct ServerTlsContext {
   long long certificate_not_after = 0;
 };
 
-// An error message names the file and what is wrong with it (never key bytes).
-std::variant<ServerTlsContext, std::string> make_server_tls_context(const ServerTlsFiles& files);
+struct ServerTlsError {
+  std::string key;     // the config key of the file at fault ("listener.tls.key_file")
+  std::string detail;  // the file and what is wrong with it (never key bytes)
+  std::string message() const { return key + " " + detail; }
+};
+
+std::variant<ServerTlsContext, ServerTlsError> make_server_tls_context(const ServerTlsFiles& files);
 
 // Why a handshake failed, as a short stable label for the
 // firewarden_tls_handshake_failures_total{reason} metric and the log.
