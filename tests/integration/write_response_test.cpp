@@ -175,8 +175,9 @@ TEST_CASE("write response: errors pass as Firestore sent them, and the connectio
   CHECK(emulator_get(callers.project, "orders/none").status == 404);
   // A cut response, then another, on the same client connection.
   for (const char* id : {"k1", "k2"}) {
-    const auto created = connection.request(
-        json_post(callers.writer.documents() + "/orders?documentId=" + id, R"({"fields":{}})"));
+    const auto created =
+        connection.request(json_post(callers.writer.documents() + "/orders?documentId=" + id,
+                                     R"({"fields":{"v":{"nullValue":null}}})"));
     CHECK(created.status == 200);
     CHECK(keys(parse(created)) == kDocumentMetadata);
   }
