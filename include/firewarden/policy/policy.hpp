@@ -51,7 +51,8 @@ struct Decision {
   std::vector<RequirementVerdict> requirements;
   std::vector<DryRunVerdict> dry_run;      // dry-run rules that matched, in file order
   std::optional<std::string> impersonate;  // Google service account, first match
-  std::optional<ResponseCut> response_cut;  // allowed writes only
+  // Allowed requests only: why their response is cut, if it is.
+  std::optional<ResponseCut> response_cut;
 
   bool cuts_response() const { return response_cut.has_value(); }
 
