@@ -2,6 +2,7 @@ include_guard(GLOBAL)
 # End-to-end suites with real clients, included from tests/CMakeLists.txt:
 #   e2e: node sdk <mode>   the real @google-cloud/firestore SDK (tests/e2e/node,
 #                          node --test) through firewarden in fixed and xfcc mode
+#   e2e: node sdk write-only  a write-only identity's SDK writes on cut responses
 #   e2e: node sdk parity   the SDK's whole captured API surface through firewarden
 #                          answers as the emulator did directly
 #   e2e: curl mtls         one curl per SPEC §5 request kind in mtls mode
@@ -32,6 +33,8 @@ function(e2e_node_test name file)
 endfunction()
 e2e_node_test("node sdk fixed mode" sdk.test.js E2E_MODES=fixed)
 e2e_node_test("node sdk xfcc mode" sdk.test.js E2E_MODES=xfcc)
+# A write-only workload: its writes' responses are cut, the SDK keeps working.
+e2e_node_test("node sdk write-only" write_only.test.js)
 # Every request of tests/fixtures/sdk through firewarden gets the emulator's status.
 e2e_node_test("node sdk parity" parity.test.js)
 

@@ -47,6 +47,7 @@ constexpr std::string_view test_help =
     "      expect_rule: orders-own-orders        # optional; \"\" = no rule\n"
     "      expect_denied: {action: delete, collection: payments}  # optional\n"
     "      expect_dry_run: [{rule: R, would: deny}]              # optional\n"
+    "      expect_response_cut: true   # optional, allow only: a write's response is cut\n"
     "Prints each failing case and \"N passed, N failed\".\n"
     "Exit: 0 all pass; 1 any failure; 2 unreadable or invalid cases file, policy or\n"
     "config, or a case that cannot be asked (FILE:LINE:COL: message on stderr).";

@@ -98,6 +98,7 @@ proxy::ProxyOptions proxy_options(const config::Config& config) {
   options.upstream_authority = config.firestore.endpoint.authority;
   options.request_timeout = config.firestore.request_timeout;
   options.client_write_timeout = config.limits.idle_timeout;
+  options.max_cut_response_bytes = config.limits.max_body_bytes;
   return options;
 }
 

@@ -40,6 +40,16 @@ json optional_string(const std::optional<std::string>& value) {
 
 json rule_or_null(const std::string& rule) { return rule.empty() ? json(nullptr) : json(rule); }
 
+// What the client gets back from Firestore: nothing for a denied request;
+// for an allowed one, whether the response is cut because a write's response
+// would show what the caller may not read (SPEC §4).
+json response_json(const Explanation& explanation) {
+  if (!explanation.allowed()) return nullptr;
+  const auto& cut = explanation.decision.response_cut;
+  return {{"cut", cut.has_value()},
+          {"reason", cut ? json(policy::response_cut_reason(*cut)) : json(nullptr)}};
+}
+
 std::string summary(const Explanation& explanation) {
   if (!explanation.allowed()) return denial_summary(explanation);
   if (explanation.decision.requirements.empty()) {
@@ -170,6 +180,7 @@ std::string explanation_json(const Explanation& explanation) {
       {"denied", std::move(denied)},
       {"dry_run", std::move(dry_run)},
       {"impersonate", optional_string(decision.impersonate)},
+      {"response", response_json(explanation)},
       {"message", summary(explanation)},
   };
   if (explanation.refused) {

@@ -147,6 +147,14 @@ std::optional<PolicyCase> read_case(config::Reader& reader, const YAML::Node& no
     result.expect_dry_run = read_expect_dry_run(reader, dry_run, view.path_of("expect_dry_run"));
     ok = ok && result.expect_dry_run;
   }
+  if (const YAML::Node cut = view.take("expect_response_cut"); cut.IsDefined()) {
+    result.expect_response_cut = reader.boolean(cut, view.path_of("expect_response_cut"));
+    ok = ok && result.expect_response_cut;
+    if (expect && !result.expect_allow) {
+      reader.error(cut, view.path_of("expect_response_cut") + ": only with expect: allow");
+      ok = false;
+    }
+  }
   if (!ok) return std::nullopt;
   result.name = std::move(*name);
   result.question.identity = std::move(*identity);

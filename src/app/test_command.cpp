@@ -77,7 +77,16 @@ bool meets(const PolicyCase& expected, const Explanation& got) {
   if (expected.expect_dry_run && !same_dry_run(*expected.expect_dry_run, dry_run_of(got))) {
     return false;
   }
+  if (expected.expect_response_cut &&
+      got.decision.cuts_response() != *expected.expect_response_cut) {
+    return false;
+  }
   return true;
+}
+
+std::string response_cut_text(const Explanation& got) {
+  if (!got.decision.response_cut) return "not cut";
+  return "cut: " + policy::response_cut_reason(*got.decision.response_cut);
 }
 
 void report_failure(const PolicyCases& cases, const PolicyCase& expected, const Explanation& got) {
@@ -102,6 +111,10 @@ void report_failure(const PolicyCases& cases, const PolicyCase& expected, const 
   }
   if (expected.expect_dry_run)
     std::cout << "            dry-run: " << dry_run_text(dry_run_of(got)) << "\n";
+  if (expected.expect_response_cut) {
+    std::cout << "  response: expected " << (*expected.expect_response_cut ? "cut" : "not cut")
+              << ", got " << response_cut_text(got) << "\n";
+  }
 }
 
 }  // namespace

@@ -14,6 +14,9 @@
 //     collection path at all is denied (a malformed model never passes).
 //  4. Dry-run rules are evaluated the same way and only reported.
 //  5. Impersonation: the first entry whose subjects match.
+//  6. An allowed request that creates or updates documents: whether the
+//     caller may `get` in each written collection, judged as in 3 (SPEC §4,
+//     what a write returns is a read).
 #include <algorithm>
 #include <array>
 #include <boost/container/small_vector.hpp>
@@ -48,6 +51,11 @@ std::string denial_sentence(const identity::Identity& who, const Decision& decis
     message += "make this request";
   }
   return message;
+}
+
+std::string response_cut_reason(const ResponseCut& cut) {
+  return "no get on collection " + cut.collection.to_string() +
+         (cut.rule.empty() ? " (no rule allows it)" : " (denied by rule " + cut.rule + ")");
 }
 
 std::optional<ActionSet> parse_action_name(std::string_view name) {
@@ -302,6 +310,7 @@ class CompiledPolicy final : public Policy {
         break;
       }
     }
+    if (decision.allowed) decision.response_cut = find_response_cut(request, scratch);
     return decision;
   }
 
@@ -474,6 +483,30 @@ class CompiledPolicy final : public Policy {
       }
     }
     return verdict;
+  }
+
+  // The first collection the request creates or updates documents in where
+  // a `get` would be denied: the write's response would show what the caller
+  // may not read. Only enforcing rules count, as for the decision itself.
+  static std::optional<ResponseCut> find_response_cut(const firestore::RequestModel& request,
+                                                      const Scratch& scratch) {
+    const firestore::CollectionPattern* judged = nullptr;
+    for (const firestore::Requirement& requirement : request.requirements) {
+      if (requirement.action != firestore::Action::create &&
+          requirement.action != firestore::Action::update) {
+        continue;
+      }
+      // An upsert requires create and update on one collection: judge it once.
+      if (judged != nullptr && *judged == requirement.collection) continue;
+      judged = &requirement.collection;
+      const firestore::Requirement get{firestore::Action::get, requirement.collection};
+      const RequirementView wanted(get.collection);
+      RequirementVerdict verdict = judge(get, wanted.get(), scratch);
+      if (!verdict.allowed) {
+        return ResponseCut{std::move(verdict.requirement.collection), std::move(verdict.rule)};
+      }
+    }
+    return std::nullopt;
   }
 
   // A dry-run rule is reported when it is relevant to some requirement: its

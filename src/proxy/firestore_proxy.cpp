@@ -5,6 +5,7 @@
 
 #include <charconv>
 
+#include "exchange.hpp"
 #include "firewarden/identity/svid.hpp"
 #include "firewarden/identity/xfcc.hpp"
 #include "firewarden/proxy/header_hygiene.hpp"
@@ -14,24 +15,6 @@ namespace firewarden::proxy {
 
 using net::as_tuple;
 using net::use_awaitable;
-using Clock = std::chrono::steady_clock;
-
-struct FirestoreProxy::Exchange {
-  Clock::time_point started = Clock::now();
-  std::uint64_t connection_id = 0;
-  std::uint64_t request_number = 0;
-  std::string traceparent;
-  // The Firestore method once classified: a bounded label set, unlike the
-  // client's HTTP method string.
-  std::string metric_method = "unknown";
-  telemetry::AccessRecord record;  // record.request_id is the request's id
-
-  // "[c42 r7]" (STYLE.md 10); made only when a line is logged.
-  std::string log_prefix() const {
-    return "[c" + std::to_string(connection_id) + " r" + std::to_string(request_number) + "]";
-  }
-  const std::string& request_id() const { return record.request_id; }
-};
 
 namespace {
 
@@ -296,6 +279,17 @@ net::awaitable<bool> FirestoreProxy::handle(transport::Connection& connection,
   }
   record.decision = "allow";
   record.impersonated = decision.impersonate;
+  // What a write returns is a read (SPEC §4): decided with the request, cut
+  // on the way back. The cut must read the body, so it is asked for unencoded.
+  std::optional<WriteResponse> cut;
+  if (decision.cuts_response()) {
+    cut = write_response_of(model.method);
+    request.erase(http::field::accept_encoding);
+    if (spdlog::should_log(spdlog::level::debug)) {
+      spdlog::debug("{} response will be cut: {}", exchange.log_prefix(),
+                    policy::response_cut_reason(*decision.response_cut));
+    }
+  }
 
   const auto token = co_await tokens_.token(decision.impersonate.value_or(""));
   if (const auto* problem = std::get_if<credentials::TokenError>(&token)) {
@@ -304,12 +298,13 @@ net::awaitable<bool> FirestoreProxy::handle(transport::Connection& connection,
         request, client);
   }
   co_return co_await forward(exchange, request, model,
-                             std::get<credentials::AccessToken>(token).value, client);
+                             std::get<credentials::AccessToken>(token).value, cut, client);
 }
 
 net::awaitable<bool> FirestoreProxy::forward(Exchange& exchange, transport::Request& request,
                                              firestore::RequestModel& model,
                                              const std::string& token,
+                                             std::optional<WriteResponse> cut,
                                              transport::ClientStream& client) {
   auto& record = exchange.record;
   const std::string upstream_request =
@@ -380,6 +375,11 @@ net::awaitable<bool> FirestoreProxy::forward(Exchange& exchange, transport::Requ
   auto& response = parser.get();
   record.upstream_status = response.result_int();
   record.status = response.result_int();
+  // Only a success carries the written document; errors pass as they are.
+  if (cut && response.result_int() / 100 == 2) {
+    co_return co_await relay_cut_response(exchange, request, connection, deadline, parser, *cut,
+                                          client);
+  }
   const bool upstream_keep_alive = response.keep_alive();
   const bool upstream_chunked = parser.chunked();
   const bool upstream_sized = parser.content_length().has_value();

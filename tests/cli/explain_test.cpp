@@ -263,3 +263,62 @@ TEST_CASE("explain without --config reads the ID's own trust domain and the path
   CHECK(out["project"] == "any-project");
   CHECK(out["rule"] == "analytics-read-orders");
 }
+
+TEST_CASE("explain: whether a write's response is cut, and why") {
+  TempDir dir;
+  const std::string policy = dir.write("policy.yaml", R"(version: 1
+rules:
+  - name: ingest-writes-orders
+    subjects: {namespaces: [ingest]}
+    collections: [orders, shared]
+    actions: [write]
+  - name: ingest-gets-shared
+    subjects: {namespaces: [ingest]}
+    collections: [shared]
+    actions: [get]
+  - name: ingest-never-reads-orders
+    effect: deny
+    subjects: {namespaces: [ingest]}
+    collections: [orders]
+    actions: [read]
+)");
+  const std::string ingest = "spiffe://cluster.local/ns/ingest/sa/loader";
+  const auto ask = [&](const std::string& request, const std::string& body) {
+    return run_firewarden({"explain", "--policy", policy, "--identity", ingest, "--request",
+                           request, "--body", "-"},
+                          {}, body);
+  };
+  const auto update_of = [&](const std::string& path) {
+    return R"({"writes":[{"update":{"name":")" + kNames + "/" + path +
+           R"(","fields":{}},"updateTransforms":[)"
+           R"({"fieldPath":"n","increment":{"integerValue":"0"}}]}]})";
+  };
+
+  SECTION("a commit to a collection it may not get: allowed, the response is cut") {
+    const auto result = ask("POST " + kDocs + ":commit", update_of("orders/o1"));
+    CHECK(result.exit_code == 0);
+    const json out = parse_output(result);
+    CHECK(out["decision"] == "allow");
+    CHECK(out["rule"] == "ingest-writes-orders");
+    CHECK(out["response"] ==
+          json{{"cut", true},
+               {"reason",
+                "no get on collection orders (denied by rule ingest-never-reads-orders)"}});
+  }
+  SECTION("a PATCH to a collection it may get: not cut") {
+    const auto result = ask("PATCH " + kDocs + "/shared/s1", R"({"fields":{}})");
+    CHECK(result.exit_code == 0);
+    CHECK(parse_output(result)["response"] == json{{"cut", false}, {"reason", nullptr}});
+  }
+  SECTION("a delete returns no data: not cut") {
+    const auto result = ask("POST " + kDocs + ":commit",
+                            R"({"writes":[{"delete":")" + kNames + R"(/orders/o1"}]})");
+    CHECK(result.exit_code == 0);
+    CHECK(parse_output(result)["response"]["cut"] == false);
+  }
+  SECTION("a denied request has no response to cut") {
+    const auto result = ask("POST " + kDocs + "/other?documentId=x", R"({"fields":{}})");
+    CHECK(result.exit_code == 1);
+    CHECK(parse_output(result)["response"].is_null());
+  }
+}

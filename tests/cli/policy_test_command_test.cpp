@@ -201,3 +201,59 @@ TEST_CASE("test --config: cases are read as the configured proxy reads requests"
                                          "  got:      deny (refused: database \"archive\""));
   CHECK_THAT(result.out, Catch::EndsWith("1 passed, 1 failed\n"));
 }
+
+TEST_CASE("test: expect_response_cut checks whether a write's response is cut") {
+  TempDir dir;
+  const std::string policy = dir.write("policy.yaml", R"(version: 1
+rules:
+  - name: ingest-writes-events
+    subjects: {namespaces: [ingest]}
+    collections: [events]
+    actions: [write]
+  - name: owner-owns-events
+    subjects: {namespaces: [owner]}
+    collections: [events]
+    actions: [read, write]
+)");
+  const std::string request =
+      "PATCH /v1/projects/my-project/databases/(default)/documents/events/e1";
+  const std::string cases = dir.write("cases.yaml", R"(cases:
+  - name: ingest writes blind
+    identity: spiffe://cluster.local/ns/ingest/sa/loader
+    request: )" + request + R"(
+    body: '{"fields":{}}'
+    expect: allow
+    expect_response_cut: true
+  - name: the owner sees what it wrote
+    identity: spiffe://cluster.local/ns/owner/sa/app
+    request: )" + request + R"(
+    body: '{"fields":{}}'
+    expect: allow
+    expect_response_cut: false
+  - name: wrong on purpose
+    identity: spiffe://cluster.local/ns/ingest/sa/loader
+    request: )" + request + R"(
+    body: '{"fields":{}}'
+    expect: allow
+    expect_response_cut: false
+)");
+  const auto result = run_firewarden({"test", "--policy", policy, cases});
+  INFO(result.out << result.err);
+  CHECK(result.exit_code == 1);
+  CHECK_THAT(result.out, Catch::Contains("2 passed, 1 failed"));
+  CHECK_THAT(result.out, Catch::Contains("wrong on purpose"));
+  CHECK_THAT(result.out,
+             Catch::Contains("expected not cut, got cut: no get on collection events (no rule "
+                             "allows it)"));
+
+  const std::string misplaced = dir.write("misplaced.yaml", R"(cases:
+  - name: a denied request has no response
+    identity: spiffe://cluster.local/ns/ingest/sa/loader
+    request: GET /v1/projects/my-project/databases/(default)/documents/events/e1
+    expect: deny
+    expect_response_cut: false
+)");
+  const auto refused = run_firewarden({"test", "--policy", policy, misplaced});
+  CHECK(refused.exit_code == 2);
+  CHECK_THAT(refused.err, Catch::Contains("expect_response_cut: only with expect: allow"));
+}

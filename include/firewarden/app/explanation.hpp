@@ -71,7 +71,9 @@ std::string denial_summary(const Explanation& explanation);
 // {"decision","rule","identity":{spiffe_id,trust_domain,namespace,service_account},
 //  "method","project","database","required":[{action,collection,allowed,rule}],
 //  "denied":{action,collection,rule}|null,"dry_run":[{rule,would}],"impersonate",
-//  "message", and "refused":{code,status,message} for a 403 from the classifier}.
+//  "response":{cut,reason}|null (null when denied; cut: the write's response is
+//  cut to what carries no document data, reason: why), "message", and
+//  "refused":{code,status,message} for a 403 from the classifier}.
 // Absent values (no rule, no namespace, …) are null.
 std::string explanation_json(const Explanation& explanation);
 

@@ -18,6 +18,8 @@
 //         collection: payments
 //       expect_dry_run:                            # optional: exactly these
 //         - {rule: analytics-no-payments, would: deny}  # dry-run verdicts (any order)
+//       expect_response_cut: false                 # optional, allow only: whether
+//                                                  #   a write's response is cut
 #include <optional>
 #include <string>
 #include <variant>
@@ -50,6 +52,8 @@ struct PolicyCase {
     friend bool operator==(const DryRun&, const DryRun&) = default;
   };
   std::optional<std::vector<DryRun>> expect_dry_run;
+  // Whether the write's response is cut (SPEC §4: no get on a written collection).
+  std::optional<bool> expect_response_cut;
 
   CasePosition at;           // the case's mapping
   CasePosition identity_at;  // its identity value

@@ -28,6 +28,20 @@ struct DryRunVerdict {
   bool would_allow = false;  // false: the rule would have denied
 };
 
+// What a write returns is a read (SPEC §4): a write's response carries the
+// document as written (UpdateDocument, CreateDocument) or the values after a
+// transform (Commit, BatchWrite), so a caller that may write a collection but
+// not `get` from it would read through its writes. Set on an allowed decision
+// for the first collection the request creates or updates documents in on
+// which the caller has no `get`; the proxy then cuts the response to what
+// carries no document data.
+struct ResponseCut {
+  firestore::CollectionPattern collection;
+  // The enforcing deny rule that touches `get` on it; empty when no enforcing
+  // allow rule covers it.
+  std::string rule;
+};
+
 struct Decision {
   bool allowed = false;
   // Deny: the first denying enforce rule, or empty for default deny.
@@ -37,6 +51,10 @@ struct Decision {
   std::vector<RequirementVerdict> requirements;
   std::vector<DryRunVerdict> dry_run;      // dry-run rules that matched, in file order
   std::optional<std::string> impersonate;  // Google service account, first match
+  // Allowed requests only: why their response is cut, if it is.
+  std::optional<ResponseCut> response_cut;
+
+  bool cuts_response() const { return response_cut.has_value(); }
 
   const RequirementVerdict* first_denied() const;
 };
@@ -46,6 +64,10 @@ struct Decision {
 // not make this request" when no requirement was denied. The proxy's 403
 // message and `explain` both say it this way.
 std::string denial_sentence(const identity::Identity& who, const Decision& decision);
+
+// Why a write's response is cut, in words: "no get on collection orders (no
+// rule allows it)" or "… (denied by rule r)". `explain` says it this way.
+std::string response_cut_reason(const ResponseCut& cut);
 
 class Policy {
  public:

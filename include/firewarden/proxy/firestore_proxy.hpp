@@ -16,6 +16,7 @@
 #include "firewarden/identity/identity_rules.hpp"
 #include "firewarden/net/server.hpp"
 #include "firewarden/proxy/policy_store.hpp"
+#include "firewarden/proxy/response_cut.hpp"
 #include "firewarden/proxy/upstream_pool.hpp"
 #include "firewarden/telemetry/access_log.hpp"
 #include "firewarden/telemetry/metrics.hpp"
@@ -31,6 +32,10 @@ struct ProxyOptions {
   std::string upstream_authority;  // Host header sent upstream
   std::chrono::milliseconds request_timeout{60000};
   std::chrono::milliseconds client_write_timeout{60000};
+  // The largest write response read whole to be cut (SPEC §4); larger ones
+  // get 502. limits.max_body_bytes: a cut response may take the memory a
+  // request body may.
+  std::uint64_t max_cut_response_bytes = std::uint64_t{10} << 20;
 };
 
 class FirestoreProxy final : public transport::RequestHandler {
@@ -61,7 +66,15 @@ class FirestoreProxy final : public transport::RequestHandler {
       std::optional<identity::Identity>& from_header) const;
   net::awaitable<bool> forward(Exchange& exchange, transport::Request& request,
                                firestore::RequestModel& model, const std::string& token,
-                               transport::ClientStream& client);
+                               std::optional<WriteResponse> cut, transport::ClientStream& client);
+  // A successful write response the caller may not see whole: read within
+  // max_cut_response_bytes, cut, and sent with its own length
+  // (write_response_relay.cpp).
+  net::awaitable<bool> relay_cut_response(Exchange& exchange, const transport::Request& request,
+                                          std::unique_ptr<UpstreamConnection>& connection,
+                                          std::optional<OperationDeadline>& deadline,
+                                          http::response_parser<http::buffer_body>& parser,
+                                          WriteResponse shape, transport::ClientStream& client);
   net::awaitable<bool> relay_sized_body(Exchange& exchange, UpstreamConnection& connection,
                                         OperationDeadline& deadline, std::uint64_t length,
                                         const http::response_header<>& head,

@@ -408,6 +408,7 @@ module.exports = {
   rpcCode,
   UNAUTHENTICATED,
   assertRefused,
+  httpRequest,
   requireModules,
   sdkClient,
   startEmulator,
