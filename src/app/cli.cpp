@@ -1,5 +1,6 @@
 #include "firewarden/app/cli.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cstdlib>
 #include <iostream>
@@ -19,7 +20,8 @@ struct CommandSpec {
   std::vector<std::string_view> options;  // options that take a value (besides --log-level)
   int (*run)(const CommandLine&);
   std::size_t max_arguments = 0;
-  std::string_view details = {};  // more --help text: exit codes, formats
+  std::string_view details = {};             // more --help text: exit codes, formats
+  std::vector<std::string_view> flags = {};  // options without a value, e.g. --json
 };
 
 constexpr std::string_view explain_help =
@@ -51,6 +53,10 @@ constexpr std::string_view test_help =
     "Exit: 0 all pass; 1 any failure; 2 unreadable or invalid cases file, policy or\n"
     "config, or a case that cannot be asked (FILE:LINE:COL: message on stderr).";
 
+constexpr std::string_view version_help =
+    "Prints the version, git revision, build type, compiler and library versions;\n"
+    "--json prints them as one JSON object.";
+
 const std::array<CommandSpec, 5>& commands() {
   static const std::array<CommandSpec, 5> specs{{
       {"run", "run the proxy", "--config FILE", {"config"}, run_command, 0},
@@ -75,7 +81,14 @@ const std::array<CommandSpec, 5>& commands() {
        test_command,
        1,
        test_help},
-      {"version", "print version and build information", "", {}, version_command, 0},
+      {"version",
+       "print version, git revision and build information",
+       "[--json]",
+       {},
+       version_command,
+       0,
+       version_help,
+       {"json"}},
   }};
   return specs;
 }
@@ -108,6 +121,10 @@ const CommandSpec* find_command(std::string_view name) {
   return nullptr;
 }
 
+bool is_flag(const CommandSpec& spec, std::string_view option) {
+  return std::find(spec.flags.begin(), spec.flags.end(), option) != spec.flags.end();
+}
+
 bool takes_value(const CommandSpec& spec, std::string_view option) {
   if (option == "log-level") return true;
   for (std::string_view known : spec.options) {
@@ -136,6 +153,17 @@ ParseOutcome parse_arguments(const CommandSpec& spec, std::span<char*> args, Com
     if (inline_value) {
       value = std::string(name.substr(equals + 1));
       name = name.substr(0, equals);
+    }
+    if (is_flag(spec, name)) {
+      if (inline_value) {
+        error = "option --" + std::string(name) + " takes no value";
+        return ParseOutcome::error;
+      }
+      if (!line.options.emplace(std::string(name), std::string()).second) {
+        error = "option --" + std::string(name) + " given twice";
+        return ParseOutcome::error;
+      }
+      continue;
     }
     if (!takes_value(spec, name)) {
       error = "unknown option --" + std::string(name);

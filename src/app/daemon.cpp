@@ -10,6 +10,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include "firewarden/app/build_info.hpp"
 #include "firewarden/app/file_digest.hpp"
 #include "firewarden/credentials/token_broker.hpp"
 #include "firewarden/identity/identity_rules.hpp"
@@ -124,8 +125,8 @@ Daemon::Daemon(std::shared_ptr<const config::Config> config)
                                    {"stream"});
   telemetry::stdout_writer().attach_counter(&dropped.with({"access"}));
   telemetry::stderr_writer().attach_counter(&dropped.with({"diagnostic"}));
-  metrics_.gauge("firewarden_build_info", "Build information.", {"version"})
-      .with({FIREWARDEN_VERSION})
+  metrics_.gauge("firewarden_build_info", "Build information.", {"version", "revision"})
+      .with({FIREWARDEN_VERSION, std::string(build_revision())})
       .set(1);
   // Outcome series exist from the start (at 0), so alerts on their increase
   // work before the first failure.

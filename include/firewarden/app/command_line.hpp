@@ -16,6 +16,7 @@ struct CommandLine {
   std::string command;
   std::map<std::string, std::string, std::less<>> options;  // "--config FILE" -> {"config","FILE"}
   std::vector<std::string> arguments;                       // positional arguments
+  // Flags (options without a value, e.g. --json) are in `options` with "".
 
   std::optional<std::string> option(const std::string& name) const;
 };
