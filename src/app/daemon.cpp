@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "firewarden/app/build_info.hpp"
+#include "firewarden/app/cpu_quota.hpp"
 #include "firewarden/app/file_digest.hpp"
 #include "firewarden/credentials/token_broker.hpp"
 #include "firewarden/identity/identity_rules.hpp"
@@ -429,6 +430,12 @@ int Daemon::run() {
                config_->firestore.endpoint.url);
 
   const unsigned threads = worker_threads();
+  if (config_->threads == 0) {
+    const ThreadChoice choice = choose_worker_threads();
+    spdlog::info("threads: 0: {} worker threads ({} usable cores, cgroup CPU quota {})", threads,
+                 choice.cores,
+                 choice.quota_cpus ? std::to_string(*choice.quota_cpus) : std::string("none"));
+  }
   std::vector<std::thread> workers;
   for (unsigned i = 1; i < threads; ++i) workers.emplace_back([this] { io_.run(); });
   io_.run();
@@ -439,7 +446,7 @@ int Daemon::run() {
 
 unsigned Daemon::worker_threads() const {
   if (config_->threads != 0) return config_->threads;
-  return std::max(1U, std::thread::hardware_concurrency());
+  return choose_worker_threads().threads;
 }
 
 std::vector<admin::ReadinessCheck> Daemon::readiness() const {
