@@ -4,6 +4,7 @@
 #include <array>
 #include <cstdlib>
 #include <iostream>
+#include <limits>
 #include <span>
 #include <string_view>
 
@@ -53,12 +54,23 @@ constexpr std::string_view test_help =
     "Exit: 0 all pass; 1 any failure; 2 unreadable or invalid cases file, policy or\n"
     "config, or a case that cannot be asked (FILE:LINE:COL: message on stderr).";
 
+constexpr std::string_view suggest_help =
+    "Reads firewarden's JSON access lines (FILE... or - for stdin; other lines such as\n"
+    "TLS handshake failures and JSON diagnostics are skipped) and prints a policy that\n"
+    "allows exactly the requests they show, allowed or denied when logged: one rule per\n"
+    "(namespace, service account) and set of actions (per SPIFFE ID for callers without\n"
+    "them), document IDs generalised to *, read/write only where every action of it was\n"
+    "seen. Comments count the requests behind each rule. --policy FILE adds which of\n"
+    "them FILE denies today (asked for --database, default (default)).\n"
+    "Exit: 0 printed; 2 bad input: usage, an unreadable file or policy, a line that\n"
+    "cannot be read (FILE:LINE: why on stderr), no request in the logs.";
+
 constexpr std::string_view version_help =
     "Prints the version, git revision, build type, compiler and library versions;\n"
     "--json prints them as one JSON object.";
 
-const std::array<CommandSpec, 5>& commands() {
-  static const std::array<CommandSpec, 5> specs{{
+const std::array<CommandSpec, 6>& commands() {
+  static const std::array<CommandSpec, 6> specs{{
       {"run", "run the proxy", "--config FILE", {"config"}, run_command, 0},
       {"check",
        "validate config, policy and every referenced file",
@@ -81,6 +93,13 @@ const std::array<CommandSpec, 5>& commands() {
        test_command,
        1,
        test_help},
+      {"suggest",
+       "print a least-privilege policy from access logs",
+       "--access-log FILE [FILE...] [--policy FILE [--database DB]]",
+       {"access-log", "policy", "database"},
+       suggest_command,
+       std::numeric_limits<std::size_t>::max(),
+       suggest_help},
       {"version",
        "print version, git revision and build information",
        "[--json]",

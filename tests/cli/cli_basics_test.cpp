@@ -58,6 +58,7 @@ TEST_CASE("usage errors exit 2 and say what was wrong") {
       {{"version", "--config=x"}, "unknown option --config"},
       {{"version", "--json=yes"}, "option --json takes no value"},
       {{"version", "--json", "--json"}, "option --json given twice"},
+      {{"suggest", "--access-log", "a", "--access-log", "b"}, "option --access-log given twice"},
   };
   for (const Case& c : cases) {
     CAPTURE(c.args);
@@ -68,7 +69,7 @@ TEST_CASE("usage errors exit 2 and say what was wrong") {
 }
 
 TEST_CASE("--help works for the program and for every command") {
-  for (const std::string command : {"run", "check", "explain", "test", "version"}) {
+  for (const std::string command : {"run", "check", "explain", "test", "suggest", "version"}) {
     CAPTURE(command);
     const auto result = run_firewarden({command, "--help"});
     CHECK(result.exit_code == 0);

@@ -26,6 +26,7 @@ int check_command(const CommandLine& line);
 int explain_command(const CommandLine& line);
 int test_command(const CommandLine& line);
 int run_command(const CommandLine& line);
+int suggest_command(const CommandLine& line);
 
 // --config, else $FIREWARDEN_CONFIG, else /etc/firewarden/firewarden.yaml.
 std::string config_path(const CommandLine& line);
