@@ -142,12 +142,12 @@ std::map<Subject, Caller> callers_of(const AccessLogTally& tally) {
   for (const Observation& seen : tally.observations) {
     Caller& caller = callers[Subject::of(seen.who)];
     caller.spiffe_ids.insert(seen.who.spiffe_id);
-    if (seen.decision == "allow") {
-      if (seen.impersonated) {
-        caller.impersonated.insert(*seen.impersonated);
-      } else {
-        caller.allowed_without_impersonation = true;
-      }
+    // Only an allowed request is impersonated (and one whose forwarding
+    // failed later is logged as an error, with its impersonation).
+    if (seen.impersonated) {
+      caller.impersonated.insert(*seen.impersonated);
+    } else if (seen.decision == "allow") {
+      caller.allowed_without_impersonation = true;
     }
     // A request counts once per (pattern, action), however many documents.
     std::set<std::pair<std::string, Action>> counted;
@@ -244,20 +244,20 @@ void write_header(std::ostream& out, const SuggestInput& input,
   for (const auto& file : input.files) files.push_back(comment_text(file));
   out << "# Suggested by `firewarden suggest` from " << joined(files, ", ") << ".\n"
       << "# " << tally.request_lines
-      << " requests observed (when logged: " << decisions_text(by_decision)
-      << "); the rules below allow every one of them,\n"
-      << "# whatever it was decided when logged, and nothing else.\n"
+      << " requests observed; when logged: " << decisions_text(by_decision) << ".\n"
+      << "# The rules below allow every one of them, whatever it was decided when\n"
+      << "# logged, and nothing else.\n"
       << "# Skipped: " << tally.nothing_required
-      << " access lines that required no permission (refused before the policy,\n"
-      << "# or beginTransaction/rollback), and " << tally.other_lines << " other log lines.\n";
+      << " access lines that required no permission (refused before the\n"
+      << "# policy, or beginTransaction/rollback), and " << tally.other_lines
+      << " other log lines.\n";
   if (input.current_policy) {
     std::size_t denied = 0;
     for (std::size_t k = 0; k < input.current.size(); ++k) {
       if (!input.current[k].allowed) denied += tally.observations[k].count;
     }
     out << "# The current policy " << comment_text(*input.current_policy) << " denies " << denied
-        << " of them"
-        << " (asked for database " << input.current_database
+        << " of them\n# (asked for database " << comment_text(input.current_database)
         << "); the rules below would allow them.\n";
   }
   out << "# Review every rule before use: it grants what the workload did, including what\n"

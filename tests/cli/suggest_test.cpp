@@ -236,8 +236,10 @@ TEST_CASE("suggest: one rule per caller and set of actions, document IDs as *, a
   CHECK_THAT(out, Catch::Contains("impersonation:\n  - namespaces: [\"orders\"]\n"));
   CHECK_THAT(out, Catch::Contains("    service_account: \"" + kOrdersAccount + "\"\n"));
   // The header counts what was read and what was skipped.
-  CHECK_THAT(out, Catch::Contains("# 13 requests observed (when logged: 12 allowed, 1 denied)"));
-  CHECK_THAT(out, Catch::Contains("# Skipped: 1 access lines that required no permission"));
+  CHECK_THAT(out, Catch::Contains("# 13 requests observed; when logged: 12 allowed, 1 denied.\n"));
+  CHECK_THAT(out,
+             Catch::Contains(
+                 "# Skipped: 1 access lines that required no permission (refused before the\n"));
   CHECK_THAT(out, Catch::Contains("and 1 other log lines.\n"));
   CHECK_THAT(out, Catch::Contains("\nversion: 1\nrules:\n"));
 }
@@ -303,8 +305,9 @@ TEST_CASE("suggest: --policy tells which observed requests the current policy de
   // not billing's payments writes, analytics' collection-group query and
   // listCollectionIds, nor the caller outside the path template.
   CHECK_THAT(out, Catch::Contains("# The current policy " + kExamplePolicy +
-                                  " denies 5 of them (asked for database (default)); the rules "
-                                  "below would allow them.\n"));
+                                  " denies 5 of them\n"
+                                  "# (asked for database (default)); the rules below would "
+                                  "allow them.\n"));
   CHECK_THAT(out, Catch::Contains("  #   denied by the current policy: 1\n"
                                   "  #     query **/items (no rule allows it): 1\n"
                                   "  - name: suggested-analytics-reporter-query\n"));
@@ -327,7 +330,7 @@ TEST_CASE("suggest: --policy tells which observed requests the current policy de
   const auto other_database =
       suggest({"--access-log", log, "--policy", kExamplePolicy, "--database", "reports-db"});
   CHECK(other_database.exit_code == 0);
-  CHECK_THAT(other_database.out, Catch::Contains("denies 13 of them (asked for database "
+  CHECK_THAT(other_database.out, Catch::Contains("denies 13 of them\n# (asked for database "
                                                  "reports-db)"));
 }
 
