@@ -1,8 +1,10 @@
 #include "firewarden/app/cli.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cstdlib>
 #include <iostream>
+#include <limits>
 #include <span>
 #include <string_view>
 
@@ -19,7 +21,8 @@ struct CommandSpec {
   std::vector<std::string_view> options;  // options that take a value (besides --log-level)
   int (*run)(const CommandLine&);
   std::size_t max_arguments = 0;
-  std::string_view details = {};  // more --help text: exit codes, formats
+  std::string_view details = {};             // more --help text: exit codes, formats
+  std::vector<std::string_view> flags = {};  // options without a value, e.g. --json
 };
 
 constexpr std::string_view explain_help =
@@ -52,8 +55,23 @@ constexpr std::string_view test_help =
     "Exit: 0 all pass; 1 any failure; 2 unreadable or invalid cases file, policy or\n"
     "config, or a case that cannot be asked (FILE:LINE:COL: message on stderr).";
 
-const std::array<CommandSpec, 5>& commands() {
-  static const std::array<CommandSpec, 5> specs{{
+constexpr std::string_view suggest_help =
+    "Reads firewarden's JSON access lines (FILE... or - for stdin; other lines such as\n"
+    "TLS handshake failures and JSON diagnostics are skipped) and prints a policy that\n"
+    "allows exactly the requests they show, allowed or denied when logged: one rule per\n"
+    "(namespace, service account) and set of actions (per SPIFFE ID for callers without\n"
+    "them), document IDs generalised to *, read/write only where every action of it was\n"
+    "seen. Comments count the requests behind each rule. --policy FILE adds which of\n"
+    "them FILE denies today (asked for --database, default (default)).\n"
+    "Exit: 0 printed; 2 bad input: usage, an unreadable file or policy, a line that\n"
+    "cannot be read (FILE:LINE: why on stderr), no request in the logs.";
+
+constexpr std::string_view version_help =
+    "Prints the version, git revision, build type, compiler and library versions;\n"
+    "--json prints them as one JSON object.";
+
+const std::array<CommandSpec, 6>& commands() {
+  static const std::array<CommandSpec, 6> specs{{
       {"run", "run the proxy", "--config FILE", {"config"}, run_command, 0},
       {"check",
        "validate config, policy and every referenced file",
@@ -76,7 +94,21 @@ const std::array<CommandSpec, 5>& commands() {
        test_command,
        1,
        test_help},
-      {"version", "print version and build information", "", {}, version_command, 0},
+      {"suggest",
+       "print a least-privilege policy from access logs",
+       "--access-log FILE [FILE...] [--policy FILE [--database DB]]",
+       {"access-log", "policy", "database"},
+       suggest_command,
+       std::numeric_limits<std::size_t>::max(),
+       suggest_help},
+      {"version",
+       "print version, git revision and build information",
+       "[--json]",
+       {},
+       version_command,
+       0,
+       version_help,
+       {"json"}},
   }};
   return specs;
 }
@@ -109,6 +141,10 @@ const CommandSpec* find_command(std::string_view name) {
   return nullptr;
 }
 
+bool is_flag(const CommandSpec& spec, std::string_view option) {
+  return std::find(spec.flags.begin(), spec.flags.end(), option) != spec.flags.end();
+}
+
 bool takes_value(const CommandSpec& spec, std::string_view option) {
   if (option == "log-level") return true;
   for (std::string_view known : spec.options) {
@@ -137,6 +173,17 @@ ParseOutcome parse_arguments(const CommandSpec& spec, std::span<char*> args, Com
     if (inline_value) {
       value = std::string(name.substr(equals + 1));
       name = name.substr(0, equals);
+    }
+    if (is_flag(spec, name)) {
+      if (inline_value) {
+        error = "option --" + std::string(name) + " takes no value";
+        return ParseOutcome::error;
+      }
+      if (!line.options.emplace(std::string(name), std::string()).second) {
+        error = "option --" + std::string(name) + " given twice";
+        return ParseOutcome::error;
+      }
+      continue;
     }
     if (!takes_value(spec, name)) {
       error = "unknown option --" + std::string(name);

@@ -10,6 +10,8 @@
 #include <stdexcept>
 #include <thread>
 
+#include "firewarden/app/build_info.hpp"
+#include "firewarden/app/cpu_quota.hpp"
 #include "firewarden/app/file_digest.hpp"
 #include "firewarden/app/load.hpp"
 #include "firewarden/credentials/token_broker.hpp"
@@ -126,8 +128,8 @@ Daemon::Daemon(std::shared_ptr<const config::Config> config)
                                    {"stream"});
   telemetry::stdout_writer().attach_counter(&dropped.with({"access"}));
   telemetry::stderr_writer().attach_counter(&dropped.with({"diagnostic"}));
-  metrics_.gauge("firewarden_build_info", "Build information.", {"version"})
-      .with({FIREWARDEN_VERSION})
+  metrics_.gauge("firewarden_build_info", "Build information.", {"version", "revision"})
+      .with({FIREWARDEN_VERSION, std::string(build_revision())})
       .set(1);
   // Outcome series exist from the start (at 0), so alerts on their increase
   // work before the first failure.
@@ -438,6 +440,12 @@ int Daemon::run() {
                config_->firestore.endpoint.url);
 
   const unsigned threads = worker_threads();
+  if (config_->threads == 0) {
+    const ThreadChoice choice = choose_worker_threads();
+    spdlog::info("threads: 0: {} worker threads ({} usable cores, cgroup CPU quota {})", threads,
+                 choice.cores,
+                 choice.quota_cpus ? std::to_string(*choice.quota_cpus) : std::string("none"));
+  }
   std::vector<std::thread> workers;
   for (unsigned i = 1; i < threads; ++i) workers.emplace_back([this] { io_.run(); });
   io_.run();
@@ -448,7 +456,7 @@ int Daemon::run() {
 
 unsigned Daemon::worker_threads() const {
   if (config_->threads != 0) return config_->threads;
-  return std::max(1U, std::thread::hardware_concurrency());
+  return choose_worker_threads().threads;
 }
 
 std::vector<admin::ReadinessCheck> Daemon::readiness() const {

@@ -251,7 +251,7 @@ TEST_CASE("telemetry: metrics, access lines and logs after a scripted mix of req
       {"firewarden_certificate_expiry_timestamp_seconds", {"gauge", {}}},
       {"firewarden_connections_active", {"gauge", {}}},
       {"firewarden_tls_handshake_failures_total", {"counter", {"reason"}}},
-      {"firewarden_build_info", {"gauge", {"version"}}},
+      {"firewarden_build_info", {"gauge", {"version", "revision"}}},
   };
   for (const auto& [name, expected] : spec) {
     CAPTURE(name);

@@ -16,6 +16,7 @@ struct CommandLine {
   std::string command;
   std::map<std::string, std::string, std::less<>> options;  // "--config FILE" -> {"config","FILE"}
   std::vector<std::string> arguments;                       // positional arguments
+  // Flags (options without a value, e.g. --json) are in `options` with "".
 
   std::optional<std::string> option(const std::string& name) const;
 };
@@ -25,6 +26,7 @@ int check_command(const CommandLine& line);
 int explain_command(const CommandLine& line);
 int test_command(const CommandLine& line);
 int run_command(const CommandLine& line);
+int suggest_command(const CommandLine& line);
 
 // --config, else $FIREWARDEN_CONFIG, else /etc/firewarden/firewarden.yaml.
 std::string config_path(const CommandLine& line);

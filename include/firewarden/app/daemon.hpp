@@ -39,7 +39,8 @@ class Daemon final : public admin::StatusSource {
   void request_quit() override;
 
  private:
-  // Threads that run io_ (config `threads`, 0: one per core).
+  // Threads that run io_ (config `threads`; 0: one per usable CPU, the
+  // cgroup CPU quota counted, cpu_quota.hpp).
   unsigned worker_threads() const;
   struct Watched {  // a file set whose content digest we last loaded
     std::string digest;
