@@ -14,18 +14,9 @@
 #include <emmintrin.h>
 #endif
 
-#include "firewarden/firestore/json_schema.hpp"
 #include "firewarden/firestore/text.hpp"
 
 namespace firewarden::firestore {
-
-std::size_t JsonTape::member(std::size_t object, std::string_view field_name) const {
-  for (std::size_t i = object + 1; i < nodes_[object].end; i = skip(i + 1)) {
-    const FieldSchema* field = nodes_[i].field;
-    if (field != nullptr && field->name == field_name) return i + 1;
-  }
-  return 0;
-}
 
 // One pass over the body, recursive descent (depth is bounded before each
 // descent). Every branch that is not the grammar of RFC 8259 refuses.
@@ -459,7 +450,6 @@ class JsonTapeParser {
   [[gnu::flatten]] JsonNode& push(JsonKind kind) {
     JsonNode& node = tape_.nodes_.emplace_back();
     node.kind = kind;
-    node.field = nullptr;
     return node;
   }
 
