@@ -10,7 +10,12 @@
 #include <limits>
 #include <set>
 
-#if defined(__SSE2__)
+// The string scan: SSE2 where the target has it (every x86-64), else the
+// portable SWAR and byte-wise path that arm64 and the rest run.
+// FIREWARDEN_PORTABLE_SCAN selects the portable path on x86-64 too, so a test
+// build there runs the code other targets ship (tests/portable_scan.cmake).
+#if defined(__SSE2__) && !defined(FIREWARDEN_PORTABLE_SCAN)
+#define FIREWARDEN_SSE2_SCAN 1
 #include <emmintrin.h>
 #endif
 
@@ -242,14 +247,14 @@ class JsonTapeParser {
   // non-ASCII (>= 0x80), 16 or 8 at a time where it can; the caller reads the
   // byte it stops at byte-wise, so a fast path may stop early but never late.
   void skip_plain_ascii() {
-#if defined(__SSE2__)
+#if defined(FIREWARDEN_SSE2_SCAN)
     if (skip_plain_ascii_sse2()) return;
 #endif
     skip_plain_ascii_swar();
     while (pos_ < body_.size() && is_plain_ascii(static_cast<unsigned char>(body_[pos_]))) ++pos_;
   }
 
-#if defined(__SSE2__)
+#if defined(FIREWARDEN_SSE2_SCAN)
   // Exact: a signed byte compare `< 0x20` flags the controls and every byte
   // >= 0x80 (negative as signed), the two equalities '"' and '\\'; the lowest
   // flagged byte is the first special one.
@@ -493,6 +498,15 @@ class JsonTapeParser {
   std::size_t pos_ = 0;
   std::string error_;
 };
+
+std::string_view json_string_scan() {
+#if defined(FIREWARDEN_SSE2_SCAN)
+  return "sse2";
+#else
+  if constexpr (std::endian::native == std::endian::little) return "swar";
+  return "bytewise";
+#endif
+}
 
 Checked<JsonTape> parse_json_tape(std::string_view body) {
   // RFC 8259 §8.1: no byte order mark.

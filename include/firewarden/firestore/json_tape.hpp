@@ -79,4 +79,8 @@ class JsonTape {
 // Parses `body`; the root (index 0) is an object. The body must outlive the tape.
 Checked<JsonTape> parse_json_tape(std::string_view body);
 
+// How this build skips the plain text of strings: "sse2" (16 bytes at a
+// time), "swar" (8) or "bytewise". The tests check which one they ran.
+std::string_view json_string_scan();
+
 }  // namespace firewarden::firestore
