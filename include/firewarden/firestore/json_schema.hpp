@@ -58,13 +58,9 @@ struct MessageSchema {
 // tape, which must outlive it.
 class MessageTape {
  public:
-  const JsonTape& tape() const { return *tape_; }
   const JsonNode& operator[](std::size_t index) const { return (*tape_)[index]; }
   std::size_t size() const { return tape_->size(); }
   std::size_t skip(std::size_t index) const { return tape_->skip(index); }
-
-  // The schema field the key at `index` names, or nullptr.
-  const FieldSchema* field(std::size_t index) const { return fields_[index]; }
 
   // The member of object `object` whose key names schema field `field_name`,
   // or 0 when there is none (0 is always the root).
