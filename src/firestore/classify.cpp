@@ -191,12 +191,12 @@ Refusal check_scope(const DatabaseRef& database, const Scope& scope) {
 
 // Members of a body already read against its schema (so types are known; a
 // member is found by its lowerCamel name whichever spelling was sent); 0 when absent.
-std::size_t member(const JsonTape& body, std::size_t object, std::string_view name) {
+std::size_t member(const MessageTape& body, std::size_t object, std::string_view name) {
   if (object >= body.size() || body[object].kind != JsonKind::object) return 0;
   return body.member(object, name);
 }
 
-std::optional<std::string_view> string_field(const JsonTape& body, std::size_t object,
+std::optional<std::string_view> string_field(const MessageTape& body, std::size_t object,
                                              std::string_view name) {
   const std::size_t found = member(body, object, name);
   if (found == 0 || body[found].kind != JsonKind::string) return std::nullopt;
@@ -234,7 +234,7 @@ Checked<WritePrecondition> precondition_of(const std::string* exists,
 }
 
 // A Precondition message (already read against its schema: at most one member).
-Checked<WritePrecondition> precondition_of(const JsonTape& body, std::size_t write) {
+Checked<WritePrecondition> precondition_of(const MessageTape& body, std::size_t write) {
   const std::size_t precondition = member(body, write, "currentDocument");
   if (precondition == 0) return WritePrecondition::none;
   if (const std::size_t exists = member(body, precondition, "exists")) {
@@ -268,7 +268,7 @@ Checked<CollectionPattern> collection_of_named_document(std::string_view name,
       std::span<const std::string_view>(ids.value().data(), ids.value().size() - 1));
 }
 
-Refusal add_write(const JsonTape& body, std::size_t write, const DatabaseRef& database,
+Refusal add_write(const MessageTape& body, std::size_t write, const DatabaseRef& database,
                   RequirementSet& requirements) {
   std::optional<std::string_view> target;
   const std::size_t update = member(body, write, "update");
@@ -305,7 +305,7 @@ Refusal add_write(const JsonTape& body, std::size_t write, const DatabaseRef& da
 
 // SPEC §5: query on PARENT/C per from[] entry; allDescendants puts ** before
 // it; a kindless selector (no collectionId) puts * in its place.
-Refusal add_query(const JsonTape& body, std::size_t structured_query,
+Refusal add_query(const MessageTape& body, std::size_t structured_query,
                   const std::vector<std::string>& parent, RequirementSet& requirements) {
   if (structured_query == 0) {
     return ApiError::invalid_argument("the request needs a structuredQuery");
@@ -336,7 +336,7 @@ Refusal add_query(const JsonTape& body, std::size_t structured_query,
 
 // Every element of the array member `name` of the root, in order.
 template <typename Visit>
-Refusal for_each_element(const JsonTape& body, std::string_view name, Visit visit) {
+Refusal for_each_element(const MessageTape& body, std::string_view name, Visit visit) {
   const std::size_t array = member(body, 0, name);
   if (array == 0) return std::nullopt;
   // The schema has made it an array; refuse rather than skip if it were not.
@@ -352,7 +352,7 @@ Refusal for_each_element(const JsonTape& body, std::string_view name, Visit visi
   return std::nullopt;
 }
 
-Refusal add_body_requirements(Route route, const JsonTape& body, const DocumentsPath& path,
+Refusal add_body_requirements(Route route, const MessageTape& body, const DocumentsPath& path,
                               RequirementSet& requirements) {
   switch (route) {
     case Route::batch_get:
@@ -382,7 +382,8 @@ Refusal add_body_requirements(Route route, const JsonTape& body, const Documents
 }
 
 // createDocument and patch carry a Document whose name the URL already gives.
-Refusal check_document_body_name(Route route, const JsonTape& document, const DocumentsPath& path) {
+Refusal check_document_body_name(Route route, const MessageTape& document,
+                                 const DocumentsPath& path) {
   const auto name = string_field(document, 0, "name");
   if (!name || name->empty()) return std::nullopt;
   if (route == Route::create_document) {
@@ -495,9 +496,10 @@ Checked<RequestModel> classify_checked(const HttpRequest& request, const Scope& 
       return ApiError::invalid_argument(std::string(route.value().rpc) +
                                         " needs a JSON object as its request body");
     }
-    Checked<JsonTape> body = parse_json_tape(request.body);
+    const Checked<JsonTape> tape = parse_json_tape(request.body);
+    if (!tape.ok()) return tape.error();
+    const Checked<MessageTape> body = read_message(tape.value(), *route.value().body);
     if (!body.ok()) return body.error();
-    if (Refusal refusal = read_message(body.value(), *route.value().body)) return *refusal;
     const Route r = route.value().route;
     if (r == Route::create_document || r == Route::patch) {
       if (Refusal refusal = check_document_body_name(r, body.value(), path)) return *refusal;

@@ -4,6 +4,7 @@
 #include <boost/container/small_vector.hpp>
 #include <cstdint>
 #include <limits>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -118,8 +119,14 @@ class SchemaReader {
  public:
   // in_key_order: members in byte order of their keys (as the std::map of
   // the DOM reader held them), else in document order.
-  SchemaReader(JsonTape& tape, bool in_key_order) : tape_(tape), in_key_order_(in_key_order) {}
+  // fields: where the field each key names is recorded (indexed by node).
+  SchemaReader(const JsonTape& tape, std::span<const FieldSchema*> fields, bool in_key_order)
+      : tape_(tape), fields_(fields), in_key_order_(in_key_order) {}
 
+  // The root object, read against `schema`.
+  Refusal read(const MessageSchema& schema) { return read_message(0, schema); }
+
+ private:
   Refusal read_message(std::size_t index, const MessageSchema& schema) {
     if (tape_[index].kind != JsonKind::object) {
       return refuse(std::string("must be an object (") + std::string(schema.name) + ")");
@@ -127,14 +134,14 @@ class SchemaReader {
     // Bounded by the schema: each key names a distinct field or is refused.
     const std::size_t seen = seen_.size();
     Refusal refusal = for_each_key(index, [&](std::size_t key_index) -> Refusal {
-      JsonNode& key = tape_[key_index];
+      const JsonNode& key = tape_[key_index];
       const FieldSchema* field = find_field(schema, key.text);
       if (field == nullptr) {
         return refuse("unknown field " + quote_input(key.text) + " in " + std::string(schema.name));
       }
       if (Refusal conflict = check_not_seen(schema, *field, seen)) return conflict;
       seen_.push_back(field);
-      key.field = field;
+      fields_[key_index] = field;
       path_.push_back({PathStep::Kind::field, field->name});
       if (Refusal wrong = read_field(key_index + 1, *field)) return wrong;
       path_.pop_back();
@@ -153,7 +160,6 @@ class SchemaReader {
     return std::nullopt;
   }
 
- private:
   // Refuses a field given twice (in both spellings) or a second member of its oneof.
   Refusal check_not_seen(const MessageSchema& schema, const FieldSchema& field,
                          std::size_t seen) const {
@@ -342,7 +348,8 @@ class SchemaReader {
     return a.size() == b.size() && (a.data() == b.data() || a == b);
   }
 
-  JsonTape& tape_;
+  const JsonTape& tape_;
+  const std::span<const FieldSchema*> fields_;
   const bool in_key_order_;
   // Inline for the usual depth of a Firestore body: no allocation per read.
   boost::container::small_vector<PathStep, 24> path_;
@@ -352,17 +359,26 @@ class SchemaReader {
 
 }  // namespace
 
+std::size_t MessageTape::member(std::size_t object, std::string_view field_name) const {
+  for (std::size_t i = object + 1; i < (*tape_)[object].end; i = tape_->skip(i + 1)) {
+    const FieldSchema* named = fields_[i];
+    if (named != nullptr && named->name == field_name) return i + 1;
+  }
+  return 0;
+}
+
 // Whether a body is refused does not depend on the order its members are read
 // in: every check is about one member, a pair of members (both spellings, two
 // members of a oneof) or the whole message (a required oneof). So the common
 // case, an acceptable body, is read once in document order; only a refused one
 // is read again in key order, so that it gets the very error the key-ordered
 // reading meets first (the error does not depend on the member order sent).
-Refusal read_message(JsonTape& tape, const MessageSchema& schema) {
-  Refusal refusal = SchemaReader(tape, /*in_key_order=*/false).read_message(0, schema);
-  if (!refusal) return std::nullopt;
-  Refusal ordered = SchemaReader(tape, /*in_key_order=*/true).read_message(0, schema);
-  return ordered ? ordered : refusal;  // both refuse; never accept what one refused
+Checked<MessageTape> read_message(const JsonTape& tape, const MessageSchema& schema) {
+  MessageTape read(tape);
+  Refusal refusal = SchemaReader(tape, read.fields_, /*in_key_order=*/false).read(schema);
+  if (!refusal) return read;
+  Refusal ordered = SchemaReader(tape, read.fields_, /*in_key_order=*/true).read(schema);
+  return ordered ? *ordered : *refusal;  // both refuse; never accept what one refused
 }
 
 }  // namespace firewarden::firestore

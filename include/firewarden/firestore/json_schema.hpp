@@ -9,8 +9,10 @@
 //
 // Only user data is exempt from the schema: the keys of Document.fields,
 // MapValue.fields and map<string,string> labels are data, not field names.
+#include <cstddef>
 #include <span>
 #include <string_view>
+#include <vector>
 
 #include "firewarden/firestore/checked.hpp"
 #include "firewarden/firestore/json_tape.hpp"
@@ -49,11 +51,32 @@ struct MessageSchema {
   std::span<const std::string_view> required_oneofs{};
 };
 
-// Reads the tape's root object against `schema`. Every key that names a field
-// gets that field (JsonNode::field), so callers find a field by its lowerCamel
-// name whichever spelling was sent (JsonTape::member); keys of user data (map
-// keys) keep nullptr. Members are checked in byte order of their keys, so the
-// first error reported does not depend on the order they were sent in.
-Refusal read_message(JsonTape& tape, const MessageSchema& schema);
+// A tape read against its message schema. The tape knows no schema: the field
+// each key names is kept beside it, in an array indexed by node (nullptr for
+// keys of user data and for every node that is not a key), so callers find a
+// member by its lowerCamel name whichever spelling was sent. Refers to the
+// tape, which must outlive it.
+class MessageTape {
+ public:
+  const JsonNode& operator[](std::size_t index) const { return (*tape_)[index]; }
+  std::size_t size() const { return tape_->size(); }
+  std::size_t skip(std::size_t index) const { return tape_->skip(index); }
+
+  // The member of object `object` whose key names schema field `field_name`,
+  // or 0 when there is none (0 is always the root).
+  std::size_t member(std::size_t object, std::string_view field_name) const;
+
+ private:
+  friend Checked<MessageTape> read_message(const JsonTape& tape, const MessageSchema& schema);
+  explicit MessageTape(const JsonTape& tape) : tape_(&tape), fields_(tape.size(), nullptr) {}
+
+  const JsonTape* tape_;
+  std::vector<const FieldSchema*> fields_;
+};
+
+// Reads the tape's root object against `schema`. Members are checked in byte
+// order of their keys, so the first error reported does not depend on the
+// order they were sent in.
+Checked<MessageTape> read_message(const JsonTape& tape, const MessageSchema& schema);
 
 }  // namespace firewarden::firestore

@@ -28,8 +28,6 @@ namespace firewarden::firestore {
 // room for every valid document and still bounds recursion.
 inline constexpr std::size_t kMaxJsonDepth = 100;
 
-struct FieldSchema;
-
 enum class JsonKind : std::uint8_t { object, array, key, string, number, boolean, null };
 
 // How a number token reads (as nlohmann::json, which this parser replaced,
@@ -47,8 +45,6 @@ struct JsonNode {
   union {
     std::uint64_t unsigned_value;  // NumberKind::unsigned_integer
     std::int64_t signed_value;     // NumberKind::signed_integer
-    // key: the schema field it names, set by read_message (json_schema.hpp).
-    const FieldSchema* field;
   };
   JsonNode() : unsigned_value(0) {}
 };
@@ -71,10 +67,6 @@ class JsonTape {
     return node.kind == JsonKind::object || node.kind == JsonKind::array ? node.end : index + 1;
   }
 
-  // The member of object `object` whose key names schema field `field_name`
-  // (set by read_message), or 0 when there is none (0 is always the root).
-  std::size_t member(std::size_t object, std::string_view field_name) const;
-
  private:
   friend class JsonTapeParser;
   std::vector<JsonNode> nodes_;
@@ -86,5 +78,9 @@ class JsonTape {
 
 // Parses `body`; the root (index 0) is an object. The body must outlive the tape.
 Checked<JsonTape> parse_json_tape(std::string_view body);
+
+// How this build skips the plain text of strings: "sse2" (16 bytes at a
+// time), "swar" (8) or "bytewise". The tests check which one they ran.
+std::string_view json_string_scan();
 
 }  // namespace firewarden::firestore

@@ -2,7 +2,7 @@
 // The header rules of SPEC §5: a body is JSON or nothing, never
 // content-encoded, and no header may change the method Google executes.
 #include "firewarden/firestore/checked.hpp"
-#include "firewarden/firestore/classify.hpp"
+#include "firewarden/firestore/http_request.hpp"
 
 namespace firewarden::firestore {
 
