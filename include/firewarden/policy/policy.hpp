@@ -37,13 +37,17 @@ struct Decision {
   std::vector<RequirementVerdict> requirements;
   std::vector<DryRunVerdict> dry_run;      // dry-run rules that matched, in file order
   std::optional<std::string> impersonate;  // Google service account, first match
+  // The policy sets impersonation_required and no entry matched: denied even
+  // when every requirement is allowed (then `rule` is empty).
+  bool no_impersonation = false;
 
   const RequirementVerdict* first_denied() const;
 };
 
 // Why `who` was denied, in one sentence: "spiffe://… may not delete in
 // collection payments (no rule allows it)" or "(denied by rule r)"; "… may
-// not make this request" when no requirement was denied. The proxy's 403
+// not make this request (no impersonation entry matches it, and the policy
+// requires one)" when only impersonation_required denied it. The proxy's 403
 // message and `explain` both say it this way.
 std::string denial_sentence(const identity::Identity& who, const Decision& decision);
 
