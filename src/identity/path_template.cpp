@@ -15,12 +15,22 @@ Error refuse(std::string reason, std::string detail) {
 
 bool has_brace(std::string_view text) { return text.find_first_of("{}") != std::string_view::npos; }
 
+// "{name}" -> "name"; anything else (no braces, or braces that are not
+// exactly around the whole segment) -> nullopt.
+std::optional<std::string_view> variable_name(std::string_view segment) {
+  if (segment.size() < 2 || segment.front() != '{' || segment.back() != '}') return std::nullopt;
+  const std::string_view name = segment.substr(1, segment.size() - 2);
+  if (has_brace(name)) return std::nullopt;
+  return name;
+}
+
 bool is_lower_alnum(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); }
 
 // One RFC 1123 label without the length limit: [a-z0-9]([-a-z0-9]*[a-z0-9])?
 bool is_label_text(std::string_view text) {
   if (text.empty() || !is_lower_alnum(text.front()) || !is_lower_alnum(text.back())) return false;
-  return std::all_of(text.begin(), text.end(), [](char c) { return is_lower_alnum(c) || c == '-'; });
+  return std::all_of(text.begin(), text.end(),
+                     [](char c) { return is_lower_alnum(c) || c == '-'; });
 }
 
 }  // namespace
@@ -42,19 +52,6 @@ bool is_kubernetes_service_account(std::string_view name) {
     name = name.substr(dot + 1);
   }
 }
-
-namespace {
-
-// "{name}" -> "name"; anything else (no braces, or braces that are not
-// exactly around the whole segment) -> nullopt.
-std::optional<std::string_view> variable_name(std::string_view segment) {
-  if (segment.size() < 2 || segment.front() != '{' || segment.back() != '}') return std::nullopt;
-  const std::string_view name = segment.substr(1, segment.size() - 2);
-  if (has_brace(name)) return std::nullopt;
-  return name;
-}
-
-}  // namespace
 
 Result<PathTemplate> PathTemplate::compile(std::string_view text) {
   if (text.empty()) return refuse("empty", "the path template is empty");

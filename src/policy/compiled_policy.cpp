@@ -243,12 +243,12 @@ class CompiledPolicy final : public Policy {
                                &rule.subjects.principals}) {
         require(!*list || !(*list)->empty(), "rule " + rule.name + " has an empty subject list");
       }
+      const bool deny = rule.effect == Effect::deny;
+      const Missing missing = deny ? Missing::match : Missing::no_match;
       CompiledRule compiled{std::move(rule.name),
-                            rule.effect == Effect::deny,
+                            deny,
                             rule.mode == Mode::dry_run,
-                            CompiledSubjects(rule.subjects, rule.effect == Effect::deny
-                                                                ? Missing::match
-                                                                : Missing::no_match),
+                            CompiledSubjects(rule.subjects, missing),
                             std::move(rule.databases),
                             {},
                             rule.actions,
@@ -258,8 +258,7 @@ class CompiledPolicy final : public Policy {
                 "rule " + compiled.name + ": bad pattern size");
         compiled.patterns.push_back(CompiledPattern{std::move(pattern), {}, {}});
       }
-      index_subjects(rule.subjects, rule.effect == Effect::deny,
-                     static_cast<std::uint32_t>(rules_.size()));
+      index_subjects(rule.subjects, deny, static_cast<std::uint32_t>(rules_.size()));
       rules_.push_back(std::move(compiled));
     }
     for (CompiledRule& rule : rules_) {
