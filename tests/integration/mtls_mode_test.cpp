@@ -70,7 +70,8 @@ TEST_CASE("mtls: certificates that are no acceptable SVID end the handshake, wit
                                          {"partner", "untrusted_trust_domain"},
                                          {"two-uris", "multiple_uri_sans"},
                                          {"ca-leaf", "ca_certificate"},
-                                         {"no-uri", "no_uri_san"}}) {
+                                         {"no-uri", "no_uri_san"},
+                                         {"off-template", "off_template"}}) {
     CAPTURE(c.cert);
     const auto response = fw.request(commit(fw, "orders/" + c.cert), client_tls(c.cert));
     CHECK(response.status == 0);  // no HTTP response at all
