@@ -78,6 +78,17 @@ TEST_CASE("off-template: IDs that do not fit path_template are 401 by default") 
   const auto metrics = fw.admin("/metrics");
   CHECK_THAT(metrics.body,
              Catch::Contains("firewarden_identity_refusals_total{reason=\"off_template\"} 4"));
+  // And logged: each access line names the reason (written after the response).
+  const auto refusals_logged = [&] {
+    const std::string log = fw.access_log();
+    std::size_t count = 0;
+    for (std::size_t at = log.find("refused: off_template"); at != std::string::npos;
+         at = log.find("refused: off_template", at + 1)) {
+      ++count;
+    }
+    return count == kOffTemplate.size();
+  };
+  CHECK(eventually(refusals_logged, std::chrono::seconds(5)));
 }
 
 TEST_CASE("off-template: with require_template false a namespace deny still denies") {
