@@ -5,6 +5,7 @@
 
 #include "firewarden/app/command_line.hpp"
 #include "firewarden/app/load.hpp"
+#include "firewarden/identity/identity_rules.hpp"
 #include "firewarden/net/server_tls.hpp"
 #include "firewarden/policy/policy.hpp"
 
@@ -44,6 +45,24 @@ std::size_t check_tls(const config::Config& config) {
   return 0;
 }
 
+// Mode fixed: `run` refuses a fixed_id the identity rules refuse (one that
+// does not fit identity.path_template while require_template is true).
+std::size_t check_fixed_identity(const config::Config& config) {
+  if (config.identity.mode != config::IdentityMode::fixed) return 0;
+  auto rules =
+      identity::make_identity_rules(config.identity.trust_domains, config.identity.path_template,
+                                    config.identity.require_template);
+  const auto* valid = std::get_if<identity::IdentityRules>(&rules);
+  if (valid == nullptr) return 0;  // the config loader already reported the values
+  auto fixed = identity::identity_from_string(config.identity.fixed_id, *valid);
+  if (const auto* error = std::get_if<identity::Error>(&fixed)) {
+    const std::string message = error->reason + ": " + error->detail;
+    std::cerr << config.diagnostic("identity.fixed_id", message).to_string() << "\n";
+    return 1;
+  }
+  return 0;
+}
+
 }  // namespace
 
 int check_command(const CommandLine& line) {
@@ -51,7 +70,9 @@ int check_command(const CommandLine& line) {
   const auto config = load_config_or_report(path);
   if (!config) return kExitFailure;
   std::size_t problems = check_referenced_files(*config);
-  if (problems == 0) problems += check_policy(*config) + check_tls(*config);
+  if (problems == 0) {
+    problems += check_policy(*config) + check_tls(*config) + check_fixed_identity(*config);
+  }
   if (problems > 0) return kExitFailure;
   std::cout << path << ": ok (policy " << config->policy.file << ")\n";
   return kExitOk;

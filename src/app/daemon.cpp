@@ -77,7 +77,8 @@ credentials::Settings credential_settings(const config::Config& config) {
 
 identity::IdentityRules identity_rules(const config::Config& config) {
   auto rules =
-      identity::make_identity_rules(config.identity.trust_domains, config.identity.path_template);
+      identity::make_identity_rules(config.identity.trust_domains, config.identity.path_template,
+                                    config.identity.require_template);
   if (auto* error = std::get_if<identity::Error>(&rules)) {
     throw std::runtime_error("identity: " + error->reason + " " + error->detail);
   }

@@ -65,6 +65,7 @@ EvaluationSettings EvaluationSettings::from_config(const config::Config& config)
   EvaluationSettings settings;
   settings.trust_domains = config.identity.trust_domains;
   settings.path_template = config.identity.path_template;
+  settings.require_template = config.identity.require_template;
   settings.project = config.firestore.project;
   settings.databases = config.firestore.databases;
   return settings;
@@ -80,7 +81,7 @@ ExplainResult explain_request(const policy::Policy& policy, const Question& ques
   auto rules = identity::make_identity_rules(
       settings.trust_domains.value_or(
           std::vector<std::string>{std::get<identity::SpiffeId>(id).trust_domain}),
-      settings.path_template);
+      settings.path_template, settings.require_template);
   if (const auto* error = std::get_if<identity::Error>(&rules)) {
     return InputProblem{"identity", describe(*error)};
   }
@@ -172,7 +173,8 @@ std::string explanation_json(const Explanation& explanation) {
        {{"spiffe_id", who.spiffe_id},
         {"trust_domain", who.trust_domain},
         {"namespace", optional_string(who.namespace_name)},
-        {"service_account", optional_string(who.service_account)}}},
+        {"service_account", optional_string(who.service_account)},
+        {"fits_template", who.fits_template}}},
       {"method", explanation.method},
       {"project", explanation.project},
       {"database", explanation.database},
@@ -181,6 +183,7 @@ std::string explanation_json(const Explanation& explanation) {
       {"dry_run", std::move(dry_run)},
       {"impersonate", optional_string(decision.impersonate)},
       {"response", response_json(explanation)},
+      {"no_impersonation", decision.no_impersonation},
       {"message", summary(explanation)},
   };
   if (explanation.refused) {

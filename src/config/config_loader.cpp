@@ -128,6 +128,7 @@ class Loader {
     }
     read_trust_bundles(map);
     checked_string_field(map, "path_template", identity.path_template, detail::check_path_template);
+    bool_field(map, "require_template", identity.require_template);
     {
       MapView xfcc = section(map, "xfcc");
       auto check_peer = [](std::string_view text) -> std::optional<std::string> {

@@ -11,7 +11,7 @@ std::string describe(const Error& error) { return error.reason + ": " + error.de
 }  // namespace
 
 Result<IdentityRules> make_identity_rules(std::vector<std::string> trust_domains,
-                                          std::string_view path_template) {
+                                          std::string_view path_template, bool require_template) {
   if (trust_domains.empty()) {
     return Error{"no_trust_domains", "at least one trust domain is needed"};
   }
@@ -26,7 +26,8 @@ Result<IdentityRules> make_identity_rules(std::vector<std::string> trust_domains
   if (const Error* error = std::get_if<Error>(&compiled)) {
     return Error{"bad_path_template", describe(*error)};
   }
-  return IdentityRules{std::move(trust_domains), std::move(std::get<PathTemplate>(compiled))};
+  return IdentityRules{std::move(trust_domains), std::move(std::get<PathTemplate>(compiled)),
+                       require_template};
 }
 
 bool is_trusted_domain(std::string_view trust_domain,
@@ -42,7 +43,15 @@ Result<Identity> identity_from_spiffe_id(const SpiffeId& id, const IdentityRules
     // The trust domain passed validation ([a-z0-9._-]), so it is safe to log.
     return Error{"untrusted_trust_domain", "trust domain " + id.trust_domain + " is not trusted"};
   }
-  return make_identity(id, rules.path_template);
+  Identity identity = make_identity(id, rules.path_template);
+  if (!identity.fits_template && rules.require_template) {
+    // Admitting it would give a caller that no namespace or service account
+    // rule can name; refuse it (SPEC §3). The template is config, safe to log.
+    return Error{"off_template",
+                 "the ID does not fit identity.path_template " + rules.path_template.text() +
+                     " (namespace and service account must be Kubernetes names)"};
+  }
+  return identity;
 }
 
 Result<Identity> identity_from_spiffe_id(const Result<SpiffeId>& id, const IdentityRules& rules) {

@@ -1,5 +1,6 @@
 #include "firewarden/identity/path_template.hpp"
 
+#include <algorithm>
 #include <utility>
 
 namespace firewarden::identity {
@@ -23,7 +24,34 @@ std::optional<std::string_view> variable_name(std::string_view segment) {
   return name;
 }
 
+bool is_lower_alnum(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); }
+
+// One RFC 1123 label without the length limit: [a-z0-9]([-a-z0-9]*[a-z0-9])?
+bool is_label_text(std::string_view text) {
+  if (text.empty() || !is_lower_alnum(text.front()) || !is_lower_alnum(text.back())) return false;
+  return std::all_of(text.begin(), text.end(),
+                     [](char c) { return is_lower_alnum(c) || c == '-'; });
+}
+
 }  // namespace
+
+// Kubernetes validates namespaces with IsDNS1123Label (apimachinery
+// validation.go): at most 63 bytes.
+bool is_kubernetes_namespace(std::string_view name) {
+  return name.size() <= max_dns_label_bytes && is_label_text(name);
+}
+
+// Kubernetes validates service account names with IsDNS1123Subdomain: at most
+// 253 bytes of '.'-separated labels. Like Kubernetes, no per-label length.
+bool is_kubernetes_service_account(std::string_view name) {
+  if (name.empty() || name.size() > max_dns_subdomain_bytes) return false;
+  for (;;) {
+    const std::size_t dot = name.find('.');
+    if (!is_label_text(name.substr(0, dot))) return false;
+    if (dot == std::string_view::npos) return true;
+    name = name.substr(dot + 1);
+  }
+}
 
 Result<PathTemplate> PathTemplate::compile(std::string_view text) {
   if (text.empty()) return refuse("empty", "the path template is empty");
@@ -80,9 +108,14 @@ std::optional<PathCaptures> PathTemplate::match(std::string_view path) const {
         if (parts[i] != segment.literal) return std::nullopt;
         break;
       case Kind::namespace_name:
+        // A value Kubernetes could not have issued names no namespace: the
+        // path does not fit (SPIFFE paths are case-sensitive, so
+        // "/ns/Analytics" is not the namespace "analytics").
+        if (!is_kubernetes_namespace(parts[i])) return std::nullopt;
         captures.namespace_name = std::string(parts[i]);
         break;
       case Kind::service_account:
+        if (!is_kubernetes_service_account(parts[i])) return std::nullopt;
         captures.service_account = std::string(parts[i]);
         break;
     }
@@ -94,7 +127,9 @@ Identity make_identity(const SpiffeId& id, const PathTemplate& path_template) {
   Identity identity;
   identity.spiffe_id = id.to_string();
   identity.trust_domain = id.trust_domain;
-  if (std::optional<PathCaptures> captures = path_template.match(id.path)) {
+  std::optional<PathCaptures> captures = path_template.match(id.path);
+  identity.fits_template = captures.has_value();
+  if (captures) {
     identity.namespace_name = std::move(captures->namespace_name);
     identity.service_account = std::move(captures->service_account);
   }

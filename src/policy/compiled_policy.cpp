@@ -13,7 +13,8 @@
 //     together); else denied by default. A requirement that denotes no
 //     collection path at all is denied (a malformed model never passes).
 //  4. Dry-run rules are evaluated the same way and only reported.
-//  5. Impersonation: the first entry whose subjects match.
+//  5. Impersonation: the first entry whose subjects match; with
+//     impersonation_required, none matching denies the request.
 //  6. An allowed request that creates or updates documents: whether the
 //     caller may `get` in each written collection, judged as in 3 (SPEC §4,
 //     what a write returns is a read).
@@ -49,6 +50,9 @@ std::string denial_sentence(const identity::Identity& who, const Decision& decis
         denied->rule.empty() ? " (no rule allows it)" : " (denied by rule " + denied->rule + ")";
   } else {
     message += "make this request";
+    if (decision.no_impersonation) {
+      message += " (no impersonation entry matches it, and the policy requires one)";
+    }
   }
   return message;
 }
@@ -86,24 +90,27 @@ struct StringHash {
 using RuleIndex =
     std::unordered_map<std::string, std::vector<std::uint32_t>, StringHash, std::equal_to<>>;
 
+// Which way a subject key the caller has no value for goes.
+enum class Missing {
+  no_match,  // allow rules and impersonation entries: never grant on a value not known
+  match,     // deny rules: an unparseable caller cannot escape a deny (SPEC §3)
+};
+
 class CompiledSubjects {
  public:
-  explicit CompiledSubjects(const Subjects& subjects)
+  CompiledSubjects(const Subjects& subjects, Missing missing)
       : namespaces_(compile(subjects.namespaces)),
         service_accounts_(compile(subjects.service_accounts)),
-        principals_(compile(subjects.principals)) {}
+        principals_(compile(subjects.principals)),
+        missing_(missing) {}
 
-  // Every given key must match; a namespace or service account selector never
-  // matches a caller that has no such value (SPEC §3).
+  // Every given key must match. A namespace or service account key and a
+  // caller without that value (its ID does not fit identity.path_template,
+  // or the template has no such variable) match as `missing_` says.
   bool matches(const Identity& who) const {
-    if (namespaces_ && !(who.namespace_name && any_matches(*namespaces_, *who.namespace_name))) {
-      return false;
-    }
-    if (service_accounts_ &&
-        !(who.service_account && any_matches(*service_accounts_, *who.service_account))) {
-      return false;
-    }
-    return !principals_ || any_matches(*principals_, who.spiffe_id);
+    return key_matches(namespaces_, who.namespace_name) &&
+           key_matches(service_accounts_, who.service_account) &&
+           (!principals_ || any_matches(*principals_, who.spiffe_id));
   }
 
  private:
@@ -119,10 +126,17 @@ class CompiledSubjects {
     return std::any_of(globs.begin(), globs.end(),
                        [&](const Glob& glob) { return glob.matches(value); });
   }
+  bool key_matches(const std::optional<std::vector<Glob>>& globs,
+                   const std::optional<std::string>& value) const {
+    if (!globs) return true;
+    if (!value) return missing_ == Missing::match;
+    return any_matches(*globs, *value);
+  }
 
   std::optional<std::vector<Glob>> namespaces_;
   std::optional<std::vector<Glob>> service_accounts_;
   std::optional<std::vector<Glob>> principals_;
+  Missing missing_;
 };
 
 struct CompiledPattern {
@@ -237,10 +251,12 @@ class CompiledPolicy final : public Policy {
                                &rule.subjects.principals}) {
         require(!*list || !(*list)->empty(), "rule " + rule.name + " has an empty subject list");
       }
+      const bool deny = rule.effect == Effect::deny;
+      const Missing missing = deny ? Missing::match : Missing::no_match;
       CompiledRule compiled{std::move(rule.name),
-                            rule.effect == Effect::deny,
+                            deny,
                             rule.mode == Mode::dry_run,
-                            CompiledSubjects(rule.subjects),
+                            CompiledSubjects(rule.subjects, missing),
                             std::move(rule.databases),
                             {},
                             rule.actions,
@@ -250,7 +266,7 @@ class CompiledPolicy final : public Policy {
                 "rule " + compiled.name + ": bad pattern size");
         compiled.patterns.push_back(CompiledPattern{std::move(pattern), {}, {}});
       }
-      index_subjects(rule.subjects, static_cast<std::uint32_t>(rules_.size()));
+      index_subjects(rule.subjects, deny, static_cast<std::uint32_t>(rules_.size()));
       rules_.push_back(std::move(compiled));
     }
     for (CompiledRule& rule : rules_) {
@@ -265,8 +281,9 @@ class CompiledPolicy final : public Policy {
       require(entry.subjects.any_given(), "an impersonation entry names no subjects");
       require(!entry.service_account.empty(), "an impersonation entry has no service account");
       impersonation_.push_back(
-          {CompiledSubjects(entry.subjects), std::move(entry.service_account)});
+          {CompiledSubjects(entry.subjects, Missing::no_match), std::move(entry.service_account)});
     }
+    impersonation_required_ = spec.impersonation_required;
   }
 
   CompiledPolicy(const CompiledPolicy&) = delete;
@@ -310,6 +327,12 @@ class CompiledPolicy final : public Policy {
         break;
       }
     }
+    if (impersonation_required_ && !decision.impersonate) {
+      // Never fall back to firewarden's own Google identity (SPEC §4).
+      decision.no_impersonation = true;
+      if (decision.allowed) decision.rule.clear();
+      decision.allowed = false;
+    }
     if (decision.allowed) decision.response_cut = find_response_cut(request, scratch);
     return decision;
   }
@@ -318,7 +341,9 @@ class CompiledPolicy final : public Policy {
   // Files a rule under one literal-only subject key, the most selective one
   // first. The key is a necessary condition of a match, so a lookup by the
   // caller's value finds every rule that can apply (plus the general list).
-  void index_subjects(const Subjects& subjects, std::uint32_t rule) {
+  // A deny rule filed under namespace or service account is also listed for
+  // callers without that value, whom every such deny rule matches.
+  void index_subjects(const Subjects& subjects, bool deny, std::uint32_t rule) {
     const auto literal_only = [](const std::optional<std::vector<std::string>>& values) {
       return values && std::none_of(values->begin(), values->end(), [](const std::string& v) {
                return v.find('*') != std::string::npos;
@@ -332,10 +357,12 @@ class CompiledPolicy final : public Policy {
     };
     if (literal_only(subjects.namespaces)) {
       file_under(by_namespace_, *subjects.namespaces);
+      if (deny) namespace_denies_.push_back(rule);
     } else if (literal_only(subjects.principals)) {
       file_under(by_principal_, *subjects.principals);
     } else if (literal_only(subjects.service_accounts)) {
       file_under(by_service_account_, *subjects.service_accounts);
+      if (deny) service_account_denies_.push_back(rule);
     } else {
       general_.push_back(rule);
     }
@@ -377,8 +404,12 @@ class CompiledPolicy final : public Policy {
   template <typename Visit>
   void for_each_candidate(const Identity& who, Visit visit) const {
     std::array<std::span<const std::uint32_t>, 4> lists = {
-        std::span<const std::uint32_t>(general_), lookup(by_namespace_, who.namespace_name),
-        lookup(by_principal_, who.spiffe_id), lookup(by_service_account_, who.service_account)};
+        std::span<const std::uint32_t>(general_),
+        who.namespace_name ? lookup(by_namespace_, who.namespace_name)
+                           : std::span<const std::uint32_t>(namespace_denies_),
+        lookup(by_principal_, who.spiffe_id),
+        who.service_account ? lookup(by_service_account_, who.service_account)
+                            : std::span<const std::uint32_t>(service_account_denies_)};
     for (;;) {
       std::span<const std::uint32_t>* next = nullptr;
       for (auto& list : lists) {
@@ -412,12 +443,14 @@ class CompiledPolicy final : public Policy {
     }
   }
 
-  // Binds a rule's variables to the caller's values. A variable the caller
-  // lacks makes that pattern match nothing (SPEC §4). A value that cannot be
-  // a single segment (empty, or containing '/'; the identity module never
-  // produces one) does the same for allow rules, and widens to `*` for deny
-  // rules, so that an odd identity can only be denied more. A rule left with
-  // no pattern keeps count == 0 and never matches.
+  // Binds a rule's variables to the caller's values. In an allow rule, a
+  // variable the caller lacks makes that pattern match nothing (SPEC §4); so
+  // does a value that cannot be a single segment (empty, or containing '/';
+  // the identity module never produces one). In a deny rule both widen to
+  // `*`: a caller whose ID does not fit the template is matched by every deny
+  // rule that names namespaces or service accounts (SPEC §3), and so by the
+  // patterns that name them too; an odd identity can only be denied more. A
+  // rule left with no pattern keeps count == 0 and never matches.
   static void bind(ApplicableRule& applicable, const Identity& who, Scratch& scratch) {
     const CompiledRule& rule = *applicable.rule;
     applicable.first = scratch.patterns.size();
@@ -432,9 +465,7 @@ class CompiledPolicy final : public Policy {
       for (const auto& [position, variable] : compiled.variables) {
         const std::string* value = variable_value(who, variable);
         SegmentRef& slot = scratch.bound[offset + position];
-        if (value == nullptr) {
-          usable = false;
-        } else if (value->empty() || value->find('/') != std::string::npos) {
+        if (value == nullptr || value->empty() || value->find('/') != std::string::npos) {
           if (rule.deny) {
             slot = {Segment::Kind::any_one, {}};
           } else {
@@ -531,8 +562,11 @@ class CompiledPolicy final : public Policy {
   RuleIndex by_namespace_;
   RuleIndex by_principal_;
   RuleIndex by_service_account_;
+  std::vector<std::uint32_t> namespace_denies_;        // deny rules in by_namespace_
+  std::vector<std::uint32_t> service_account_denies_;  // deny rules in by_service_account_
   std::vector<std::uint32_t> general_;
   std::vector<CompiledImpersonation> impersonation_;
+  bool impersonation_required_ = false;
 };
 
 }  // namespace

@@ -135,6 +135,12 @@ class PolicyReader {
         }
       }
     }
+    const YAML::Node required = top.take("impersonation_required");
+    if (required.IsDefined()) {
+      if (auto value = reader_.boolean(required, "impersonation_required")) {
+        spec.impersonation_required = *value;
+      }
+    }
     const YAML::Node impersonation = top.take("impersonation");
     if (impersonation.IsDefined()) {
       if (!impersonation.IsSequence()) {
@@ -221,6 +227,9 @@ class PolicyReader {
       if (has_control(value)) return "control character";
       if (!value.starts_with("spiffe://") && !value.starts_with("*")) {
         return quoted(value) + " is not a SPIFFE ID pattern (spiffe://TRUST_DOMAIN/PATH, * = any)";
+      }
+      if (value.find("***") != std::string::npos) {
+        return quoted(value) + ": write * (within one path segment) or ** (across segments)";
       }
       return {};
     };

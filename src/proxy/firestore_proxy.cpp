@@ -142,7 +142,10 @@ FirestoreProxy::FirestoreProxy(ProxyOptions options, const PolicyStore& policies
       upstream_reused_(upstream_connections(metrics).with({"reused"})),
       upstream_new_(upstream_connections(metrics).with({"new"})),
       handshake_failures_(metrics.counter("firewarden_tls_handshake_failures_total",
-                                          "TLS handshakes that failed, by reason.", {"reason"})) {}
+                                          "TLS handshakes that failed, by reason.", {"reason"})),
+      identity_refusals_(metrics.counter(
+          "firewarden_identity_refusals_total",
+          "Forwarded client identities (xfcc) refused with 401, by reason.", {"reason"})) {}
 
 void FirestoreProxy::on_tls_established(transport::Connection& connection, SSL* ssl) {
   X509* leaf = SSL_get0_peer_certificate(ssl);
@@ -193,8 +196,11 @@ std::variant<const identity::Identity*, firestore::ApiError> FirestoreProxy::ide
     from_header = std::move(*found);
     return &*from_header;
   }
-  return firestore::ApiError::unauthenticated("x-forwarded-client-cert refused: " +
-                                              std::get<identity::Error>(result).reason);
+  const auto& error = std::get<identity::Error>(result);
+  // Counted like an mtls leaf refusal (firewarden_tls_handshake_failures_total):
+  // e.g. off_template, an ID that does not fit identity.path_template.
+  identity_refusals_.with({error.reason}).increment();
+  return firestore::ApiError::unauthenticated("x-forwarded-client-cert refused: " + error.reason);
 }
 
 net::awaitable<bool> FirestoreProxy::handle(transport::Connection& connection,

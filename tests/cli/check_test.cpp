@@ -79,3 +79,33 @@ TEST_CASE("check: a missing config file is an error naming it") {
   CHECK(result.exit_code == 1);
   CHECK_THAT(result.err, Catch::Contains("/nonexistent/firewarden.yaml"));
 }
+
+TEST_CASE("check: a fixed_id that does not fit path_template is refused at its position") {
+  TempDir dir;
+  const std::string off_template =
+      "listener: {address: \"127.0.0.1:8443\"}\n"
+      "identity:\n  mode: fixed\n  fixed_id: spiffe://cluster.local/ns/orders/sa/api/extra\n"
+      "policy:\n  file: " +
+      kPolicy +
+      "\n"
+      "firestore: {endpoint: \"http://127.0.0.1:8080\", project: p}\n"
+      "credentials: {type: static, token: owner}\n";
+  const std::string path = dir.write("firewarden.yaml", off_template);
+  const auto refused = run_firewarden({"check", "--config", path});
+  CHECK(refused.exit_code == 1);
+  CHECK_THAT(refused.err, Catch::Contains(path + ":4:13: identity.fixed_id: off_template"));
+
+  // Admitted on purpose: require_template: false.
+  const std::string allowed = dir.write(
+      "allowed.yaml", "listener: {address: \"127.0.0.1:8443\"}\n"
+                      "identity:\n  mode: fixed\n  require_template: false\n"
+                      "  fixed_id: spiffe://cluster.local/ns/orders/sa/api/extra\n"
+                      "policy:\n  file: " +
+                          kPolicy +
+                          "\n"
+                          "firestore: {endpoint: \"http://127.0.0.1:8080\", project: p}\n"
+                          "credentials: {type: static, token: owner}\n");
+  const auto ok = run_firewarden({"check", "--config", allowed});
+  CHECK(ok.exit_code == 0);
+  CHECK(ok.err.empty());
+}

@@ -58,7 +58,8 @@ TEST_CASE("explain: orders may commit writes to orders/*") {
   CHECK(out["identity"] == json{{"spiffe_id", kOrders},
                                 {"trust_domain", "cluster.local"},
                                 {"namespace", "orders"},
-                                {"service_account", "default"}});
+                                {"service_account", "default"},
+                                {"fits_template", true}});
   // An update without precondition is an upsert: create and update.
   CHECK(out["required"] == json::parse(R"([
           {"action":"create","collection":"orders","allowed":true,"rule":"orders-own-orders"},
@@ -321,4 +322,88 @@ rules:
     CHECK(result.exit_code == 1);
     CHECK(parse_output(result)["response"].is_null());
   }
+}
+
+TEST_CASE("explain: an ID that does not fit path_template") {
+  const std::string off = "spiffe://cluster.local/ns/analytics/sa/reporter/extra";
+  SECTION("is refused like the proxy's 401 by default") {
+    for (const std::string& id :
+         {off, std::string("spiffe://cluster.local/ns/analytics"),
+          std::string("spiffe://cluster.local/NS/analytics/sa/x"),
+          std::string("spiffe://cluster.local/ns/Analytics/sa/x")}) {
+      CAPTURE(id);
+      const auto result = explain(id, "GET " + kDocs + "/orders/o1");
+      CHECK(result.exit_code == 2);
+      CHECK(result.out.empty());
+      CHECK_THAT(result.err, Catch::Contains("--identity: off_template"));
+    }
+  }
+  SECTION("with require_template false: no allow by namespace, every deny by namespace") {
+    TempDir dir;
+    const std::string config = write_offline_config(dir, "  require_template: false\n");
+    const auto run = [&](const std::string& request, const std::string& body = "") {
+      std::vector<std::string> args{"explain", "--config", config, "--identity", off,
+                                    "--request", request};
+      if (!body.empty()) {
+        args.emplace_back("--body");
+        args.emplace_back("-");
+      }
+      return run_firewarden(args, {}, body);
+    };
+    // analytics-read-orders selects namespace analytics: it does not apply.
+    const auto read = run("GET " + kDocs + "/orders/o1");
+    CHECK(read.exit_code == 1);
+    const json read_out = parse_output(read);
+    CHECK(read_out["decision"] == "deny");
+    CHECK(read_out["rule"].is_null());
+    CHECK(read_out["identity"] == json{{"spiffe_id", off},
+                                       {"trust_domain", "cluster.local"},
+                                       {"namespace", nullptr},
+                                       {"service_account", nullptr},
+                                       {"fits_template", false}});
+    CHECK(read_out["impersonate"].is_null());
+    // analytics-never-writes selects namespace analytics: it applies.
+    const auto write = run("POST " + kDocs + ":commit",
+                           R"({"writes":[{"delete":")" + kNames + R"(/orders/o1"}]})");
+    CHECK(write.exit_code == 1);
+    const json write_out = parse_output(write);
+    CHECK(write_out["decision"] == "deny");
+    CHECK(write_out["rule"] == "analytics-never-writes");
+    CHECK(write_out["denied"]["rule"] == "analytics-never-writes");
+  }
+}
+
+TEST_CASE("explain: impersonation_required denies a caller no entry matches") {
+  TempDir dir;
+  const std::string policy = dir.write("policy.yaml", R"(version: 1
+impersonation_required: true
+rules:
+  - name: read-orders
+    subjects: {namespaces: [orders, billing]}
+    collections: [orders]
+    actions: [read]
+impersonation:
+  - namespaces: [orders]
+    service_account: orders-rw@my-project.iam.gserviceaccount.com
+)");
+  const auto ask = [&](const std::string& identity) {
+    return run_firewarden({"explain", "--policy", policy, "--identity", identity, "--request",
+                           "GET " + kDocs + "/orders/o1"});
+  };
+  const auto billing = ask("spiffe://cluster.local/ns/billing/sa/api");
+  CHECK(billing.exit_code == 1);
+  const json denied = parse_output(billing);
+  CHECK(denied["decision"] == "deny");
+  CHECK(denied["rule"].is_null());
+  CHECK(denied["no_impersonation"] == true);
+  CHECK(denied["denied"].is_null());
+  CHECK(denied["required"][0]["allowed"] == true);
+  CHECK_THAT(denied["message"].get<std::string>(),
+             Catch::Contains("no impersonation entry matches it, and the policy requires one"));
+
+  const auto orders = ask("spiffe://cluster.local/ns/orders/sa/api");
+  CHECK(orders.exit_code == 0);
+  const json allowed = parse_output(orders);
+  CHECK(allowed["no_impersonation"] == false);
+  CHECK(allowed["impersonate"] == "orders-rw@my-project.iam.gserviceaccount.com");
 }

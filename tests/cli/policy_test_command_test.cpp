@@ -257,3 +257,40 @@ rules:
   CHECK(refused.exit_code == 2);
   CHECK_THAT(refused.err, Catch::Contains("expect_response_cut: only with expect: allow"));
 }
+
+TEST_CASE("test --config: off-template callers as the configured proxy reads them") {
+  TempDir dir;
+  const std::string cases = dir.write("cases.yaml", R"yaml(cases:
+  - name: an off-template analytics ID cannot escape analytics-never-writes
+    identity: spiffe://cluster.local/ns/analytics/sa/reporter/extra
+    request: POST /v1/projects/my-project/databases/(default)/documents:commit
+    body: '{"writes":[{"delete":"projects/my-project/databases/(default)/documents/orders/o1"}]}'
+    expect: deny
+    expect_rule: analytics-never-writes
+  - name: nor gain analytics-read-orders
+    identity: spiffe://cluster.local/NS/analytics/sa/reporter
+    request: GET /v1/projects/my-project/databases/(default)/documents/orders/o1
+    expect: deny
+    expect_rule: ""
+  - name: nor orders-own-orders with an uppercase namespace
+    identity: spiffe://cluster.local/ns/Orders/sa/api
+    request: GET /v1/projects/my-project/databases/(default)/documents/orders/o1
+    expect: deny
+    expect_rule: ""
+)yaml");
+  // require_template: false admits them, and the policy decides.
+  const std::string lenient = write_offline_config(dir, "  require_template: false\n");
+  const auto decided = run_firewarden({"test", "--config", lenient, cases});
+  INFO(decided.out << decided.err);
+  CHECK(decided.exit_code == 0);
+  CHECK(decided.out == "3 passed, 0 failed\n");
+
+  // By default they are refused before the policy is asked, as the proxy's 401.
+  TempDir strict_dir;
+  const std::string strict = write_offline_config(strict_dir);
+  const auto refused = run_firewarden({"test", "--config", strict, cases});
+  CHECK(refused.exit_code == 2);
+  CHECK_THAT(refused.err,
+             Catch::Contains(cases + ":3:15: case \"an off-template analytics ID cannot escape "
+                                     "analytics-never-writes\": identity: off_template"));
+}

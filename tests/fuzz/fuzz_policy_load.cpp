@@ -53,7 +53,7 @@ std::vector<Identity> callers() {
       {"spiffe://cluster.local/ns/orders/sa/api", "cluster.local", "orders", "api"},
       {"spiffe://cluster.local/ns/analytics/sa/reporter", "cluster.local", "analytics", "reporter"},
       {"spiffe://cluster.local/ns/a/sa/b", "cluster.local", "a", "b"},
-      {"spiffe://other.org/batch/7", "other.org", std::nullopt, std::nullopt},
+      {"spiffe://other.org/batch/7", "other.org", std::nullopt, std::nullopt, false},
   };
 }
 
@@ -89,8 +89,10 @@ void check_decision(const Decision& decision, const RequestModel& request) {
     if (verdict.allowed) require(!verdict.rule.empty());
     all_allowed = all_allowed && verdict.allowed;
   }
-  require(decision.allowed == all_allowed);
-  require((decision.first_denied() == nullptr) == decision.allowed);
+  // impersonation_required denies a request whose requirements all pass.
+  require(!decision.no_impersonation || !decision.impersonate);
+  require(decision.allowed == (all_allowed && !decision.no_impersonation));
+  require((decision.first_denied() == nullptr) == all_allowed);
   if (decision.allowed) {
     // An allowed request names the rule that allowed its first requirement.
     require(decision.requirements.empty() ? decision.rule.empty()

@@ -54,6 +54,12 @@ void check_id(std::string_view text, const PathTemplate& path_template) {
   const Identity identity = make_identity(id, path_template);
   require(identity.spiffe_id == text && identity.trust_domain == id.trust_domain);
   require(valid_capture(identity.namespace_name) && valid_capture(identity.service_account));
+  // What the policy sees as a namespace or service account is a Kubernetes name.
+  require(!identity.namespace_name ||
+          firewarden::identity::is_kubernetes_namespace(*identity.namespace_name));
+  require(!identity.service_account ||
+          firewarden::identity::is_kubernetes_service_account(*identity.service_account));
+  require(identity.fits_template == path_template.match(id.path).has_value());
   const std::optional<PathCaptures> captures = path_template.match(id.path);
   const PathCaptures extracted{identity.namespace_name, identity.service_account};
   require(extracted == captures.value_or(PathCaptures{}));

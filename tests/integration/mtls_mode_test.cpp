@@ -89,6 +89,20 @@ TEST_CASE("mtls: certificates that are no acceptable SVID end the handshake, wit
   }
 }
 
+TEST_CASE("mtls: an SVID whose path does not fit path_template gets 401 off_template") {
+  FirewardenInstance fw({.mode = "mtls"});
+  // A valid SVID of a trusted domain: the handshake completes, and the
+  // identity rules refuse every request on the connection.
+  const auto response = fw.request(commit(fw, "orders/off-template"), client_tls("off-template"));
+  CHECK(response.status == 401);
+  CHECK_THAT(response.body, Catch::Contains("UNAUTHENTICATED"));
+  CHECK_THAT(response.body, Catch::Contains("off_template"));
+  CHECK(emulator_get(fw.options().project, "orders/off-template").status == 404);
+  const std::string counted = "firewarden_tls_handshake_failures_total{reason=\"off_template\"} 1";
+  CHECK(eventually([&] { return fw.admin("/metrics").body.find(counted) != std::string::npos; },
+                   std::chrono::seconds(5)));
+}
+
 // Identity comes from the chain verified in each full handshake; a resumed
 // session would skip that. So no session is offered for resumption: no TLS
 // 1.3 ticket (nor a session id to look up) reaches the client.

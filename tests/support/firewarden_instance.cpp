@@ -67,7 +67,8 @@ FirewardenInstance::FirewardenInstance(InstanceOptions options) : options_(std::
   port_ = free_port();
   admin_port_ = free_port();
   std::string config = "listener:\n  address: \"127.0.0.1:" + std::to_string(port_) + "\"\n" +
-                       tls_block(options_) + "identity:\n  mode: " + options_.mode + "\n";
+                       tls_block(options_) + "identity:\n  mode: " + options_.mode + "\n" +
+                       options_.identity_extra;
   if (options_.mode == "fixed") config += "  fixed_id: \"" + options_.fixed_id + "\"\n";
   if (!options_.trust_domains.empty())
     config += "  trust_domains: " + options_.trust_domains + "\n";

@@ -31,6 +31,7 @@ struct InstanceOptions {
   std::string mode = "fixed";  // mtls | xfcc | fixed
   std::string fixed_id = "spiffe://cluster.local/ns/orders/sa/orders-api";
   std::string trusted_peers = "[\"127.0.0.1/32\"]";
+  std::string identity_extra{};  // more lines under `identity:`, each indented two spaces
   std::string project = unique_project();
   std::string upstream{};     // default: the emulator
   std::string policy_file{};  // default: config/policy.example.yaml

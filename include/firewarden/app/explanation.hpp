@@ -23,6 +23,9 @@ struct EvaluationSettings {
   // nullopt: the SPIFFE ID's own trust domain is accepted.
   std::optional<std::vector<std::string>> trust_domains;
   std::string path_template = "/ns/{namespace}/sa/{service_account}";
+  // As identity.require_template: an ID that does not fit path_template is
+  // refused like an untrusted one (the proxy's 401).
+  bool require_template = true;
   // nullopt: the project and database named in the request path are served.
   std::optional<std::string> project;
   std::vector<std::string> databases;  // with `project`
@@ -68,11 +71,13 @@ ExplainResult explain_request(const policy::Policy& policy, const Question& ques
 std::string denial_summary(const Explanation& explanation);
 
 // The explanation as pretty-printed JSON (explain's output):
-// {"decision","rule","identity":{spiffe_id,trust_domain,namespace,service_account},
+// {"decision","rule","identity":{spiffe_id,trust_domain,namespace,service_account,
+//  fits_template},
 //  "method","project","database","required":[{action,collection,allowed,rule}],
 //  "denied":{action,collection,rule}|null,"dry_run":[{rule,would}],"impersonate",
 //  "response":{cut,reason}|null (null when denied; cut: the write's response is
-//  cut to what carries no document data, reason: why), "message", and
+//  cut to what carries no document data, reason: why), "no_impersonation"
+//  (denied by impersonation_required), "message", and
 //  "refused":{code,status,message} for a 403 from the classifier}.
 // Absent values (no rule, no namespace, …) are null.
 std::string explanation_json(const Explanation& explanation);

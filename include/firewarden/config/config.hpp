@@ -84,6 +84,9 @@ struct Config {
     // When set, its trust domains are exactly identity.trust_domains.
     std::map<std::string, std::string, std::less<>> trust_bundles;
     std::string path_template = "/ns/{namespace}/sa/{service_account}";
+    // IDs that do not fit path_template are refused (401); false: they
+    // authenticate without a namespace and service account.
+    bool require_template = true;
     struct Xfcc {
       // Only these TCP peers may send x-forwarded-client-cert. Used in xfcc
       // mode only; a non-default value in another mode is refused.

@@ -2,6 +2,7 @@
 // identity.path_template (SPEC §3): which SPIFFE ID path segments name the
 // caller's Kubernetes-style namespace and service account, e.g.
 // "/ns/{namespace}/sa/{service_account}".
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -12,6 +13,16 @@
 #include "firewarden/identity/spiffe_id.hpp"
 
 namespace firewarden::identity {
+
+inline constexpr std::size_t max_dns_label_bytes = 63;       // RFC 1123 §2.1
+inline constexpr std::size_t max_dns_subdomain_bytes = 253;  // RFC 1123 §2.1
+
+// A Kubernetes namespace name: an RFC 1123 label, at most 63 bytes of
+// [a-z0-9-], starting and ending with a letter or digit.
+bool is_kubernetes_namespace(std::string_view name);
+// A Kubernetes service account name: an RFC 1123 subdomain, at most 253
+// bytes of '.'-separated labels as above.
+bool is_kubernetes_service_account(std::string_view name);
 
 // What a template extracts from a path that fits it.
 struct PathCaptures {
@@ -37,9 +48,11 @@ class PathTemplate {
   // silently never matching.
   static Result<PathTemplate> compile(std::string_view text);
 
-  // The captures when `path` (a validated SpiffeId::path) has exactly as
-  // many segments as the template and every literal matches byte for byte
-  // (SPIFFE paths are case-sensitive, SPIFFE-ID §2.4); otherwise nullopt.
+  // The captures when `path` (a validated SpiffeId::path) fits: exactly as
+  // many segments as the template, every literal matches byte for byte
+  // (SPIFFE paths are case-sensitive, SPIFFE-ID §2.4), the namespace is a
+  // Kubernetes namespace name and the service account a Kubernetes service
+  // account name (see above). Otherwise nullopt: the path does not fit.
   std::optional<PathCaptures> match(std::string_view path) const;
 
   const std::string& text() const { return text_; }
@@ -57,7 +70,8 @@ class PathTemplate {
 
 // The Identity for `id`: always spiffe_id and trust_domain; namespace_name
 // and service_account when the path fits `path_template`, else both empty
-// (the ID still authenticates; SPEC §3).
+// and fits_template false. Whether such an ID may authenticate at all is
+// identity.require_template's business (identity_rules.hpp).
 Identity make_identity(const SpiffeId& id, const PathTemplate& path_template);
 
 }  // namespace firewarden::identity

@@ -56,12 +56,17 @@ struct Decision {
 
   bool cuts_response() const { return response_cut.has_value(); }
 
+  // The policy sets impersonation_required and no entry matched: denied even
+  // when every requirement is allowed (then `rule` is empty).
+  bool no_impersonation = false;
+
   const RequirementVerdict* first_denied() const;
 };
 
 // Why `who` was denied, in one sentence: "spiffe://… may not delete in
 // collection payments (no rule allows it)" or "(denied by rule r)"; "… may
-// not make this request" when no requirement was denied. The proxy's 403
+// not make this request (no impersonation entry matches it, and the policy
+// requires one)" when only impersonation_required denied it. The proxy's 403
 // message and `explain` both say it this way.
 std::string denial_sentence(const identity::Identity& who, const Decision& decision);
 

@@ -62,6 +62,9 @@ struct ImpersonationSpec {
 struct PolicySpec {
   std::vector<RuleSpec> rules;
   std::vector<ImpersonationSpec> impersonation;  // first match wins
+  // A caller no impersonation entry matches is denied rather than forwarded
+  // with firewarden's own Google identity.
+  bool impersonation_required = false;
 };
 
 // Compiles a valid spec. The loader validates everything first; this re-checks

@@ -108,6 +108,8 @@ class FirestoreProxy final : public transport::RequestHandler {
   telemetry::Counter& upstream_reused_;  // firewarden_upstream_connections_total
   telemetry::Counter& upstream_new_;
   telemetry::Family<telemetry::Counter>& handshake_failures_;
+  // xfcc: forwarded identities refused with 401, by the identity error reason.
+  telemetry::Family<telemetry::Counter>& identity_refusals_;
 };
 
 }  // namespace firewarden::proxy

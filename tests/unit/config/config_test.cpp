@@ -100,6 +100,7 @@ TEST_CASE("the smallest config gets every default of SPEC section 2") {
   CHECK_FALSE(config.listener.tls);
   CHECK(config.identity.trust_domains == std::vector<std::string>{"cluster.local"});
   CHECK(config.identity.path_template == "/ns/{namespace}/sa/{service_account}");
+  CHECK(config.identity.require_template);
   REQUIRE(config.identity.xfcc.trusted_peers.size() == 2);
   CHECK(config.identity.xfcc.trusted_peers[0].to_string() == "127.0.0.1/32");
   CHECK(config.identity.xfcc.trusted_peers[1].to_string() == "::1/128");
@@ -186,6 +187,8 @@ TEST_CASE("each key accepts a valid value") {
        }},
       {"identity:\n  mode: xfcc\n  path_template: /workload\n",
        [](const Config& c) { CHECK(c.identity.path_template == "/workload"); }},
+      {"identity:\n  mode: xfcc\n  require_template: false\n",
+       [](const Config& c) { CHECK_FALSE(c.identity.require_template); }},
       {"identity:\n  mode: xfcc\n  xfcc:\n    trusted_peers: [10.0.0.0/8, \"fd00::/8\", "
        "192.168.1.5, 127.0.0.6/32]\n",
        [](const Config& c) {
@@ -531,6 +534,8 @@ TEST_CASE("each kind of invalid value is refused at its position, naming the key
       {"logging:\n  level: INFO\n", "INFO", "logging.level", "expected one of"},
       {"logging:\n  format: xml\n", "xml", "logging.format", "expected one of json, text"},
       {"logging:\n  access_log: maybe\n", "maybe", "logging.access_log", "expected true or false"},
+      {"identity:\n  mode: xfcc\n  require_template: no_thanks\n", "no_thanks",
+       "identity.require_template", "expected true or false"},
       {"threads: 257\n", "257", "threads", "between 0 and 256"},
       {"threads: -1\n", "-1", "threads", "between 0 and 256"},
       {"threads: auto\n", "auto", "threads", "expected an integer"},
@@ -888,6 +893,7 @@ identity:
   mode: mtls                       # mtls | xfcc | fixed
   trust_domains: ["cluster.local"] # SPIFFE IDs from any other trust domain are refused
   path_template: "/ns/{namespace}/sa/{service_account}"
+  require_template: true           # IDs that do not fit path_template are refused (401)
   xfcc:
     trusted_peers: ["127.0.0.1/32", "::1/128"]  # only these TCP peers may send XFCC
   fixed_id: ""                     # mode fixed: the one identity every request gets
@@ -942,6 +948,7 @@ const std::vector<std::string> kAllKeys = {
     "identity.mode",
     "identity.trust_domains",
     "identity.path_template",
+    "identity.require_template",
     "identity.xfcc.trusted_peers",
     "policy.file",
     "reload_interval",
@@ -995,6 +1002,7 @@ TEST_CASE("config/firewarden.example.yaml loads and shows every default") {
   CHECK(example.identity.mode == IdentityMode::xfcc);
   CHECK(example.identity.trust_domains == defaults.identity.trust_domains);
   CHECK(example.identity.path_template == defaults.identity.path_template);
+  CHECK(example.identity.require_template == defaults.identity.require_template);
   CHECK(example.identity.xfcc.trusted_peers == defaults.identity.xfcc.trusted_peers);
   CHECK(example.identity.fixed_id == defaults.identity.fixed_id);
   CHECK_THAT(example.policy.file, Catch::EndsWith("/config/policy.example.yaml"));

@@ -38,7 +38,13 @@ TEST_CASE("identity_from_string accepts trusted workload IDs only") {
   const std::vector<Row> rows = {
       {"trusted", "spiffe://cluster.local/ns/orders/sa/default", ""},
       {"second trusted domain", "spiffe://partner.example/ns/a/sa/b", ""},
-      {"trusted, path outside the template", "spiffe://cluster.local/payments/web", ""},
+      {"trusted, path outside the template", "spiffe://cluster.local/payments/web",
+       "off_template"},
+      {"one segment too many", "spiffe://cluster.local/ns/analytics/sa/x/y", "off_template"},
+      {"one segment too few", "spiffe://cluster.local/ns/analytics", "off_template"},
+      {"literal in the wrong case", "spiffe://cluster.local/NS/analytics/sa/x", "off_template"},
+      {"namespace no Kubernetes name", "spiffe://cluster.local/ns/Analytics/sa/x", "off_template"},
+      {"service account no Kubernetes name", "spiffe://cluster.local/ns/a/sa/x_y", "off_template"},
       {"other trust domain", "spiffe://evil.example/ns/orders/sa/default",
        "untrusted_trust_domain"},
       {"trusted name as a suffix", "spiffe://evil-cluster.local/ns/a/sa/b",
@@ -63,6 +69,39 @@ TEST_CASE("identity_from_string extracts namespace and service account") {
   REQUIRE(reason_of(result).empty());
   CHECK(std::get<Identity>(result) == Identity{"spiffe://cluster.local/ns/orders/sa/default",
                                                "cluster.local", "orders", "default"});
+}
+
+TEST_CASE("require_template false admits an off-template ID without namespace or account") {
+  auto rules = make_identity_rules({"cluster.local"}, "/ns/{namespace}/sa/{service_account}",
+                                   /*require_template=*/false);
+  REQUIRE(reason_of(rules).empty());
+  const IdentityRules& lenient = std::get<IdentityRules>(rules);
+  CHECK_FALSE(lenient.require_template);
+  for (const char* id : {"spiffe://cluster.local/ns/analytics/sa/x/y",
+                         "spiffe://cluster.local/ns/analytics",
+                         "spiffe://cluster.local/NS/analytics/sa/x",
+                         "spiffe://cluster.local/ns/Analytics/sa/x"}) {
+    INFO(id);
+    const Result<Identity> result = identity_from_string(id, lenient);
+    REQUIRE(reason_of(result).empty());
+    CHECK(std::get<Identity>(result) ==
+          Identity{id, "cluster.local", std::nullopt, std::nullopt, /*fits_template=*/false});
+  }
+  // Trust domains are checked all the same.
+  CHECK(reason_of(identity_from_string("spiffe://evil.example/x", lenient)) ==
+        "untrusted_trust_domain");
+  // A fitting ID is unchanged.
+  const Result<Identity> fits = identity_from_string("spiffe://cluster.local/ns/a/sa/b", lenient);
+  REQUIRE(reason_of(fits).empty());
+  CHECK(std::get<Identity>(fits) == Identity{"spiffe://cluster.local/ns/a/sa/b", "cluster.local",
+                                             "a", "b", true});
+}
+
+TEST_CASE("the off_template refusal names the template, not the ID") {
+  const Result<Identity> result =
+      identity_from_string("spiffe://cluster.local/ns/x/sa/y/z", test::kubernetes_rules());
+  CHECK(reason_of(result) == "off_template");
+  CHECK(detail_of(result).find("/ns/{namespace}/sa/{service_account}") != std::string::npos);
 }
 
 TEST_CASE("an untrusted domain is named in the detail") {

@@ -90,7 +90,12 @@ TEST_CASE("a template captures whole segments on an exact segment-count match") 
   const std::string k8s(kubernetes_template);
   const std::vector<MatchRow> rows = {
       {"fits", k8s, "/ns/orders/sa/default", PathCaptures{"orders", "default"}},
-      {"captures keep case", k8s, "/ns/Orders/sa/Web_FE", PathCaptures{"Orders", "Web_FE"}},
+      {"service account may be a DNS subdomain", k8s, "/ns/orders/sa/web.front-end",
+       PathCaptures{"orders", "web.front-end"}},
+      {"uppercase namespace is no Kubernetes name", k8s, "/ns/Orders/sa/web", std::nullopt},
+      {"uppercase service account", k8s, "/ns/orders/sa/Web", std::nullopt},
+      {"underscore in a service account", k8s, "/ns/orders/sa/web_fe", std::nullopt},
+      {"dot in a namespace", k8s, "/ns/orders.eu/sa/web", std::nullopt},
       {"too few segments", k8s, "/ns/orders/sa", std::nullopt},
       {"too many segments", k8s, "/ns/orders/sa/default/extra", std::nullopt},
       {"literal differs", k8s, "/ns/orders/sx/default", std::nullopt},
@@ -107,6 +112,42 @@ TEST_CASE("a template captures whole segments on an exact segment-count match") 
   for (const MatchRow& row : rows) {
     INFO(row.name);
     CHECK(compiled(row.template_text).match(row.path) == row.expected);
+  }
+}
+
+TEST_CASE("Kubernetes names: namespaces are DNS labels, service accounts DNS subdomains") {
+  struct NameRow {
+    std::string name;
+    bool namespace_ok;
+    bool service_account_ok;
+  };
+  const std::vector<NameRow> rows = {
+      {"orders", true, true},
+      {"a", true, true},
+      {"0", true, true},
+      {"etl-2", true, true},
+      {"web.front-end", false, true},
+      {"a.b.c", false, true},
+      {"", false, false},
+      {"-orders", false, false},
+      {"orders-", false, false},
+      {"Orders", false, false},
+      {"or_ders", false, false},
+      {"a..b", false, false},
+      {".a", false, false},
+      {"a.", false, false},
+      {"a.-b", false, false},
+      {std::string(63, 'a'), true, true},
+      {std::string(64, 'a'), false, true},  // Kubernetes checks no label length in a subdomain
+      {std::string(253, 'a'), false, true},
+      {std::string(254, 'a'), false, false},
+      {std::string(126, 'a') + "." + std::string(126, 'b'), false, true},
+      {std::string(127, 'a') + "." + std::string(126, 'b'), false, false},
+  };
+  for (const NameRow& row : rows) {
+    INFO(row.name);
+    CHECK(is_kubernetes_namespace(row.name) == row.namespace_ok);
+    CHECK(is_kubernetes_service_account(row.name) == row.service_account_ok);
   }
 }
 
@@ -129,7 +170,7 @@ TEST_CASE("make_identity leaves both empty when the path does not fit") {
   const Identity identity =
       make_identity(parsed("spiffe://cluster.local/payments/web"), compiled(kubernetes_template));
   CHECK(identity == Identity{"spiffe://cluster.local/payments/web", "cluster.local", std::nullopt,
-                             std::nullopt});
+                             std::nullopt, false});
 }
 
 }  // namespace

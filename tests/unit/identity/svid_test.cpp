@@ -268,12 +268,15 @@ TEST_CASE("no certificate at all is refused") {
   CHECK(reason_of(spiffe_id_from_svid(nullptr)) == "no_certificate");
 }
 
-TEST_CASE("a leaf whose path does not fit the template still authenticates") {
+TEST_CASE("a leaf whose path does not fit the template is refused unless allowed") {
   const X509Ptr cert = typical_leaf("spiffe://cluster.local/payments/web").build();
-  const Result<Identity> result = identity_from_svid(cert.get(), test::kubernetes_rules());
+  CHECK(reason_of(identity_from_svid(cert.get(), test::kubernetes_rules())) == "off_template");
+  IdentityRules lenient = test::kubernetes_rules();
+  lenient.require_template = false;
+  const Result<Identity> result = identity_from_svid(cert.get(), lenient);
   REQUIRE(reason_of(result).empty());
   CHECK(std::get<Identity>(result) == Identity{"spiffe://cluster.local/payments/web",
-                                               "cluster.local", std::nullopt, std::nullopt});
+                                               "cluster.local", std::nullopt, std::nullopt, false});
 }
 
 }  // namespace

@@ -33,11 +33,11 @@ rules:
     collections: ["orders/**", "**/items"]
     actions: [read]
   - name: tenant-own-data
-    subjects: {principals: ["spiffe://cluster.local/ns/*"]}
+    subjects: {principals: ["spiffe://cluster.local/ns/**"]}
     collections: ["tenants/{namespace}/**"]
     actions: [read, write]
   - name: own-trust-domain
-    subjects: {principals: ["spiffe://*"]}
+    subjects: {principals: ["spiffe://**"]}
     collections: ["domains/{trust_domain}/config"]
     actions: [get]
   - name: own-service-account
@@ -324,7 +324,7 @@ impersonation:
     service_account: orders-admin@my-project.iam.gserviceaccount.com
   - namespaces: ["orders"]
     service_account: orders-rw@my-project.iam.gserviceaccount.com
-  - principals: ["spiffe://cluster.local/ns/analytics/*"]
+  - principals: ["spiffe://cluster.local/ns/analytics/**"]
     service_account: analytics-ro@my-project.iam.gserviceaccount.com
 )");
   const firewarden::firestore::RequestModel nothing = request({});
@@ -356,10 +356,18 @@ struct ReferenceRule {
   std::vector<Action> actions;
 };
 
+// `*` within a segment, `**` across (glob_test.cpp checks Glob against the same).
 bool glob(std::string_view pattern, std::string_view value) {
   if (pattern.empty()) return value.empty();
+  if (pattern.starts_with("**")) {
+    for (std::size_t skip = 0; skip <= value.size(); ++skip) {
+      if (glob(pattern.substr(2), value.substr(skip))) return true;
+    }
+    return false;
+  }
   if (pattern.front() == '*') {
     for (std::size_t skip = 0; skip <= value.size(); ++skip) {
+      if (skip > 0 && value[skip - 1] == '/') return false;
       if (glob(pattern.substr(1), value.substr(skip))) return true;
     }
     return false;
@@ -368,11 +376,14 @@ bool glob(std::string_view pattern, std::string_view value) {
          glob(pattern.substr(1), value.substr(1));
 }
 
-bool any_glob(const std::vector<std::string>& patterns, const std::optional<std::string>& value) {
+// A key the caller has no value for: deny rules match, allow rules do not.
+bool any_glob(const std::vector<std::string>& patterns, const std::optional<std::string>& value,
+              bool deny) {
   if (patterns.empty()) return true;
-  if (!value) return false;
-  return std::any_of(patterns.begin(), patterns.end(),
-                     [&](const std::string& p) { return glob(p, *value); });
+  if (!value) return deny;
+  return std::any_of(patterns.begin(), patterns.end(), [&](const std::string& p) {
+    return p.find_first_not_of('*') == std::string::npos || glob(p, *value);
+  });
 }
 
 std::vector<std::string> split(std::string_view text) {
@@ -381,20 +392,26 @@ std::vector<std::string> split(std::string_view text) {
   return out;
 }
 
+// {namespace} for a caller without one: no segment for an allow rule, any
+// one segment for a deny rule.
 bool path_match(const std::vector<std::string>& pattern, const std::vector<std::string>& path,
-                const Identity& who, std::size_t i = 0, std::size_t j = 0) {
+                const Identity& who, bool deny, std::size_t i = 0, std::size_t j = 0) {
   if (i == pattern.size()) return j == path.size();
   if (pattern[i] == "**") {
-    return path_match(pattern, path, who, i + 1, j) ||
-           (j < path.size() && path_match(pattern, path, who, i, j + 1));
+    return path_match(pattern, path, who, deny, i + 1, j) ||
+           (j < path.size() && path_match(pattern, path, who, deny, i, j + 1));
   }
   if (j == path.size()) return false;
   if (pattern[i] == "{namespace}") {
-    if (!who.namespace_name || *who.namespace_name != path[j]) return false;
+    if (!who.namespace_name) {
+      if (!deny) return false;
+    } else if (*who.namespace_name != path[j]) {
+      return false;
+    }
   } else if (pattern[i] != "*" && pattern[i] != path[j]) {
     return false;
   }
-  return path_match(pattern, path, who, i + 1, j + 1);
+  return path_match(pattern, path, who, deny, i + 1, j + 1);
 }
 
 std::string yaml_list(const std::vector<std::string>& values) {
@@ -437,7 +454,10 @@ TEST_CASE("decide: indexed decisions equal a linear reference", "[policy][decide
       if (shape == 2)
         rule.principals = {"spiffe://td/ns/" + pick(namespaces) + "/sa/" + pick(accounts)};
       if (shape == 3) rule.service_accounts = {pick(accounts)};
-      if (shape == 4 && !rule.deny) rule.principals = {"spiffe://td/*"};
+      if (shape == 4 && !rule.deny) {
+        rule.principals = {pick(std::vector<std::string>{"spiffe://td/*", "spiffe://td/**",
+                                                         "spiffe://td/ns/*/sa/s1", "*"})};
+      }
       if (chance(30)) rule.service_accounts.push_back(pick(accounts));
       for (int c = std::uniform_int_distribution<int>(1, 2)(rng); c > 0; --c) {
         std::string pattern;
@@ -488,15 +508,17 @@ TEST_CASE("decide: indexed decisions equal a linear reference", "[policy][decide
       std::string expected_rule;
       bool denied = false;
       for (const ReferenceRule& rule : rules) {
-        if (!any_glob(rule.namespaces, who.namespace_name) ||
-            !any_glob(rule.service_accounts, who.service_account) ||
-            !any_glob(rule.principals, who.spiffe_id) ||
+        if (!any_glob(rule.namespaces, who.namespace_name, rule.deny) ||
+            !any_glob(rule.service_accounts, who.service_account, rule.deny) ||
+            !any_glob(rule.principals, who.spiffe_id, rule.deny) ||
             std::find(rule.actions.begin(), rule.actions.end(), action) == rule.actions.end()) {
           continue;
         }
         const bool hit =
             std::any_of(rule.collections.begin(), rule.collections.end(),
-                        [&](const std::string& c) { return path_match(split(c), wanted, who); });
+                        [&](const std::string& c) {
+                          return path_match(split(c), wanted, who, rule.deny);
+                        });
         if (!hit) continue;
         if (rule.deny && !denied) {
           denied = true;

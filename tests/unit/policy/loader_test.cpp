@@ -143,6 +143,14 @@ TEST_CASE("loader: each error at its exact position", "[policy][loader]") {
        "version: 1\nrules: []\nimpersonation:\n  - namespaces: [a]\n"
        "    service_account: a-account@my-project.iam.gserviceaccount.com\n    scopes: [x]\n",
        "policy.yaml:6:5: impersonation[0].scopes: unknown key"},
+      {"impersonation_required not a boolean",
+       "version: 1\nrules: []\nimpersonation_required: yes\n",
+       "policy.yaml:3:25: impersonation_required: expected true or false, got \"yes\""},
+      {"three stars in a principal",
+       h + "  - name: r\n    subjects: {principals: [\"spiffe://td/***\"]}\n"
+           "    collections: [c]\n    actions: [get]\n",
+       "policy.yaml:4:29: rules[0].subjects.principals[0]: \"spiffe://td/***\": write * (within "
+       "one path segment) or ** (across segments)"},
       {"unset environment variable",
        h + "  - name: r\n    effect: deny\n    collections: [\"${TENANT}\"]\n    actions: [get]\n",
        "policy.yaml:5:19: rules[0].collections[0]: environment variable TENANT is not set"},

@@ -41,7 +41,7 @@ inline identity::Identity workload(const std::string& ns, const std::string& sa,
 // An identity whose path did not fit the template: no namespace, no SA.
 inline identity::Identity untemplated(const std::string& path,
                                       const std::string& trust_domain = "cluster.local") {
-  return {"spiffe://" + trust_domain + path, trust_domain, std::nullopt, std::nullopt};
+  return {"spiffe://" + trust_domain + path, trust_domain, std::nullopt, std::nullopt, false};
 }
 
 // Calls `on_segment(piece)` for each `/`-separated piece of `text`.
