@@ -59,18 +59,17 @@ credentials::Settings credential_settings(const config::Config& config) {
   // Token endpoints are Google's (or, in tests, the credential file's own
   // URLs); they use the system trust store, not firestore.ca_file.
 
-  // Per-namespace impersonation calls Google's IAM Credentials API; end-to-end
-  // tests point it at a local fake with FIREWARDEN_IAM_CREDENTIALS_ENDPOINT
-  // (base URL, e.g. http://127.0.0.1:PORT). Deliberately not a config key
-  // (SPEC §2 is unchanged); like GCE_METADATA_HOST, whoever sets the
-  // environment decides where tokens go, so a set override is logged. Read
-  // once at start-up, never on the request path.
-  constexpr const char* kIamOverride = "FIREWARDEN_IAM_CREDENTIALS_ENDPOINT";
-  const char* iam = std::getenv(kIamOverride);  // NOLINT(concurrency-mt-unsafe)
-  if (iam != nullptr && *iam != '\0') {
-    settings.iam_credentials_endpoint = iam;
-    spdlog::warn("credentials: IAM Credentials endpoint overridden by {}: {}", kIamOverride,
-                 settings.iam_credentials_endpoint);
+  // Per-namespace impersonation calls IAM Credentials at
+  // credentials.iam_credentials_endpoint. End-to-end tests point it at a
+  // local fake with $FIREWARDEN_IAM_CREDENTIALS_ENDPOINT; like
+  // GCE_METADATA_HOST, whoever sets the environment decides where tokens go,
+  // so an override in force is logged.
+  settings.iam_credentials_endpoint = config.credentials.iam_credentials_endpoint.url;
+  if (config.credentials.iam_credentials_endpoint_from_environment) {
+    spdlog::warn(
+        "credentials: IAM Credentials endpoint overridden by FIREWARDEN_IAM_CREDENTIALS_ENDPOINT: "
+        "{}",
+        settings.iam_credentials_endpoint);
   }
   return settings;
 }

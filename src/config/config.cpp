@@ -40,6 +40,8 @@ Config::Config() {
   identity.xfcc.trusted_peers = {default_cidr("127.0.0.1/32"), default_cidr("::1/128")};
   std::string error;
   firestore.endpoint = *detail::parse_endpoint("https://firestore.googleapis.com", error);
+  credentials.iam_credentials_endpoint =
+      *detail::parse_endpoint("https://iamcredentials.googleapis.com", error);
   admin.address = default_address("127.0.0.1:9901");
 }
 

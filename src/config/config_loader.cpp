@@ -63,6 +63,7 @@ class Loader {
     if (read_root()) {
       apply_emulator_host();
       apply_application_credentials();
+      apply_iam_credentials_override();
       check_lists_not_empty();
       check_identity_rules();
       check_client_trust_rules();
@@ -237,6 +238,24 @@ class Loader {
     duration_field(map, "token_lifetime", credentials.token_lifetime, kTokenLifetime);
     duration_field(map, "refresh_margin", credentials.refresh_margin, kTokenMargin);
     duration_field(map, "min_validity", credentials.min_validity, kTokenMargin);
+    if (auto text = string_field(map, "iam_credentials_endpoint")) {
+      read_iam_credentials_endpoint(*text);
+    }
+  }
+
+  void read_iam_credentials_endpoint(const std::string& text) {
+    const std::string key = "credentials.iam_credentials_endpoint";
+    std::string error;
+    auto endpoint = detail::parse_endpoint(text, error);
+    if (!endpoint) {
+      invalid(key, nodes_.at(key), error + ", got " + in_quotes(text));
+    } else if (!endpoint->tls) {
+      invalid(key, nodes_.at(key),
+              "must be https: it receives a token with the cloud-platform scope, got " +
+                  in_quotes(text));
+    } else {
+      config_.credentials.iam_credentials_endpoint = std::move(*endpoint);
+    }
   }
 
   void read_limits(const YAML::Node& node) {
@@ -293,6 +312,23 @@ class Loader {
     error_at({"credentials.type", "credentials", ""},
              "credentials.file: required for type " + std::string(to_string(credentials.type)) +
                  " (set it, or GOOGLE_APPLICATION_CREDENTIALS)");
+  }
+
+  // $FIREWARDEN_IAM_CREDENTIALS_ENDPOINT points per-namespace impersonation
+  // at a local fake in tests (plain http allowed). Like every environment
+  // setting it wins over the file; the daemon logs that it is in force.
+  void apply_iam_credentials_override() {
+    const auto text = env_("FIREWARDEN_IAM_CREDENTIALS_ENDPOINT");
+    if (!text || text->empty()) return;
+    std::string error;
+    auto endpoint = detail::parse_endpoint(*text, error);
+    if (!endpoint) {
+      error_at({"credentials", ""},
+               "FIREWARDEN_IAM_CREDENTIALS_ENDPOINT: " + error + ", got " + in_quotes(*text));
+      return;
+    }
+    config_.credentials.iam_credentials_endpoint = std::move(*endpoint);
+    config_.credentials.iam_credentials_endpoint_from_environment = true;
   }
 
   void check_identity_rules() {

@@ -22,7 +22,7 @@ class ExternalAccountSource final : public TokenSource {
  public:
   ExternalAccountSource(ExternalAccountFile file, const Settings& settings, SourceContext context)
       : file_(std::move(file)),
-        scopes_(base_scopes(settings)),
+        scopes_(settings.scopes),
         lifetime_(file_.token_lifetime.value_or(settings.token_lifetime)),
         context_(std::move(context)) {}
 
@@ -102,7 +102,9 @@ class ExternalAccountSource final : public TokenSource {
   boost::asio::awaitable<std::variant<AccessToken, std::string>> exchange(
       const std::string& subject_token) {
     // generateAccessToken needs a federated token with the cloud-platform (or
-    // iam) scope; the impersonated token then gets the configured scopes.
+    // iam) scope; the impersonated token then gets exactly the configured
+    // scopes (as google-auth-library does). Without impersonation the
+    // federated token is the one used, with exactly the configured scopes.
     std::string scope;
     if (!file_.service_account_impersonation_url.empty()) {
       scope = cloud_platform_scope;

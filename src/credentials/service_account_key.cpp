@@ -62,7 +62,7 @@ class ServiceAccountKeySource final : public TokenSource {
         key_id_(file.private_key_id),
         token_uri_(file.token_uri),
         key_(load_private_key(file.private_key)),
-        scopes_(base_scopes(settings)),
+        scopes_(settings.scopes),
         context_(std::move(context)) {}
 
   std::string description() const override { return "service_account_key (" + client_email_ + ")"; }

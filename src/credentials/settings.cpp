@@ -31,20 +31,13 @@ std::string_view to_string(CredentialType type) {
   return "none";
 }
 
-std::vector<std::string> base_scopes(const Settings& settings) {
-  auto scopes = settings.scopes;
-  if (settings.type != CredentialType::external_account &&
-      settings.type != CredentialType::service_account_key) {
-    return scopes;
+std::optional<Settings> iam_caller_settings(const Settings& settings) {
+  for (const auto& scope : settings.scopes) {
+    if (scope == cloud_platform_scope || scope == iam_scope) return std::nullopt;
   }
-  for (const auto& scope : scopes) {
-    if (scope == "https://www.googleapis.com/auth/cloud-platform" ||
-        scope == "https://www.googleapis.com/auth/iam") {
-      return scopes;
-    }
-  }
-  scopes.emplace_back("https://www.googleapis.com/auth/cloud-platform");
-  return scopes;
+  Settings caller = settings;
+  caller.scopes = {std::string(cloud_platform_scope)};
+  return caller;
 }
 
 std::string credential_file(const Settings& settings) {

@@ -27,6 +27,11 @@ using std::chrono::milliseconds;
 using std::chrono::seconds;
 using time_point = Clock::time_point;
 
+// The entry of the token that calls IAM Credentials for per-namespace
+// impersonation, when it is not the base token (iam_caller_settings). Not a
+// service account email, so no caller's principal can name it.
+const std::string kIamCallerKey = "(iam caller)";
+
 // "300s", "0.25s": durations in messages.
 std::string seconds_text(Clock::duration d) {
   const auto ms = duration_cast<milliseconds>(d).count();
@@ -60,11 +65,12 @@ class FixedTokenProvider final : public TokenProvider {
 class TokenBroker final : public TokenProvider, public std::enable_shared_from_this<TokenBroker> {
  public:
   TokenBroker(net::any_io_executor executor, const Settings& settings,
-              std::unique_ptr<TokenSource> base, SourceContext context,
-              telemetry::Registry& registry)
+              std::unique_ptr<TokenSource> base, std::unique_ptr<TokenSource> iam_caller,
+              SourceContext context, telemetry::Registry& registry)
       : strand_(net::make_strand(executor)),
         settings_(settings),
         base_(std::move(base)),
+        iam_caller_(std::move(iam_caller)),
         context_(std::move(context)),
         refresh_success_(registry
                              .counter("firewarden_token_refreshes_total",
@@ -94,27 +100,8 @@ class TokenBroker final : public TokenProvider, public std::enable_shared_from_t
       co_return TokenError{"impersonation target \"" + principal +
                            "\" is not a service account email"};
     }
-    if (stopped_) co_return TokenError{"credentials: shutting down"};
     auto entry = entry_for(principal);
-    std::shared_ptr<Flight> flight;
-    {
-      std::lock_guard lock(entry->mutex);
-      if (entry->current && usable(*entry->current)) co_return *entry->current;
-      // Wait for a running exchange only for the very first token, and only
-      // while no attempt has failed: during an outage, or when a refresh is
-      // still running as the held token falls below min_validity (a slow
-      // token endpoint), answer at once (503) instead of holding requests for
-      // as long as the exchange may take.
-      if (!entry->flight || !entry->last_error.empty() || entry->current) {
-        co_return error_for(*entry);
-      }
-      flight = entry->flight;
-    }
-    auto [ec] = co_await flight->done.async_receive(net::as_tuple(net::use_awaitable));
-    if (ec == net::error::operation_aborted) {
-      co_return TokenError{"credentials: request cancelled while waiting for a token"};
-    }
-    co_return flight->result;  // written before the channel was closed
+    co_return co_await cached(std::move(entry));
   }
 
   bool ready() const override {
@@ -169,8 +156,10 @@ class TokenBroker final : public TokenProvider, public std::enable_shared_from_t
   };
 
   struct Entry {
-    std::string principal;  // "" = the base credential
-    std::string label;      // "default" or the service account email
+    // "" = the base credential, kIamCallerKey = the IAM caller, else the
+    // impersonated service account.
+    std::string principal;
+    std::string label;  // "default", "default (cloud-platform)" or the email
     mutable std::mutex mutex;
     std::shared_ptr<const AccessToken> current;
     std::string last_error;          // of the latest attempt; empty after a success
@@ -179,14 +168,43 @@ class TokenBroker final : public TokenProvider, public std::enable_shared_from_t
     telemetry::Gauge* expiry = nullptr;
   };
 
+  // The entry's token, from the cache or its first exchange.
+  net::awaitable<TokenResult> cached(std::shared_ptr<Entry> entry) {
+    if (stopped_) co_return TokenError{"credentials: shutting down"};
+    std::shared_ptr<Flight> flight;
+    {
+      std::lock_guard lock(entry->mutex);
+      if (entry->current && usable(*entry->current)) co_return *entry->current;
+      // Wait for a running exchange only for the very first token, and only
+      // while no attempt has failed: during an outage, or when a refresh is
+      // still running as the held token falls below min_validity (a slow
+      // token endpoint), answer at once (503) instead of holding requests for
+      // as long as the exchange may take.
+      if (!entry->flight || !entry->last_error.empty() || entry->current) {
+        co_return error_for(*entry);
+      }
+      flight = entry->flight;
+    }
+    auto [ec] = co_await flight->done.async_receive(net::as_tuple(net::use_awaitable));
+    if (ec == net::error::operation_aborted) {
+      co_return TokenError{"credentials: request cancelled while waiting for a token"};
+    }
+    co_return flight->result;  // written before the channel was closed
+  }
+
   bool usable(const AccessToken& token) const {
     return token.expires_at - settings_.min_validity > context_.clock->now();
   }
 
+  // The source of the IAM caller's token.
+  const TokenSource& caller_source() const { return iam_caller_ ? *iam_caller_ : *base_; }
+
   std::string kind(const Entry& entry) const {
-    return entry.principal.empty()
-               ? base_->description()
-               : "impersonating " + entry.principal + " via " + base_->description();
+    if (entry.principal.empty()) return base_->description();
+    if (entry.principal == kIamCallerKey) {
+      return iam_caller_->description() + " with scope cloud-platform";
+    }
+    return "impersonating " + entry.principal + " via " + caller_source().description();
   }
 
   TokenError error_for(const Entry& entry) const {
@@ -213,7 +231,9 @@ class TokenBroker final : public TokenProvider, public std::enable_shared_from_t
       if (slot) return slot;
       slot = std::make_shared<Entry>();
       slot->principal = principal;
-      slot->label = principal.empty() ? "default" : principal;
+      slot->label = principal.empty()                ? "default"
+                    : principal == kIamCallerKey ? "default (cloud-platform)"
+                                                 : principal;
       slot->expiry = &expiry_family_.with({slot->label});
       slot->flight = std::make_shared<Flight>(strand_);
       created = slot;
@@ -226,7 +246,13 @@ class TokenBroker final : public TokenProvider, public std::enable_shared_from_t
 
   net::awaitable<TokenResult> exchange(const Entry& entry) {
     if (entry.principal.empty()) co_return co_await base_->fetch();
-    auto base = co_await token("");
+    if (entry.principal == kIamCallerKey) co_return co_await iam_caller_->fetch();
+    // generateAccessToken is called with a cloud-platform token, never sent
+    // to Firestore; the token it returns carries exactly `scopes`. (The
+    // entry is named outside the co_await: GCC 12 destroys a temporary of ?:
+    // inside one twice.)
+    auto caller = entry_for(iam_caller_ ? kIamCallerKey : std::string());
+    auto base = co_await cached(std::move(caller));
     if (auto* error = std::get_if<TokenError>(&base)) {
       co_return TokenError{"impersonating " + entry.principal +
                            ": no base token: " + error->message};
@@ -239,8 +265,8 @@ class TokenBroker final : public TokenProvider, public std::enable_shared_from_t
     auto result = co_await generate_access_token(context_, url, base_token, settings_.scopes,
                                                  settings_.token_lifetime);
     if (auto* error = std::get_if<std::string>(&result)) {
-      co_return TokenError{"impersonating " + entry.principal + " (base " + base_->description() +
-                           "): " + redact(*error, {base_token})};
+      co_return TokenError{"impersonating " + entry.principal + " (base " +
+                           caller_source().description() + "): " + redact(*error, {base_token})};
     }
     co_return std::get<AccessToken>(std::move(result));
   }
@@ -344,6 +370,7 @@ class TokenBroker final : public TokenProvider, public std::enable_shared_from_t
   net::strand<net::any_io_executor> strand_;
   Settings settings_;
   std::unique_ptr<TokenSource> base_;
+  std::unique_ptr<TokenSource> iam_caller_;  // null: base_ calls IAM Credentials
   SourceContext context_;
   telemetry::Counter& refresh_success_;
   telemetry::Counter& refresh_failure_;
@@ -389,6 +416,7 @@ SourceContext make_source_context(const Settings& settings, std::shared_ptr<Cloc
 std::shared_ptr<TokenProvider> make_token_broker(net::any_io_executor executor,
                                                  const Settings& settings,
                                                  std::unique_ptr<TokenSource> base,
+                                                 std::unique_ptr<TokenSource> iam_caller,
                                                  SourceContext context,
                                                  telemetry::Registry& registry) {
   if (settings.refresh_margin <= settings.min_validity) {
@@ -405,7 +433,7 @@ std::shared_ptr<TokenProvider> make_token_broker(net::any_io_executor executor,
     throw CredentialsConfigError("credentials.token_lifetime must be at least 1s");
   }
   auto broker = std::make_shared<TokenBroker>(std::move(executor), settings, std::move(base),
-                                              std::move(context), registry);
+                                              std::move(iam_caller), std::move(context), registry);
   broker->start();
   return broker;
 }
@@ -432,29 +460,41 @@ std::shared_ptr<TokenProvider> make_token_provider(net::any_io_executor executor
                                      e.what());
       }
       auto context = make_source_context(settings, std::move(clock));
+      std::unique_ptr<TokenSource> caller;
+      if (const auto caller_settings = iam_caller_settings(settings)) {
+        caller = make_external_account_source(file, *caller_settings, context);
+      }
       auto source = make_external_account_source(std::move(file), settings, context);
-      return make_token_broker(std::move(executor), settings, std::move(source), std::move(context),
-                               registry);
+      return make_token_broker(std::move(executor), settings, std::move(source), std::move(caller),
+                               std::move(context), registry);
     }
     case CredentialType::metadata: {
       auto context = make_source_context(settings, std::move(clock));
+      std::unique_ptr<TokenSource> caller;
+      if (const auto caller_settings = iam_caller_settings(settings)) {
+        caller = make_metadata_source(*caller_settings, context);
+      }
       auto source = make_metadata_source(settings, context);
-      return make_token_broker(std::move(executor), settings, std::move(source), std::move(context),
-                               registry);
+      return make_token_broker(std::move(executor), settings, std::move(source), std::move(caller),
+                               std::move(context), registry);
     }
     case CredentialType::service_account_key: {
       const auto text = read_credential_file(settings);
       auto context = make_source_context(settings, std::move(clock));
       std::unique_ptr<TokenSource> source;
+      std::unique_ptr<TokenSource> caller;
       try {
-        source = make_service_account_key_source(parse_service_account_key_file(text), settings,
-                                                 context);
+        const auto file = parse_service_account_key_file(text);
+        source = make_service_account_key_source(file, settings, context);
+        if (const auto caller_settings = iam_caller_settings(settings)) {
+          caller = make_service_account_key_source(file, *caller_settings, context);
+        }
       } catch (const CredentialsConfigError& e) {
         throw CredentialsConfigError("credential file " + credential_file(settings) + ": " +
                                      e.what());
       }
-      return make_token_broker(std::move(executor), settings, std::move(source), std::move(context),
-                               registry);
+      return make_token_broker(std::move(executor), settings, std::move(source), std::move(caller),
+                               std::move(context), registry);
     }
   }
   throw CredentialsConfigError("credentials: unknown credentials.type");

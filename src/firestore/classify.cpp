@@ -466,6 +466,8 @@ Checked<RequestModel> classify_checked(const HttpRequest& request, const Scope& 
   Checked<RouteInfo> route = resolve_route(method, path);
   if (!route.ok()) return route.error();
   if (Refusal refusal = check_scope(path.database, scope)) return *refusal;
+  Checked<RoutingHeaders> routing = rebuild_routing_headers(request, path.database);
+  if (!routing.ok()) return routing.error();
   // A server that percent-decodes the path before it looks for ":verb" (the
   // Firestore emulator does, and splits at the first ':') would read
   // POST …/coll%3ArunQuery as runQuery, where google.api.http reads
@@ -520,6 +522,8 @@ Checked<RequestModel> classify_checked(const HttpRequest& request, const Scope& 
     model.upstream_target += query;
   }
   model.upstream_body = std::string(request.body);
+  model.upstream_resource_prefix = std::move(routing.value().resource_prefix);
+  model.upstream_request_params = std::move(routing.value().request_params);
   return model;
 }
 

@@ -31,6 +31,29 @@ bool is_name_char(char c) {
          c == '_' || c == '$';
 }
 
+// A parameter name as Google reads it: percent-decoded once (Python's REST
+// client sends `$alt` as `%24alt`), then a plain name. Raw, only name
+// characters and escapes are accepted; a name still holding '%' after the
+// one decode (`%2524alt`) is double-encoded and refused, since a server that
+// decodes again would read another name than the one checked.
+Checked<std::string> decode_name(std::string_view raw) {
+  const auto refuse = [&](std::string_view why) {
+    return ApiError::invalid_argument("query parameter name " + quote_input(raw) + " " +
+                                      std::string(why));
+  };
+  if (raw.empty()) return refuse("is empty");
+  if (!std::all_of(raw.begin(), raw.end(), [](char c) { return is_name_char(c) || c == '%'; })) {
+    return refuse("is not a plain name");
+  }
+  std::optional<std::string> decoded = percent_decode(raw);
+  if (!decoded) return refuse("has a malformed percent-encoding");
+  if (decoded->find('%') != std::string::npos) return refuse("is percent-encoded twice");
+  if (decoded->empty() || !std::all_of(decoded->begin(), decoded->end(), is_name_char)) {
+    return refuse("is not a plain name once decoded");
+  }
+  return std::move(*decoded);
+}
+
 // Raw characters a value may carry besides unreserved ones and escapes.
 // Refused as ambiguous: '+' (space to form decoders, plus to others) and ';'
 // (a pair separator to some parsers).
@@ -157,21 +180,22 @@ Checked<QueryParams> read_query_params(std::string_view raw_query,
     const std::string_view key = pair.substr(0, equals);
     const std::string_view raw_value =
         equals == std::string_view::npos ? std::string_view{} : pair.substr(equals + 1);
-    // Names are plain ASCII: an encoded name is not the same name to every server.
-    if (key.empty() || !std::all_of(key.begin(), key.end(), is_name_char)) {
-      return ApiError::invalid_argument("query parameter name " + quote_input(key) +
-                                        " is not a plain name");
-    }
-    const ParamSpec* spec = find_spec(key, method_params);
+    Checked<std::string> name = decode_name(key);
+    if (!name.ok()) return name.error();
+    const ParamSpec* spec = find_spec(name.value(), method_params);
     if (spec == nullptr) {
       return ApiError::invalid_argument("query parameter " + quote_input(key) +
                                         " is not allowed for this method");
     }
+    // The raw name is compared, not the decoded one: one parameter given in
+    // two spellings (alt and $alt) or two encodings ($alt and %24alt) is
+    // refused, as a server could keep either value.
     if (const auto seen = spelling_of.find(spec->name); seen != spelling_of.end()) {
       if (seen->second != key) {
-        return ApiError::invalid_argument("query parameter " + std::string(spec->name) +
-                                          " given in two spellings: " + quote_input(seen->second) +
-                                          " and " + quote_input(key));
+        return ApiError::invalid_argument(
+            "query parameter " + std::string(spec->name) +
+            " given in two spellings or encodings: " + quote_input(seen->second) + " and " +
+            quote_input(key));
       }
       if (!spec->repeated) {
         return ApiError::invalid_argument("query parameter " + quote_input(key) +

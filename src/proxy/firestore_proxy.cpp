@@ -264,9 +264,6 @@ net::awaitable<bool> FirestoreProxy::handle(transport::Connection& connection,
     record.required.emplace_back(std::string(firestore::to_string(requirement.action)),
                                  requirement.collection.to_string());
   }
-  if (auto error = check_routing_headers(request, model.project, model.database)) {
-    co_return co_await respond_error(exchange, *error, request, client);
-  }
 
   const auto snapshot = policies_.current();  // this request keeps this snapshot
   const policy::Decision decision = snapshot->policy->decide(who, model);
@@ -316,7 +313,9 @@ net::awaitable<bool> FirestoreProxy::forward(Exchange& exchange, transport::Requ
   const std::string upstream_request =
       upstream_request_bytes(request, model.upstream_target, model.upstream_body,
                              UpstreamHeaders{options_.upstream_authority, token,
-                                             exchange.traceparent, exchange.request_id()});
+                                             exchange.traceparent, exchange.request_id(),
+                                             model.upstream_resource_prefix,
+                                             model.upstream_request_params});
   const auto executor = co_await net::this_coro::executor;
   const auto upstream_started = Clock::now();
 

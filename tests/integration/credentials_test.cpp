@@ -21,6 +21,7 @@ constexpr const char* kAudience =
     "pool/providers/kubernetes";
 constexpr const char* kSubjectToken = "eyJhbGciOiJSUzI1NiJ9.projected-sa-token.signature";
 constexpr const char* kDatastore = "https://www.googleapis.com/auth/datastore";
+constexpr const char* kCloudPlatform = "https://www.googleapis.com/auth/cloud-platform";
 constexpr const char* kOrdersAccount = "orders-rw@my-project.iam.gserviceaccount.com";
 constexpr const char* kAnalyticsAccount = "analytics-ro@my-project.iam.gserviceaccount.com";
 constexpr const char* kOrdersId = "spiffe://cluster.local/ns/orders/sa/orders-api";
@@ -104,7 +105,8 @@ TEST_CASE("credentials: the token from the STS exchange is the bearer token upst
   CHECK(exchanges[0].answered == 200);
   CHECK(exchanges[0].form().at("subject_token") == kSubjectToken);
   CHECK(exchanges[0].form().at("audience") == kAudience);
-  CHECK_THAT(exchanges[0].form().at("scope"), Catch::Contains(kDatastore));
+  // Exactly credentials.scopes: no cloud-platform on a token sent to Firestore.
+  CHECK(exchanges[0].scopes() == std::vector<std::string>{kDatastore});
   const auto issued = peer.google.issued_tokens();
   REQUIRE(issued.size() == 1);
 
@@ -142,6 +144,11 @@ TEST_CASE("credentials: the credential file's own service account impersonation"
   REQUIRE(calls.size() == 1);
   CHECK(calls[0].service_account() == account);
   CHECK(calls[0].headers.at("authorization") == "Bearer " + issued[0]);
+  // The federated token only calls IAM (cloud-platform); the token sent to
+  // Firestore has exactly credentials.scopes.
+  CHECK(peer.google.requests(Endpoint::sts).at(0).scopes() ==
+        std::vector<std::string>{kCloudPlatform});
+  CHECK(calls[0].scopes() == std::vector<std::string>{kDatastore});
   const auto seen = upstream.requests();
   REQUIRE(seen.size() == 1);
   CHECK(bearer(seen[0]) == "Bearer " + issued[1]);
@@ -154,11 +161,21 @@ TEST_CASE("credentials: per-namespace impersonation picks the caller's Google se
   auto options = external_account_options(upstream, write_credential_file(dir, peer.google));
   options.mode = "xfcc";
   // config/policy.example.yaml: orders -> orders-rw@…, analytics -> analytics-ro@….
-  // IAM Credentials is Google's unless overridden (no config key for it).
+  // IAM Credentials at the fake (the test hook; plain http).
   options.env = {{"FIREWARDEN_IAM_CREDENTIALS_ENDPOINT", peer.google.iam_endpoint()}};
   FirewardenInstance fw(options);
   REQUIRE(peer.google.count(Endpoint::sts) == 1);
   const std::string base_token = peer.google.issued_tokens().at(0);
+  CHECK(peer.google.requests(Endpoint::sts).at(0).scopes() ==
+        std::vector<std::string>{kDatastore});
+  // The token that calls IAM Credentials: the second exchange, cloud-platform
+  // only, made when the first caller is impersonated.
+  const auto caller_token = [&] {
+    const auto exchanges = peer.google.requests(Endpoint::sts);
+    REQUIRE(exchanges.size() == 2);
+    CHECK(exchanges[1].scopes() == std::vector<std::string>{kCloudPlatform});
+    return peer.google.issued_tokens().at(1);
+  };
 
   // Sequential requests, so the token issued last belongs to the account of
   // the generateAccessToken call made last.
@@ -170,7 +187,7 @@ TEST_CASE("credentials: per-namespace impersonation picks the caller's Google se
     REQUIRE(calls.size() == before + 1);
     CHECK(calls.back().service_account() == account);
     CHECK(calls.back().answered == 200);
-    CHECK(calls.back().headers.at("authorization") == "Bearer " + base_token);
+    CHECK(calls.back().headers.at("authorization") == "Bearer " + caller_token());
     const json body = json::parse(calls.back().body);
     CHECK(body.at("scope") == json::array({kDatastore}));  // exactly credentials.scopes
     return peer.google.issued_tokens().back();
@@ -181,6 +198,7 @@ TEST_CASE("credentials: per-namespace impersonation picks the caller's Google se
   CHECK(bearer(upstream.requests().back()) == "Bearer " + analytics_token);
   CHECK(orders_token != analytics_token);
   CHECK(orders_token != base_token);
+  CHECK(caller_token() != base_token);
 
   // Tokens are cached per account: no further exchange, each caller still
   // gets its own account's token.
@@ -189,7 +207,10 @@ TEST_CASE("credentials: per-namespace impersonation picks the caller's Google se
   REQUIRE(fw.request(get_as(fw, "orders/o2", kAnalyticsId)).status == 200);
   CHECK(bearer(upstream.requests().back()) == "Bearer " + analytics_token);
   CHECK(peer.google.count(Endpoint::iam) == 2);
-  CHECK(peer.google.count(Endpoint::sts) == 1);
+  CHECK(peer.google.count(Endpoint::sts) == 2);  // the base token and the IAM caller's
+  for (const auto& request : upstream.requests()) {
+    CHECK(bearer(request) != "Bearer " + caller_token());  // never sent to Firestore
+  }
   CHECK(upstream.requests().size() == 4);
 }
 

@@ -23,6 +23,7 @@
 #include "fake_google/fake_google.hpp"
 #include "support/fault_upstream.hpp"
 #include "support/firewarden_instance.hpp"
+#include "support/persistent_connection.hpp"
 #include "support/recording_upstream.hpp"
 
 using namespace firewarden::testing;
@@ -162,10 +163,19 @@ TEST_CASE("faults: upstream dying mid-body truncates the response at once, the p
 
   // Upstream is back: the next requests are answered (the broken connection
   // was never returned to the pool; a fresh one is made, then reused).
+  // They share one keep-alive client connection: firewarden returns an
+  // upstream connection to the pool once the response is written to the
+  // client, so a request on a new client connection, served by another
+  // worker thread, may arrive before that and rightly open a second upstream
+  // connection. On one client connection the next request is read only
+  // after the previous one has finished, its upstream connection back in
+  // the pool.
   upstream.set_mode(FaultUpstream::Mode::answer);
   const int accepted_before = upstream.accepted();
+  PersistentConnection client(fw.port());
+  REQUIRE(client.connected());
   for (int i = 0; i < 3; ++i) {
-    const auto response = fw.request({"GET", fw.documents() + "/orders/o1", {}, {}});
+    const auto response = client.request({"GET", fw.documents() + "/orders/o1", {}, {}});
     CHECK(response.status == 200);
     CHECK(response.body == R"({"name":"scripted"})");
   }

@@ -2,11 +2,15 @@
 // the admin endpoints and lifecycle of the running binary.
 #include <catch2/catch.hpp>
 #include <csignal>
+#include <fstream>
+#include <iterator>
+#include <nlohmann/json.hpp>
 
 #include "support/firewarden_instance.hpp"
 #include "support/recording_upstream.hpp"
 
 using namespace firewarden::testing;
+using json = nlohmann::json;
 
 TEST_CASE("forwarding: client credentials and unlisted headers never reach upstream") {
   RecordingUpstream upstream;
@@ -56,21 +60,123 @@ TEST_CASE("forwarding: client credentials and unlisted headers never reach upstr
   CHECK_THAT(fw.access_log() + fw.logs(), !Catch::Contains("client-secret"));
 }
 
-TEST_CASE("forwarding: routing headers must name the request's database") {
+namespace {
+
+using Headers = std::vector<std::pair<std::string, std::string>>;
+
+// The values of header `name` (lowercase) upstream received.
+std::vector<std::string> values_of(const UpstreamRequest& request, const std::string& name) {
+  std::vector<std::string> values;
+  const auto [first, last] = request.headers.equal_range(name);
+  for (auto it = first; it != last; ++it) values.push_back(it->second);
+  return values;
+}
+
+}  // namespace
+
+TEST_CASE("forwarding: routing headers are rebuilt from the checked request, never as sent") {
   RecordingUpstream upstream;
   FirewardenInstance fw({.upstream = upstream.url()});
-  HttpRequestSpec spec{
-      "GET",
-      fw.documents() + "/orders/o1",
-      {},
-      {{"x-goog-request-params", "database=projects%2Fother%2Fdatabases%2F(default)"}}};
-  CHECK(fw.request(spec).status == 400);
-  spec.headers = {{"google-cloud-resource-prefix", "projects/other/databases/(default)"}};
-  CHECK(fw.request(spec).status == 400);
-  spec.headers = {{"google-cloud-resource-prefix",
-                   "projects/" + fw.options().project + "/databases/(default)"}};
-  CHECK(fw.request(spec).status == 200);
-  CHECK(upstream.requests().size() == 1);
+  const std::string database = "projects/" + fw.options().project + "/databases/(default)";
+  const std::string encoded = "projects%2F" + fw.options().project + "%2Fdatabases%2F(default)";
+  const std::string rebuilt_params = "database=" + encoded;
+  struct Row {
+    const char* what;
+    Headers sent;
+    std::vector<std::string> prefix;  // what upstream must receive
+    std::vector<std::string> params;
+  };
+  const std::vector<Row> rows = {
+      {"the Node SDK's pair", {{"google-cloud-resource-prefix", database},
+                               {"x-goog-request-params", "database=" + encoded}},
+       {database}, {rebuilt_params}},
+      {"name and an extra collection_id: only the database goes on",
+       {{"x-goog-request-params",
+         "name=" + encoded + "%2Fdocuments%2Forders%2Fo1&collection_id=anything"}},
+       {}, {rebuilt_params}},
+      {"as Python's api-core encodes it",
+       {{"X-Goog-Request-Params", "name=" + database + "/documents/orders/o1"}}, {},
+       {rebuilt_params}},
+      {"an encoded (default)",
+       {{"x-goog-request-params",
+         "database=projects%2F" + fw.options().project + "%2Fdatabases%2F%28default%29"}},
+       {}, {rebuilt_params}},
+      {"the prefix alone", {{"google-cloud-resource-prefix", database}}, {database}, {}},
+      {"neither", {}, {}, {}},
+  };
+  for (const Row& row : rows) {
+    INFO(row.what);
+    const auto before = upstream.requests().size();
+    REQUIRE(fw.request({"GET", fw.documents() + "/orders/o1", {}, row.sent}).status == 200);
+    const auto requests = upstream.requests();
+    REQUIRE(requests.size() == before + 1);
+    CHECK(values_of(requests.back(), "google-cloud-resource-prefix") == row.prefix);
+    CHECK(values_of(requests.back(), "x-goog-request-params") == row.params);
+  }
+}
+
+TEST_CASE("forwarding: hostile routing headers are refused and nothing reaches upstream") {
+  RecordingUpstream upstream;
+  FirewardenInstance fw({.upstream = upstream.url()});
+  const std::string project = fw.options().project;
+  const std::string database = "projects/" + project + "/databases/(default)";
+  const std::string encoded = "projects%2F" + project + "%2Fdatabases%2F(default)";
+  const std::vector<std::pair<const char*, Headers>> rows = {
+      {"other project",
+       {{"x-goog-request-params", "database=projects%2Fother%2Fdatabases%2F(default)"}}},
+      {"other database", {{"x-goog-request-params", "database=" + encoded + "x"}}},
+      {"dot-dot out of the database",
+       {{"x-goog-request-params", "database=" + encoded + "%2F..%2Fother"}}},
+      {"dot-dot in a name",
+       {{"x-goog-request-params", "name=" + encoded + "%2F..%2Fother%2Fdocuments%2Forders%2Fo1"}}},
+      {"double-encoded", {{"x-goog-request-params",
+                           "database=projects%252F" + project + "%252Fdatabases%252F(default)"}}},
+      {"key twice", {{"x-goog-request-params", "database=" + encoded + "&database=" + encoded}}},
+      {"unknown key", {{"x-goog-request-params", "database=" + encoded + "&key=AIza-secret"}}},
+      {"malformed escape", {{"x-goog-request-params", "database=" + encoded + "%2"}}},
+      {"params twice",
+       {{"x-goog-request-params", "database=" + encoded},
+        {"x-goog-request-params", "database=" + encoded}}},
+      {"prefix of another project",
+       {{"google-cloud-resource-prefix", "projects/other/databases/(default)"}}},
+      {"prefix with a suffix", {{"google-cloud-resource-prefix", database + "/../other"}}},
+      {"prefix twice",
+       {{"google-cloud-resource-prefix", database}, {"google-cloud-resource-prefix", database}}},
+  };
+  for (const auto& [what, headers] : rows) {
+    INFO(what);
+    const auto response = fw.request({"GET", fw.documents() + "/orders/o1", {}, headers});
+    CHECK(response.status == 400);
+    CHECK_THAT(response.body, Catch::Contains("INVALID_ARGUMENT"));
+  }
+  CHECK(upstream.requests().empty());
+}
+
+TEST_CASE("forwarding: Python's REST client (requests, %24alt) reads a document") {
+  FirewardenInstance fw;
+  emulator_put(fw.options().project, "orders/py1",
+               R"({"n":{"stringValue":"from-python"},"m":{"stringValue":"masked-out"}})");
+  TempDir dir;
+  const std::string script =
+      std::string(FIREWARDEN_SOURCE_DIR) + "/tests/e2e/python/rest_get_document.py";
+  ChildProcess python({"/usr/bin/python3", script,
+                       "http://127.0.0.1:" + std::to_string(fw.port()), fw.options().project,
+                       "orders/py1", "n"},
+                      dir.path() + "/out", dir.path() + "/err");
+  const auto exit_code = python.wait_for_exit(std::chrono::seconds(30));
+  std::ifstream errors(dir.path() + "/err");
+  INFO("python3 stderr: " << std::string(std::istreambuf_iterator<char>(errors), {}));
+  REQUIRE(exit_code == 0);
+  std::ifstream out(dir.path() + "/out");
+  const json result = json::parse(out, nullptr, false);
+  REQUIRE(result.is_object());
+  // Encoded as that client encodes it, and answered by the emulator.
+  CHECK_THAT(result.at("url").get<std::string>(),
+             Catch::EndsWith("?mask.fieldPaths=n&%24alt=json%3Benum-encoding%3Dint"));
+  CHECK(result.at("status") == 200);
+  const json document = json::parse(result.at("body").get<std::string>(), nullptr, false);
+  CHECK(document["fields"]["n"]["stringValue"] == "from-python");
+  CHECK_FALSE(document["fields"].contains("m"));  // the mask was read and applied
 }
 
 TEST_CASE("admin: health, readiness, status and metrics") {

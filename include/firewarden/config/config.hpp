@@ -125,6 +125,13 @@ struct Config {
     std::chrono::milliseconds token_lifetime{std::chrono::hours(1)};
     std::chrono::milliseconds refresh_margin{std::chrono::minutes(5)};
     std::chrono::milliseconds min_validity{std::chrono::seconds(60)};
+    // Where per-namespace impersonation calls generateAccessToken (e.g. a
+    // Private Service Connect name); https only, since it receives a
+    // cloud-platform token. Default https://iamcredentials.googleapis.com.
+    UpstreamEndpoint iam_credentials_endpoint;
+    // True when $FIREWARDEN_IAM_CREDENTIALS_ENDPOINT (a test hook; plain
+    // http allowed) replaced it.
+    bool iam_credentials_endpoint_from_environment = false;
   } credentials;
 
   struct Admin {

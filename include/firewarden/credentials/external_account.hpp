@@ -19,8 +19,6 @@
 namespace firewarden::credentials {
 
 inline constexpr std::string_view default_sts_token_url = "https://sts.googleapis.com/v1/token";
-inline constexpr std::string_view cloud_platform_scope =
-    "https://www.googleapis.com/auth/cloud-platform";
 
 struct ExternalAccountFile {
   std::string audience;

@@ -64,12 +64,18 @@ class CredentialsConfigError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-// The scopes the base credential asks for: `scopes`, plus cloud-platform for
-// external_account and service_account_key when neither it nor the iam scope
-// is there, because generateAccessToken (per-namespace impersonation)
-// refuses tokens without one of them. Impersonated tokens get exactly
-// `scopes`. (metadata: the instance's or GKE's scopes apply as they are.)
-std::vector<std::string> base_scopes(const Settings& settings);
+inline constexpr std::string_view cloud_platform_scope =
+    "https://www.googleapis.com/auth/cloud-platform";
+inline constexpr std::string_view iam_scope = "https://www.googleapis.com/auth/iam";
+
+// Every token sent to Firestore carries exactly `scopes`: a leaked token is
+// good for nothing more. Per-namespace impersonation calls IAM Credentials
+// generateAccessToken, which refuses a token without the cloud-platform (or
+// iam) scope, so that call gets a token of its own: the same credential asked
+// for cloud-platform only, as google-auth-library's Impersonated credentials
+// require of their source. These are its settings, or nullopt when `scopes`
+// already hold one of those scopes (the Firestore token can make the call).
+std::optional<Settings> iam_caller_settings(const Settings& settings);
 
 // The credential file the settings name: `file`, else
 // $GOOGLE_APPLICATION_CREDENTIALS, else "".

@@ -11,7 +11,10 @@
 //   answers at once with a TokenError naming the problem (the proxy maps it
 //   to 503 UNAVAILABLE) and, for the base credential, ready() is false.
 // - Impersonation: a principal's token is generateAccessToken(principal)
-//   called with the base credential's token.
+//   called with a token of the base credential that has the cloud-platform
+//   scope (iam_caller_settings: a token of its own, cached like the others,
+//   unless the configured scopes already include it). Every token handed out
+//   for Firestore carries exactly the configured scopes.
 // - Metrics: firewarden_token_refreshes_total{result} and
 //   firewarden_token_expiry_timestamp_seconds{principal}.
 #include <boost/asio/any_io_executor.hpp>
@@ -36,9 +39,12 @@ std::shared_ptr<TokenProvider> make_token_provider(boost::asio::any_io_executor 
                                                    std::shared_ptr<Clock> clock = system_clock());
 
 // A broker around any base source (used by make_token_provider; tests).
+// `iam_caller` makes the cloud-platform token that calls IAM Credentials for
+// per-namespace impersonation; null: `base` makes that call.
 std::shared_ptr<TokenProvider> make_token_broker(boost::asio::any_io_executor executor,
                                                  const Settings& settings,
                                                  std::unique_ptr<TokenSource> base,
+                                                 std::unique_ptr<TokenSource> iam_caller,
                                                  SourceContext context,
                                                  telemetry::Registry& registry);
 

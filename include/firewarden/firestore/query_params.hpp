@@ -2,7 +2,10 @@
 // Query parameters as an allowlist (SPEC §5): each method's own documented
 // parameters in either spelling (lowerCamel or snake_case, per dotted component)
 // but never both, plus the system parameters alt/$alt (JSON only), fields/$fields
-// and prettyPrint/$prettyPrint. Everything else is refused.
+// and prettyPrint/$prettyPrint. Everything else is refused. Names and values
+// are percent-decoded once, as Google does (`%24alt` is `$alt`); a name still
+// holding '%' after that, or one parameter given in two spellings or
+// encodings, is refused.
 #include <span>
 #include <string>
 #include <string_view>

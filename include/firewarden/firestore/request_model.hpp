@@ -61,6 +61,10 @@ struct RequestModel {
   // What upstream receives: exactly what was authorized.
   std::string upstream_target;  // canonical path + the allowed query string
   std::string upstream_body;    // the checked body, byte for byte
+  // Google's routing hints, rebuilt from the checked database, never the
+  // client's bytes; each is sent only when the client sent it (empty: not).
+  std::string upstream_resource_prefix;  // google-cloud-resource-prefix
+  std::string upstream_request_params;   // x-goog-request-params
 };
 
 }  // namespace firewarden::firestore

@@ -5,11 +5,9 @@
 // receive exactly what was authorized, and a header Google honours that we
 // did not think of (a user project, an API key, a method override, a field
 // mask…) must not slip through. Everything not listed is dropped.
-#include <optional>
 #include <string>
 #include <string_view>
 
-#include "firewarden/firestore/api_error.hpp"
 #include "firewarden/net/asio.hpp"
 
 namespace firewarden::proxy {
@@ -22,11 +20,15 @@ struct UpstreamHeaders {
   std::string_view bearer_token;  // empty: no Authorization header
   std::string_view traceparent;   // always set (validated or created)
   std::string_view request_id;    // x-request-id
+  // Routing hints rebuilt by the classifier (RequestModel); empty: not sent.
+  std::string_view resource_prefix;  // google-cloud-resource-prefix
+  std::string_view request_params;   // x-goog-request-params
 };
 
 // The request sent upstream, as the bytes to write (HTTP/1.1): the
 // authorized method, target and body, the allowlisted client headers, and
-// our own Host, Authorization, traceparent, x-request-id and Content-Length.
+// our own Host, Authorization, routing hints, traceparent, x-request-id and
+// Content-Length.
 std::string upstream_request_bytes(const http::request<http::string_body>& client,
                                    std::string_view target, std::string_view body,
                                    const UpstreamHeaders& headers);
@@ -43,15 +45,5 @@ void append_response_head(std::string& out, const http::response_header<>& head)
 // Upgrade) and Proxy-Authenticate from an upstream response before it is
 // relayed. The relay sets its own framing.
 void strip_hop_by_hop(http::fields& fields);
-
-// x-goog-request-params and google-cloud-resource-prefix are routing hints
-// Google acts on; they must name the request's own database (else 400).
-// Each may appear at most once. x-goog-request-params is a form-encoded list
-// whose keys must be known: database, name, parent, document.name (resource
-// names inside `projects/P/databases/D`), project_id, database_id (equal to
-// P and D) and collection_id (a routing value only).
-std::optional<firestore::ApiError> check_routing_headers(
-    const http::request<http::string_body>& request, std::string_view project,
-    std::string_view database);
 
 }  // namespace firewarden::proxy

@@ -195,7 +195,7 @@ TEST_CASE("external_account, file source: the same STS token exchange") {
   const auto settings = settings_for(CredentialType::external_account, file, peer);
 
   const auto [library, ours] =
-      both_ask(peer, {"external_account", file, joined(base_scopes(settings))}, settings, "");
+      both_ask(peer, {"external_account", file, joined(settings.scopes)}, settings, "");
 
   same_sts_exchange(only(library, Endpoint::sts, "google-auth-library"),
                     only(ours, Endpoint::sts, "firewarden"));
@@ -217,7 +217,7 @@ TEST_CASE(
     const auto settings = settings_for(CredentialType::external_account, file, peer);
 
     const auto [library, ours] =
-        both_ask(peer, {"external_account", file, joined(base_scopes(settings))}, settings, "");
+        both_ask(peer, {"external_account", file, joined(settings.scopes)}, settings, "");
 
     same_sts_exchange(only(library, Endpoint::sts, "google-auth-library"),
                       only(ours, Endpoint::sts, "firewarden"));
@@ -239,7 +239,7 @@ TEST_CASE("external_account, url source with headers and json format: same reque
   const auto settings = settings_for(CredentialType::external_account, file, peer);
 
   const auto [library, ours] =
-      both_ask(peer, {"external_account", file, joined(base_scopes(settings))}, settings, "");
+      both_ask(peer, {"external_account", file, joined(settings.scopes)}, settings, "");
 
   const auto& library_fetch = only(library, Endpoint::subject_token, "google-auth-library");
   const auto& our_fetch = only(ours, Endpoint::subject_token, "firewarden");

@@ -133,6 +133,66 @@ using namespace fake_google_detail;
 
 std::map<std::string, std::string> RecordedRequest::form() const { return decode_pairs(body); }
 
+namespace fake_google_detail {
+
+std::vector<std::string> split_scopes(std::string_view text, char separator) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (start < text.size()) {
+    const auto end = std::min(text.find(separator, start), text.size());
+    if (end > start) out.emplace_back(text.substr(start, end - start));
+    start = end + 1;
+  }
+  return out;
+}
+
+// The `scope` claim of a JWT-bearer grant's assertion ("" when unreadable).
+std::string assertion_scope(const std::string& assertion) {
+  const auto first = assertion.find('.');
+  const auto second = assertion.find('.', first == std::string::npos ? first : first + 1);
+  if (second == std::string::npos) return "";
+  const auto claims_text = base64url_decode(assertion.substr(first + 1, second - first - 1));
+  if (!claims_text) return "";
+  const json claims = json::parse(*claims_text, nullptr, false);
+  return claims.is_object() && claims.contains("scope") && claims["scope"].is_string()
+             ? claims["scope"].get<std::string>()
+             : "";
+}
+
+}  // namespace fake_google_detail
+
+std::vector<std::string> RecordedRequest::scopes() const {
+  switch (endpoint) {
+    case Endpoint::sts: {
+      const auto fields = form();
+      const auto scope = fields.find("scope");
+      return scope == fields.end() ? std::vector<std::string>{} : split_scopes(scope->second, ' ');
+    }
+    case Endpoint::oauth: {
+      const auto fields = form();
+      const auto assertion = fields.find("assertion");
+      return assertion == fields.end() ? std::vector<std::string>{}
+                                       : split_scopes(assertion_scope(assertion->second), ' ');
+    }
+    case Endpoint::metadata: {
+      const auto scopes = query.find("scopes");
+      return scopes == query.end() ? std::vector<std::string>{} : split_scopes(scopes->second, ',');
+    }
+    case Endpoint::iam: {
+      const json document = json::parse(body, nullptr, false);
+      std::vector<std::string> out;
+      if (document.is_object() && document.contains("scope") && document["scope"].is_array()) {
+        for (const auto& scope : document["scope"]) {
+          if (scope.is_string()) out.push_back(scope.get<std::string>());
+        }
+      }
+      return out;
+    }
+    default:
+      return {};
+  }
+}
+
 std::string RecordedRequest::service_account() const {
   static const std::regex pattern("^/v1/projects/-/serviceAccounts/([^/:]+):generateAccessToken$");
   std::smatch match;

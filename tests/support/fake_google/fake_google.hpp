@@ -42,6 +42,12 @@ struct RecordedRequest {
   std::map<std::string, std::string> form() const;
   // generateAccessToken: the service account email in the path.
   std::string service_account() const;
+  // The scopes the request asked for, in order, however its endpoint carries
+  // them: STS form field `scope` (space-separated), the JWT assertion's
+  // `scope` claim at /token, the metadata server's `scopes` query parameter
+  // (comma-separated), generateAccessToken's JSON `scope` array. Empty when
+  // the request carries none.
+  std::vector<std::string> scopes() const;
 };
 
 struct Fault {

@@ -756,6 +756,48 @@ TEST_CASE("FIRESTORE_EMULATOR_HOST supplies an unset endpoint") {
   }
 }
 
+TEST_CASE("credentials.iam_credentials_endpoint: https, Google's by default") {
+  const Config defaults = load_ok(document("credentials:\n  type: metadata\n"));
+  CHECK(defaults.credentials.iam_credentials_endpoint.url ==
+        "https://iamcredentials.googleapis.com");
+  CHECK_FALSE(defaults.credentials.iam_credentials_endpoint_from_environment);
+
+  // A Private Service Connect endpoint.
+  const Config psc = load_ok(document(
+      "credentials:\n  type: metadata\n"
+      "  iam_credentials_endpoint: https://iamcredentials-psc.p.googleapis.com/\n"));
+  CHECK(psc.credentials.iam_credentials_endpoint.url ==
+        "https://iamcredentials-psc.p.googleapis.com");
+
+  check_refused({"credentials:\n  type: metadata\n  iam_credentials_endpoint: http://iam.local\n",
+                 "http://iam.local", "credentials.iam_credentials_endpoint",
+                 "must be https: it receives a token with the cloud-platform scope"});
+  check_refused({"credentials:\n  type: metadata\n  iam_credentials_endpoint: iam.local\n",
+                 "iam.local", "credentials.iam_credentials_endpoint",
+                 "expected an http:// or https:// URL"});
+  check_refused(
+      {"credentials:\n  type: metadata\n  iam_credentials_endpoint: https://iam.local/v1\n",
+       "https://iam.local/v1", "credentials.iam_credentials_endpoint", "must not have a path"});
+}
+
+TEST_CASE("FIREWARDEN_IAM_CREDENTIALS_ENDPOINT (tests) wins over the file, plain http allowed") {
+  const std::string text = document(
+      "credentials:\n  type: metadata\n  iam_credentials_endpoint: https://psc.example\n");
+  const Config config =
+      load_ok(text, fake_env({{"FIREWARDEN_IAM_CREDENTIALS_ENDPOINT", "http://127.0.0.1:9"}}));
+  CHECK(config.credentials.iam_credentials_endpoint.url == "http://127.0.0.1:9");
+  CHECK(config.credentials.iam_credentials_endpoint_from_environment);
+
+  const Config empty = load_ok(text, fake_env({{"FIREWARDEN_IAM_CREDENTIALS_ENDPOINT", ""}}));
+  CHECK(empty.credentials.iam_credentials_endpoint.url == "https://psc.example");
+
+  const auto diagnostics =
+      load_errors(text, fake_env({{"FIREWARDEN_IAM_CREDENTIALS_ENDPOINT", "127.0.0.1:9"}}));
+  REQUIRE(diagnostics.size() == 1);
+  CHECK_THAT(diagnostics[0].message,
+             Catch::StartsWith("FIREWARDEN_IAM_CREDENTIALS_ENDPOINT: expected an http://"));
+}
+
 TEST_CASE("env expansion applies to string values") {
   const auto env = fake_env({{"PROJECT", "from-env"}, {"PORT", "9443"}});
   const Config config =

@@ -2,6 +2,10 @@
 // Shared set-up for the credentials tests: an io_context driven from the test
 // thread in short bounded slices, the fake Google endpoints on 127.0.0.1, a
 // manual clock, a metrics registry and a temporary directory.
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/rsa.h>
+
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <filesystem>
@@ -29,6 +33,30 @@ inline const std::string audience =
     "//iam.googleapis.com/projects/123456789/locations/global/workloadIdentityPools/"
     "pool/providers/kubernetes";
 inline const std::string datastore_scope = "https://www.googleapis.com/auth/datastore";
+
+// A fresh RSA key pair (PEM), for service account key files.
+struct RsaKey {
+  std::string private_pem;
+  std::string public_pem;
+};
+
+inline RsaKey generate_rsa_key() {
+  std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key(EVP_RSA_gen(2048), &EVP_PKEY_free);
+  REQUIRE(key);
+  const auto to_string = [](auto write) {
+    std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new(BIO_s_mem()), &BIO_free);
+    REQUIRE(write(bio.get()) == 1);
+    char* data = nullptr;
+    const long size = BIO_get_mem_data(bio.get(), &data);
+    return std::string(data, static_cast<std::size_t>(size));
+  };
+  RsaKey out;
+  out.private_pem = to_string([&](BIO* bio) {
+    return PEM_write_bio_PrivateKey(bio, key.get(), nullptr, nullptr, 0, nullptr, nullptr);
+  });
+  out.public_pem = to_string([&](BIO* bio) { return PEM_write_bio_PUBKEY(bio, key.get()); });
+  return out;
+}
 
 class TempDir {
  public:

@@ -1,8 +1,6 @@
 // Each token source against the fake Google endpoints: what is sent (Google's
 // documented fields) and what comes back.
 #include <openssl/evp.h>
-#include <openssl/pem.h>
-#include <openssl/rsa.h>
 
 #include <cstdlib>
 #include <nlohmann/json.hpp>
@@ -31,29 +29,6 @@ std::string decode_base64url(std::string text) {
   return out;
 }
 
-struct RsaKey {
-  std::string private_pem;
-  std::string public_pem;
-};
-
-RsaKey generate_rsa_key() {
-  std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key(EVP_RSA_gen(2048), &EVP_PKEY_free);
-  REQUIRE(key);
-  const auto to_string = [](auto write) {
-    std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new(BIO_s_mem()), &BIO_free);
-    REQUIRE(write(bio.get()) == 1);
-    char* data = nullptr;
-    const long size = BIO_get_mem_data(bio.get(), &data);
-    return std::string(data, static_cast<std::size_t>(size));
-  };
-  RsaKey out;
-  out.private_pem = to_string([&](BIO* bio) {
-    return PEM_write_bio_PrivateKey(bio, key.get(), nullptr, nullptr, 0, nullptr, nullptr);
-  });
-  out.public_pem = to_string([&](BIO* bio) { return PEM_write_bio_PUBKEY(bio, key.get()); });
-  return out;
-}
-
 TEST_CASE("external_account: STS token exchange with Google's fields") {
   Harness h;
   h.google.set_expected_subject_token("eyJhbGciOiJSUzI1NiJ9.k8s-projected-token.sig");
@@ -71,7 +46,7 @@ TEST_CASE("external_account: STS token exchange with Google's fields") {
         std::map<std::string, std::string>{
             {"grant_type", "urn:ietf:params:oauth:grant-type:token-exchange"},
             {"audience", audience},
-            {"scope", datastore_scope + " " + cloud_platform},  // + what generateAccessToken needs
+            {"scope", datastore_scope},  // exactly credentials.scopes
             {"requested_token_type", "urn:ietf:params:oauth:token-type:access_token"},
             {"subject_token", "eyJhbGciOiJSUzI1NiJ9.k8s-projected-token.sig"},
             {"subject_token_type", "urn:ietf:params:oauth:token-type:jwt"}});
@@ -157,8 +132,8 @@ TEST_CASE("external_account: service_account_impersonation_url") {
     const auto iam = h.google.requests(Endpoint::iam).at(0);
     CHECK(iam.service_account() == orders_sa);
     CHECK(iam.headers.at("authorization") == "Bearer ya29.fake-sts-1");
-    CHECK(json::parse(iam.body) ==
-          json{{"scope", {datastore_scope, cloud_platform}}, {"lifetime", "3600s"}});
+    // The token it returns, sent to Firestore, has exactly credentials.scopes.
+    CHECK(json::parse(iam.body) == json{{"scope", {datastore_scope}}, {"lifetime", "3600s"}});
   }
   SECTION("token_lifetime_seconds from the file") {
     h.start(h.settings(CredentialType::external_account,
@@ -263,7 +238,7 @@ TEST_CASE("service_account_key: RS256 JWT-bearer grant") {
   const auto now =
       std::chrono::duration_cast<std::chrono::seconds>(h.clock->now().time_since_epoch()).count();
   CHECK(claims == json{{"iss", "robot@my-project.iam.gserviceaccount.com"},
-                       {"scope", datastore_scope + " " + cloud_platform},
+                       {"scope", datastore_scope},
                        {"aud", h.google.oauth_token_url()},
                        {"iat", now},
                        {"exp", now + 3600}});

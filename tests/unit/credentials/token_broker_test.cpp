@@ -109,7 +109,8 @@ TEST_CASE("1,000 concurrent first requests for an impersonated principal cause o
     CHECK(token_of(results[i].get()).value == expected);
   }
   CHECK(h.google.count(Endpoint::iam) == 1);
-  CHECK(h.google.count(Endpoint::sts) == 1);
+  // The base token and the one cloud-platform token that calls IAM Credentials.
+  CHECK(h.google.count(Endpoint::sts) == 2);
 }
 
 TEST_CASE("failures are retried with exponential backoff and jitter") {
@@ -265,16 +266,19 @@ TEST_CASE("impersonation per principal: generateAccessToken with the base token,
   REQUIRE(calls.size() == 2);
   CHECK(calls[0].service_account() == orders_sa);
   CHECK(calls[1].service_account() == billing_sa);
-  CHECK(calls[0].headers.at("authorization") == "Bearer ya29.fake-sts-1");
+  // Called with the cloud-platform token (the second exchange), never with
+  // the Firestore token.
+  CHECK(calls[0].headers.at("authorization") == "Bearer ya29.fake-sts-2");
+  CHECK(calls[1].headers.at("authorization") == "Bearer ya29.fake-sts-2");
   CHECK(calls[0].headers.at("content-type") == "application/json");
   const auto body = nlohmann::json::parse(calls[0].body);
   CHECK(body == nlohmann::json{{"scope", {datastore_scope}}, {"lifetime", "3600s"}});
-  CHECK(h.google.count(Endpoint::sts) == 1);  // one base token for all principals
+  CHECK(h.google.count(Endpoint::sts) == 2);  // one IAM caller token for all principals
 
   std::vector<std::string> principals;
   for (const auto& status : h.provider->status()) principals.push_back(status.principal);
-  CHECK_THAT(principals,
-             Catch::UnorderedEquals(std::vector<std::string>{"default", orders_sa, billing_sa}));
+  CHECK_THAT(principals, Catch::UnorderedEquals(std::vector<std::string>{
+                             "default", "default (cloud-platform)", orders_sa, billing_sa}));
 }
 
 TEST_CASE("impersonated tokens are refreshed on their own schedule") {
@@ -288,10 +292,11 @@ TEST_CASE("impersonated tokens are refreshed on their own schedule") {
   CHECK(near(first.expires_at, h.clock->now() + 1800s));
   CHECK(nlohmann::json::parse(h.google.requests(Endpoint::iam)[0].body)["lifetime"] == "1800s");
 
-  h.advance(1800s - 300s + 1s, 2);
+  // Three sleepers: the base token, the IAM caller's token, orders'.
+  h.advance(1800s - 300s + 1s, 3);
   REQUIRE(h.run_until([&] { return h.google.count(Endpoint::iam) == 2; }));
   REQUIRE(h.run_until([&] { return token_of(h.token(orders_sa)).value != first.value; }));
-  CHECK(h.google.count(Endpoint::sts) == 1);  // the base token is still fresh
+  CHECK(h.google.count(Endpoint::sts) == 2);  // the base and IAM caller tokens are still fresh
 }
 
 TEST_CASE("impersonation failures name the principal and the IAM error") {

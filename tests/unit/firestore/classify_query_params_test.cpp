@@ -116,8 +116,14 @@ TEST_CASE("query strings that parsers could read differently are refused") {
   check_statuses({
       {"raw '+'", "PATCH", kDoc + "?currentDocument.updateTime=2024-01-01T00:00:00+01:00", 400},
       {"raw ';' separator", "GET", kDoc + "?alt=json;key=x", 400},
-      {"encoded parameter name", "PATCH", kDoc + "?currentDocument.exist%73=true", 400},
-      {"encoded '$'", "GET", kDoc + "?%24alt=json", 400},
+      {"double-encoded '$'", "GET", kDoc + "?%2524alt=json", 400},
+      {"double-encoded letter", "PATCH", kDoc + "?currentDocument.exist%2573=true", 400},
+      {"name decodes to '%'", "GET", kDoc + "?alt%25=json", 400},
+      {"malformed escape in a name", "GET", kDoc + "?%2alt=json", 400},
+      {"name decodes to a space", "GET", kDoc + "?fields%20=a", 400},
+      {"name decodes to '&'", "GET", kDoc + "?alt%26key=json", 400},
+      {"name decodes to '='", "GET", kDoc + "?fields%3Dx=a", 400},
+      {"name decodes to nothing allowed", "GET", kDoc + "?%6Bey=x", 400},
       {"empty pair", "GET", kDoc + "?alt=json&&fields=a", 400},
       {"trailing '&'", "GET", kDoc + "?alt=json&", 400},
       {"empty name", "GET", kDoc + "?=json", 400},
@@ -127,6 +133,41 @@ TEST_CASE("query strings that parsers could read differently are refused") {
       {"malformed escape", "GET", kDoc + "?fields=%G0", 400},
       {"empty query", "GET", kDoc + "?", 200},
   });
+}
+
+TEST_CASE("parameter names are percent-decoded once, then allowlisted") {
+  check_statuses({
+      // Python's generated REST client (requests' urlencode) sends $alt as %24alt.
+      {"encoded '$' (Python REST)", "GET", kDoc + "?%24alt=json%3Benum-encoding%3Dint", 200},
+      {"encoded letter", "PATCH", kDoc + "?currentDocument.exist%73=true", 200},
+      {"encoded '.' and '_'", "PATCH", kDoc + "?current%5Fdocument%2Eexists=true", 200},
+      {"lower-case hex", "GET", kDoc + "?%24fields=name", 200},
+      {"encoded refused name", "GET", kDoc + "?%61ccess_token=x", 400},
+      {"encoded '$' of a method parameter", "GET", kDocs + "/users?%24pageSize=1", 400},
+  });
+}
+
+TEST_CASE("one parameter in two encodings or spellings is refused") {
+  check_statuses({
+      {"$alt and %24alt", "GET", kDoc + "?$alt=json&%24alt=json", 400},
+      {"%24alt and $alt", "GET", kDoc + "?%24alt=json&$alt=json", 400},
+      {"alt and %24alt", "GET", kDoc + "?alt=json&%24alt=json", 400},
+      {"alt and %61lt", "GET", kDoc + "?alt=json&%61lt=json", 400},
+      {"%24alt twice", "GET", kDoc + "?%24alt=json&%24alt=json", 400},
+      {"repeated mask, two encodings", "GET",
+       kDoc + "?mask.fieldPaths=a&mask%2EfieldPaths=b", 400},
+      {"repeated mask, one encoding", "GET",
+       kDoc + "?mask%2EfieldPaths=a&mask%2EfieldPaths=b", 200},
+      {"exists and encoded exists", "PATCH",
+       kDoc + "?currentDocument.exists=true&currentDocument.exist%73=false", 400},
+  });
+}
+
+TEST_CASE("an encoded name reaches upstream in its canonical spelling") {
+  const auto result =
+      classify_request("GET", kDoc + "?%24alt=json%3Benum-encoding%3Dint&mask%2EfieldPaths=a", "");
+  CHECK(std::get<RequestModel>(result).upstream_target ==
+        kDoc + "?alt=json%3Benum-encoding%3Dint&mask.fieldPaths=a");
 }
 
 TEST_CASE("documentId must be a valid ID") {

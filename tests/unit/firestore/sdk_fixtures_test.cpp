@@ -1,6 +1,7 @@
 // Requests captured from the real Node.js SDK (tests/fixtures/sdk/, see its
 // README): every one the proxy supports must be accepted as the method it is,
 // with the requirements a policy author would expect.
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
@@ -91,6 +92,32 @@ TEST_CASE("every captured SDK request is classified as the method it is") {
     const bool touches_nothing = model.method == "beginTransaction" || model.method == "rollback";
     CHECK(model.requirements.empty() == touches_nothing);
   }
+}
+
+TEST_CASE("captured SDK routing headers are accepted and rebuilt to the database") {
+  std::size_t with_params = 0;
+  for (const Fixture& f : load_fixtures()) {
+    if (kRefused.count(f.name) != 0) continue;
+    INFO(f.name);
+    const ClassifyResult result = classify_fixture(f);
+    REQUIRE(status_of(result) == 200);
+    const auto& model = std::get<RequestModel>(result);
+    const std::string database = "projects/fixture-project/databases/" + model.database;
+    const auto sent = [&](const std::string& name) {
+      return std::any_of(f.headers.begin(), f.headers.end(),
+                         [&](const auto& header) { return header.first == name; });
+    };
+    CHECK(model.upstream_resource_prefix ==
+          (sent("google-cloud-resource-prefix") ? database : std::string()));
+    if (sent("x-goog-request-params")) {
+      ++with_params;
+      CHECK(model.upstream_request_params ==
+            "database=projects%2Ffixture-project%2Fdatabases%2F" + model.database);
+    } else {
+      CHECK(model.upstream_request_params.empty());
+    }
+  }
+  CHECK(with_params > 50);
 }
 
 TEST_CASE("captured SDK requests require what their SDK call implies") {
