@@ -231,7 +231,7 @@ class TokenBroker final : public TokenProvider, public std::enable_shared_from_t
       if (slot) return slot;
       slot = std::make_shared<Entry>();
       slot->principal = principal;
-      slot->label = principal.empty()                ? "default"
+      slot->label = principal.empty()            ? "default"
                     : principal == kIamCallerKey ? "default (cloud-platform)"
                                                  : principal;
       slot->expiry = &expiry_family_.with({slot->label});
@@ -413,12 +413,9 @@ SourceContext make_source_context(const Settings& settings, std::shared_ptr<Cloc
   return context;
 }
 
-std::shared_ptr<TokenProvider> make_token_broker(net::any_io_executor executor,
-                                                 const Settings& settings,
-                                                 std::unique_ptr<TokenSource> base,
-                                                 std::unique_ptr<TokenSource> iam_caller,
-                                                 SourceContext context,
-                                                 telemetry::Registry& registry) {
+std::shared_ptr<TokenProvider> make_token_broker(
+    net::any_io_executor executor, const Settings& settings, std::unique_ptr<TokenSource> base,
+    std::unique_ptr<TokenSource> iam_caller, SourceContext context, telemetry::Registry& registry) {
   if (settings.refresh_margin <= settings.min_validity) {
     throw CredentialsConfigError("credentials.refresh_margin (" +
                                  seconds_text(settings.refresh_margin) +

@@ -192,10 +192,9 @@ Checked<QueryParams> read_query_params(std::string_view raw_query,
     // refused, as a server could keep either value.
     if (const auto seen = spelling_of.find(spec->name); seen != spelling_of.end()) {
       if (seen->second != key) {
-        return ApiError::invalid_argument(
-            "query parameter " + std::string(spec->name) +
-            " given in two spellings or encodings: " + quote_input(seen->second) + " and " +
-            quote_input(key));
+        return ApiError::invalid_argument("query parameter " + std::string(spec->name) +
+                                          " given in two spellings or encodings: " +
+                                          quote_input(seen->second) + " and " + quote_input(key));
       }
       if (!spec->repeated) {
         return ApiError::invalid_argument("query parameter " + quote_input(key) +

@@ -47,9 +47,9 @@ Result<Identity> identity_from_spiffe_id(const SpiffeId& id, const IdentityRules
   if (!identity.fits_template && rules.require_template) {
     // Admitting it would give a caller that no namespace or service account
     // rule can name; refuse it (SPEC §3). The template is config, safe to log.
-    return Error{"off_template",
-                 "the ID does not fit identity.path_template " + rules.path_template.text() +
-                     " (namespace and service account must be Kubernetes names)"};
+    return Error{"off_template", "the ID does not fit identity.path_template " +
+                                     rules.path_template.text() +
+                                     " (namespace and service account must be Kubernetes names)"};
   }
   return identity;
 }

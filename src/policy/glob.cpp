@@ -41,8 +41,7 @@ bool Glob::matches(std::string_view value) const {
       !value.ends_with(pattern.substr(pattern.size() - suffix_size_))) {
     return false;
   }
-  return matches_middle(
-      value.substr(prefix_size_, value.size() - prefix_size_ - suffix_size_));
+  return matches_middle(value.substr(prefix_size_, value.size() - prefix_size_ - suffix_size_));
 }
 
 // reach[j]: the tokens so far can match middle[0, j). One pass per token,
@@ -63,8 +62,8 @@ bool Glob::matches_middle(std::string_view middle) const {
         const std::size_t length = text.size();
         // Downwards, so reach[j - length] is still the previous token's value.
         for (std::size_t j = n + 1; j-- > 0;) {
-          reach[j] = j >= length && reach[j - length] &&
-                     middle.compare(j - length, length, text) == 0;
+          reach[j] =
+              j >= length && reach[j - length] && middle.compare(j - length, length, text) == 0;
         }
         break;
       }

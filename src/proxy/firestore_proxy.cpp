@@ -310,12 +310,11 @@ net::awaitable<bool> FirestoreProxy::forward(Exchange& exchange, transport::Requ
                                              std::optional<WriteResponse> cut,
                                              transport::ClientStream& client) {
   auto& record = exchange.record;
-  const std::string upstream_request =
-      upstream_request_bytes(request, model.upstream_target, model.upstream_body,
-                             UpstreamHeaders{options_.upstream_authority, token,
-                                             exchange.traceparent, exchange.request_id(),
-                                             model.upstream_resource_prefix,
-                                             model.upstream_request_params});
+  const std::string upstream_request = upstream_request_bytes(
+      request, model.upstream_target, model.upstream_body,
+      UpstreamHeaders{options_.upstream_authority, token, exchange.traceparent,
+                      exchange.request_id(), model.upstream_resource_prefix,
+                      model.upstream_request_params});
   const auto executor = co_await net::this_coro::executor;
   const auto upstream_started = Clock::now();
 

@@ -74,8 +74,8 @@ net::awaitable<bool> FirestoreProxy::relay_cut_response(
     } else if (read_error && deadline->fired()) {
       error = firestore::ApiError::deadline_exceeded("Firestore did not answer in time");
     } else if (read_error) {
-      error = firestore::ApiError::bad_gateway("Firestore connection failed: " +
-                                               read_error.message());
+      error =
+          firestore::ApiError::bad_gateway("Firestore connection failed: " + read_error.message());
     } else {
       upstream_keep_alive = whole.keep_alive();
       response = whole.release();

@@ -96,15 +96,16 @@ TEST_CASE("check: a fixed_id that does not fit path_template is refused at its p
   CHECK_THAT(refused.err, Catch::Contains(path + ":4:13: identity.fixed_id: off_template"));
 
   // Admitted on purpose: require_template: false.
-  const std::string allowed = dir.write(
-      "allowed.yaml", "listener: {address: \"127.0.0.1:8443\"}\n"
-                      "identity:\n  mode: fixed\n  require_template: false\n"
-                      "  fixed_id: spiffe://cluster.local/ns/orders/sa/api/extra\n"
-                      "policy:\n  file: " +
-                          kPolicy +
-                          "\n"
-                          "firestore: {endpoint: \"http://127.0.0.1:8080\", project: p}\n"
-                          "credentials: {type: static, token: owner}\n");
+  const std::string allowed =
+      dir.write("allowed.yaml",
+                "listener: {address: \"127.0.0.1:8443\"}\n"
+                "identity:\n  mode: fixed\n  require_template: false\n"
+                "  fixed_id: spiffe://cluster.local/ns/orders/sa/api/extra\n"
+                "policy:\n  file: " +
+                    kPolicy +
+                    "\n"
+                    "firestore: {endpoint: \"http://127.0.0.1:8080\", project: p}\n"
+                    "credentials: {type: static, token: owner}\n");
   const auto ok = run_firewarden({"check", "--config", allowed});
   CHECK(ok.exit_code == 0);
   CHECK(ok.err.empty());

@@ -285,9 +285,9 @@ rules:
 )");
   const std::string ingest = "spiffe://cluster.local/ns/ingest/sa/loader";
   const auto ask = [&](const std::string& request, const std::string& body) {
-    return run_firewarden({"explain", "--policy", policy, "--identity", ingest, "--request",
-                           request, "--body", "-"},
-                          {}, body);
+    return run_firewarden(
+        {"explain", "--policy", policy, "--identity", ingest, "--request", request, "--body", "-"},
+        {}, body);
   };
   const auto update_of = [&](const std::string& path) {
     return R"({"writes":[{"update":{"name":")" + kNames + "/" + path +
@@ -301,10 +301,10 @@ rules:
     const json out = parse_output(result);
     CHECK(out["decision"] == "allow");
     CHECK(out["rule"] == "ingest-writes-orders");
-    CHECK(out["response"] ==
-          json{{"cut", true},
-               {"reason",
-                "no get on collection orders (denied by rule ingest-never-reads-orders)"}});
+    CHECK(
+        out["response"] ==
+        json{{"cut", true},
+             {"reason", "no get on collection orders (denied by rule ingest-never-reads-orders)"}});
   }
   SECTION("a PATCH to a collection it may get: not cut") {
     const auto result = ask("PATCH " + kDocs + "/shared/s1", R"({"fields":{}})");
@@ -327,10 +327,9 @@ rules:
 TEST_CASE("explain: an ID that does not fit path_template") {
   const std::string off = "spiffe://cluster.local/ns/analytics/sa/reporter/extra";
   SECTION("is refused like the proxy's 401 by default") {
-    for (const std::string& id :
-         {off, std::string("spiffe://cluster.local/ns/analytics"),
-          std::string("spiffe://cluster.local/NS/analytics/sa/x"),
-          std::string("spiffe://cluster.local/ns/Analytics/sa/x")}) {
+    for (const std::string& id : {off, std::string("spiffe://cluster.local/ns/analytics"),
+                                  std::string("spiffe://cluster.local/NS/analytics/sa/x"),
+                                  std::string("spiffe://cluster.local/ns/Analytics/sa/x")}) {
       CAPTURE(id);
       const auto result = explain(id, "GET " + kDocs + "/orders/o1");
       CHECK(result.exit_code == 2);
@@ -342,8 +341,8 @@ TEST_CASE("explain: an ID that does not fit path_template") {
     TempDir dir;
     const std::string config = write_offline_config(dir, "  require_template: false\n");
     const auto run = [&](const std::string& request, const std::string& body = "") {
-      std::vector<std::string> args{"explain", "--config", config, "--identity", off,
-                                    "--request", request};
+      std::vector<std::string> args{"explain", "--config",  config, "--identity",
+                                    off,       "--request", request};
       if (!body.empty()) {
         args.emplace_back("--body");
         args.emplace_back("-");

@@ -166,8 +166,7 @@ TEST_CASE("credentials: per-namespace impersonation picks the caller's Google se
   FirewardenInstance fw(options);
   REQUIRE(peer.google.count(Endpoint::sts) == 1);
   const std::string base_token = peer.google.issued_tokens().at(0);
-  CHECK(peer.google.requests(Endpoint::sts).at(0).scopes() ==
-        std::vector<std::string>{kDatastore});
+  CHECK(peer.google.requests(Endpoint::sts).at(0).scopes() == std::vector<std::string>{kDatastore});
   // The token that calls IAM Credentials: the second exchange, cloud-platform
   // only, made when the first caller is impersonated.
   const auto caller_token = [&] {

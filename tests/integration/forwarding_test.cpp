@@ -87,20 +87,25 @@ TEST_CASE("forwarding: routing headers are rebuilt from the checked request, nev
     std::vector<std::string> params;
   };
   const std::vector<Row> rows = {
-      {"the Node SDK's pair", {{"google-cloud-resource-prefix", database},
-                               {"x-goog-request-params", "database=" + encoded}},
-       {database}, {rebuilt_params}},
+      {"the Node SDK's pair",
+       {{"google-cloud-resource-prefix", database},
+        {"x-goog-request-params", "database=" + encoded}},
+       {database},
+       {rebuilt_params}},
       {"name and an extra collection_id: only the database goes on",
        {{"x-goog-request-params",
          "name=" + encoded + "%2Fdocuments%2Forders%2Fo1&collection_id=anything"}},
-       {}, {rebuilt_params}},
+       {},
+       {rebuilt_params}},
       {"as Python's api-core encodes it",
-       {{"X-Goog-Request-Params", "name=" + database + "/documents/orders/o1"}}, {},
+       {{"X-Goog-Request-Params", "name=" + database + "/documents/orders/o1"}},
+       {},
        {rebuilt_params}},
       {"an encoded (default)",
        {{"x-goog-request-params",
          "database=projects%2F" + fw.options().project + "%2Fdatabases%2F%28default%29"}},
-       {}, {rebuilt_params}},
+       {},
+       {rebuilt_params}},
       {"the prefix alone", {{"google-cloud-resource-prefix", database}}, {database}, {}},
       {"neither", {}, {}, {}},
   };
@@ -129,8 +134,9 @@ TEST_CASE("forwarding: hostile routing headers are refused and nothing reaches u
        {{"x-goog-request-params", "database=" + encoded + "%2F..%2Fother"}}},
       {"dot-dot in a name",
        {{"x-goog-request-params", "name=" + encoded + "%2F..%2Fother%2Fdocuments%2Forders%2Fo1"}}},
-      {"double-encoded", {{"x-goog-request-params",
-                           "database=projects%252F" + project + "%252Fdatabases%252F(default)"}}},
+      {"double-encoded",
+       {{"x-goog-request-params",
+         "database=projects%252F" + project + "%252Fdatabases%252F(default)"}}},
       {"key twice", {{"x-goog-request-params", "database=" + encoded + "&database=" + encoded}}},
       {"unknown key", {{"x-goog-request-params", "database=" + encoded + "&key=AIza-secret"}}},
       {"malformed escape", {{"x-goog-request-params", "database=" + encoded + "%2"}}},
@@ -159,9 +165,8 @@ TEST_CASE("forwarding: Python's REST client (requests, %24alt) reads a document"
   TempDir dir;
   const std::string script =
       std::string(FIREWARDEN_SOURCE_DIR) + "/tests/e2e/python/rest_get_document.py";
-  ChildProcess python({"/usr/bin/python3", script,
-                       "http://127.0.0.1:" + std::to_string(fw.port()), fw.options().project,
-                       "orders/py1", "n"},
+  ChildProcess python({"/usr/bin/python3", script, "http://127.0.0.1:" + std::to_string(fw.port()),
+                       fw.options().project, "orders/py1", "n"},
                       dir.path() + "/out", dir.path() + "/err");
   const auto exit_code = python.wait_for_exit(std::chrono::seconds(30));
   std::ifstream errors(dir.path() + "/err");

@@ -58,8 +58,8 @@ TEST_CASE("impersonation_required: no matching entry is 403, nothing forwarded")
       .mode = "xfcc",
       .upstream = upstream.url(),
       .policy_file = dir.write("policy.yaml", kPolicy),
-      .credentials = "{type: external_account, file: " +
-                     write_credential_file(dir, peer.google) + "}",
+      .credentials =
+          "{type: external_account, file: " + write_credential_file(dir, peer.google) + "}",
       .firestore_ca_file = cert("ca"),
       .env = {{"FIREWARDEN_IAM_CREDENTIALS_ENDPOINT", peer.google.iam_endpoint()}},
   });

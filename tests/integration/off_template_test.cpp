@@ -72,8 +72,9 @@ TEST_CASE("off-template: IDs that do not fit path_template are 401 by default") 
     CHECK(emulator_get(fw.options().project, path).status == 404);
   }
   // A fitting ID is served: the refusals above were the identity, not the setup.
-  REQUIRE(fw.request(commit_as(fw, "open/fits", "spiffe://cluster.local/ns/orders/sa/api"))
-              .status == 200);
+  REQUIRE(
+      fw.request(commit_as(fw, "open/fits", "spiffe://cluster.local/ns/orders/sa/api")).status ==
+      200);
   CHECK(emulator_get(fw.options().project, "open/fits").status == 200);
   const auto metrics = fw.admin("/metrics");
   CHECK_THAT(metrics.body,
@@ -112,8 +113,9 @@ TEST_CASE("off-template: with require_template false a namespace deny still deni
     }
   }
   // The deny rules select only what they name for a fitting caller.
-  REQUIRE(fw.request(commit_as(fw, "shared/fits", "spiffe://cluster.local/ns/orders/sa/api"))
-              .status == 200);
+  REQUIRE(
+      fw.request(commit_as(fw, "shared/fits", "spiffe://cluster.local/ns/orders/sa/api")).status ==
+      200);
   CHECK(emulator_get(fw.options().project, "shared/fits").status == 200);
 }
 
@@ -127,10 +129,9 @@ TEST_CASE("off-template: a fixed_id that does not fit the template refuses to st
   options.identity_extra = "  require_template: false\n";
   options.fixed_id = "spiffe://cluster.local/ns/orders/sa/api/extra";
   FirewardenInstance fw(options);
-  const auto denied = fw.request(
-      json_post(fw.documents() + ":commit", R"({"writes":[{"update":{"name":")" +
-                                                fw.document_name("shared/f1") +
-                                                R"(","fields":{}}}]})"));
+  const auto denied = fw.request(json_post(
+      fw.documents() + ":commit", R"({"writes":[{"update":{"name":")" +
+                                      fw.document_name("shared/f1") + R"(","fields":{}}}]})"));
   CHECK(denied.status == 403);
   CHECK(emulator_get(fw.options().project, "shared/f1").status == 404);
 }

@@ -84,9 +84,9 @@ TEST_CASE("write response: a write-only caller's PATCH returns no fields, the wr
   emulator_put(callers.project, "orders/o1", R"({"secret":{"stringValue":")" + kSecret + "\"}}");
 
   SECTION("without a mask: the whole document would come back") {
-    const auto response = callers.writer.request(patch(
-        callers.writer, "orders/o1", "?updateMask.fieldPaths=status",
-        R"({"status":{"stringValue":"paid"}})"));
+    const auto response =
+        callers.writer.request(patch(callers.writer, "orders/o1", "?updateMask.fieldPaths=status",
+                                     R"({"status":{"stringValue":"paid"}})"));
     REQUIRE(response.status == 200);
     const json body = parse(response);
     CHECK(keys(body) == kDocumentMetadata);
@@ -117,9 +117,9 @@ TEST_CASE("write response: a write-only caller's PATCH returns no fields, the wr
 
 TEST_CASE("write response: a write-only caller's CreateDocument returns no fields") {
   Callers callers;
-  const auto created = callers.writer.request(json_post(
-      callers.writer.documents() + "/orders?documentId=new1",
-      R"({"fields":{"secret":{"stringValue":")" + kSecret + R"("}}})"));
+  const auto created = callers.writer.request(
+      json_post(callers.writer.documents() + "/orders?documentId=new1",
+                R"({"fields":{"secret":{"stringValue":")" + kSecret + R"("}}})"));
   REQUIRE(created.status == 200);
   const json body = parse(created);
   CHECK(keys(body) == kDocumentMetadata);
@@ -127,9 +127,9 @@ TEST_CASE("write response: a write-only caller's CreateDocument returns no field
   CHECK_THAT(created.body, !Catch::Contains(kSecret));
   CHECK(stored_fields(callers.project, "orders/new1")["secret"]["stringValue"] == kSecret);
 
-  const auto owners = callers.owner.request(json_post(
-      callers.owner.documents() + "/orders?documentId=new2",
-      R"({"fields":{"secret":{"stringValue":")" + kSecret + R"("}}})"));
+  const auto owners = callers.owner.request(
+      json_post(callers.owner.documents() + "/orders?documentId=new2",
+                R"({"fields":{"secret":{"stringValue":")" + kSecret + R"("}}})"));
   REQUIRE(owners.status == 200);
   CHECK(parse(owners)["fields"]["secret"]["stringValue"] == kSecret);
 }
@@ -207,8 +207,8 @@ TEST_CASE("write response: what cannot be cut is 502, and the cut reads an unenc
     CHECK(upstream.requests().size() == 1);  // forwarded once: the write was allowed
   }
   SECTION("a 200 over the bound (limits.max_body_bytes)") {
-    const std::string big = R"({"name":"n","fields":{"s":{"stringValue":")" +
-                            std::string(5000, 'x') + R"("}}})";
+    const std::string big =
+        R"({"name":"n","fields":{"s":{"stringValue":")" + std::string(5000, 'x') + R"("}}})";
     RecordingUpstream upstream(200, big);
     FirewardenInstance fw(writer_with(upstream));
     const auto response = fw.request(json_post(fw.documents() + "/orders?documentId=x", write));

@@ -35,7 +35,7 @@ class Glob {
 
   std::string pattern_;
   bool has_star_ = false;
-  bool match_all_ = false;  // the pattern is only stars
+  bool match_all_ = false;       // the pattern is only stars
   std::size_t prefix_size_ = 0;  // literal before the first star
   std::size_t suffix_size_ = 0;  // literal after the last star
   std::vector<Token> middle_;

@@ -763,9 +763,9 @@ TEST_CASE("credentials.iam_credentials_endpoint: https, Google's by default") {
   CHECK_FALSE(defaults.credentials.iam_credentials_endpoint_from_environment);
 
   // A Private Service Connect endpoint.
-  const Config psc = load_ok(document(
-      "credentials:\n  type: metadata\n"
-      "  iam_credentials_endpoint: https://iamcredentials-psc.p.googleapis.com/\n"));
+  const Config psc = load_ok(
+      document("credentials:\n  type: metadata\n"
+               "  iam_credentials_endpoint: https://iamcredentials-psc.p.googleapis.com/\n"));
   CHECK(psc.credentials.iam_credentials_endpoint.url ==
         "https://iamcredentials-psc.p.googleapis.com");
 
@@ -781,8 +781,8 @@ TEST_CASE("credentials.iam_credentials_endpoint: https, Google's by default") {
 }
 
 TEST_CASE("FIREWARDEN_IAM_CREDENTIALS_ENDPOINT (tests) wins over the file, plain http allowed") {
-  const std::string text = document(
-      "credentials:\n  type: metadata\n  iam_credentials_endpoint: https://psc.example\n");
+  const std::string text =
+      document("credentials:\n  type: metadata\n  iam_credentials_endpoint: https://psc.example\n");
   const Config config =
       load_ok(text, fake_env({{"FIREWARDEN_IAM_CREDENTIALS_ENDPOINT", "http://127.0.0.1:9"}}));
   CHECK(config.credentials.iam_credentials_endpoint.url == "http://127.0.0.1:9");

@@ -120,9 +120,9 @@ TEST_CASE("scopes that already allow IAM calls need no second token") {
 
 TEST_CASE("external_account with its own service account: cloud-platform only towards IAM") {
   Harness h;
-  h.start(h.settings(CredentialType::external_account,
-                     h.external_account_file(h.dir.write("subject", "s"),
-                                             h.google.impersonation_url(file_sa))));
+  h.start(h.settings(
+      CredentialType::external_account,
+      h.external_account_file(h.dir.write("subject", "s"), h.google.impersonation_url(file_sa))));
   const auto base = token_of(h.token());
   SECTION("the file's own impersonation") {
     const auto sts = h.google.requests(Endpoint::sts);

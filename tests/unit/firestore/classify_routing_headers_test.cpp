@@ -33,8 +33,7 @@ TEST_CASE("routing hints the SDKs send are accepted and rebuilt from the databas
   };
   const std::vector<Row> rows = {
       {"database (batchGet, commit, …)", "database=" + kParamsPrefix},
-      {"database with an encoded (default)",
-       "database=projects%2Fp%2Fdatabases%2F%28default%29"},
+      {"database with an encoded (default)", "database=projects%2Fp%2Fdatabases%2F%28default%29"},
       {"name (getDocument)", "name=" + kParamsPrefix + "%2Fdocuments%2Fusers%2Falice"},
       {"document.name (updateDocument)",
        "document.name=" + kParamsPrefix + "%2Fdocuments%2Fusers%2Fa%20b%3A%20%C3%BC"},

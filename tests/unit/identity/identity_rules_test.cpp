@@ -38,8 +38,7 @@ TEST_CASE("identity_from_string accepts trusted workload IDs only") {
   const std::vector<Row> rows = {
       {"trusted", "spiffe://cluster.local/ns/orders/sa/default", ""},
       {"second trusted domain", "spiffe://partner.example/ns/a/sa/b", ""},
-      {"trusted, path outside the template", "spiffe://cluster.local/payments/web",
-       "off_template"},
+      {"trusted, path outside the template", "spiffe://cluster.local/payments/web", "off_template"},
       {"one segment too many", "spiffe://cluster.local/ns/analytics/sa/x/y", "off_template"},
       {"one segment too few", "spiffe://cluster.local/ns/analytics", "off_template"},
       {"literal in the wrong case", "spiffe://cluster.local/NS/analytics/sa/x", "off_template"},
@@ -77,10 +76,9 @@ TEST_CASE("require_template false admits an off-template ID without namespace or
   REQUIRE(reason_of(rules).empty());
   const IdentityRules& lenient = std::get<IdentityRules>(rules);
   CHECK_FALSE(lenient.require_template);
-  for (const char* id : {"spiffe://cluster.local/ns/analytics/sa/x/y",
-                         "spiffe://cluster.local/ns/analytics",
-                         "spiffe://cluster.local/NS/analytics/sa/x",
-                         "spiffe://cluster.local/ns/Analytics/sa/x"}) {
+  for (const char* id :
+       {"spiffe://cluster.local/ns/analytics/sa/x/y", "spiffe://cluster.local/ns/analytics",
+        "spiffe://cluster.local/NS/analytics/sa/x", "spiffe://cluster.local/ns/Analytics/sa/x"}) {
     INFO(id);
     const Result<Identity> result = identity_from_string(id, lenient);
     REQUIRE(reason_of(result).empty());
@@ -93,8 +91,8 @@ TEST_CASE("require_template false admits an off-template ID without namespace or
   // A fitting ID is unchanged.
   const Result<Identity> fits = identity_from_string("spiffe://cluster.local/ns/a/sa/b", lenient);
   REQUIRE(reason_of(fits).empty());
-  CHECK(std::get<Identity>(fits) == Identity{"spiffe://cluster.local/ns/a/sa/b", "cluster.local",
-                                             "a", "b", true});
+  CHECK(std::get<Identity>(fits) ==
+        Identity{"spiffe://cluster.local/ns/a/sa/b", "cluster.local", "a", "b", true});
 }
 
 TEST_CASE("the off_template refusal names the template, not the ID") {

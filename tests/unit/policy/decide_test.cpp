@@ -514,11 +514,9 @@ TEST_CASE("decide: indexed decisions equal a linear reference", "[policy][decide
             std::find(rule.actions.begin(), rule.actions.end(), action) == rule.actions.end()) {
           continue;
         }
-        const bool hit =
-            std::any_of(rule.collections.begin(), rule.collections.end(),
-                        [&](const std::string& c) {
-                          return path_match(split(c), wanted, who, rule.deny);
-                        });
+        const bool hit = std::any_of(
+            rule.collections.begin(), rule.collections.end(),
+            [&](const std::string& c) { return path_match(split(c), wanted, who, rule.deny); });
         if (!hit) continue;
         if (rule.deny && !denied) {
           denied = true;

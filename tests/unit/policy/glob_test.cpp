@@ -83,8 +83,7 @@ bool oracle(std::string_view pattern, std::string_view value) {
   return oracle_rest(pattern, value);
 }
 
-TEST_CASE("glob: random patterns agree with a brute-force matcher",
-          "[policy][glob][property]") {
+TEST_CASE("glob: random patterns agree with a brute-force matcher", "[policy][glob][property]") {
   std::mt19937 rng(20261206);
   const auto below = [&](std::size_t n) {
     return std::uniform_int_distribution<std::size_t>(0, n - 1)(rng);

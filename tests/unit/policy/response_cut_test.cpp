@@ -54,8 +54,8 @@ TEST_CASE("response cut: a write-only caller's writes are cut, with the reason",
   const Identity writer = workload("writer", "w");
 
   SECTION("an upsert (create and update) without get: cut, no rule allows the get") {
-    const auto decision = policy->decide(
-        writer, request({{Action::create, "inbox"}, {Action::update, "inbox"}}));
+    const auto decision =
+        policy->decide(writer, request({{Action::create, "inbox"}, {Action::update, "inbox"}}));
     REQUIRE(decision.allowed);
     CHECK(decision.rule == "writer-writes-inbox");  // decided by the write alone
     REQUIRE(decision.cuts_response());
@@ -117,9 +117,8 @@ TEST_CASE("response cut: the cut is exactly 'some written collection would deny 
     return from[std::uniform_int_distribution<std::size_t>(0, from.size() - 1)(rng)];
   };
   const std::vector<std::string> patterns = {"a", "b", "a/*/c", "**", "a/**", "*"};
-  const std::vector<std::string> action_sets = {"[get]",          "[create, update]",
-                                                "[read, write]",  "[write]",
-                                                "[update, get]",  "[list, query]",
+  const std::vector<std::string> action_sets = {"[get]",        "[create, update]", "[read, write]",
+                                                "[write]",      "[update, get]",    "[list, query]",
                                                 "[create, get]"};
   const std::vector<std::string> paths = {"a", "b", "a/x/c", "b/y/c"};
   int cut_count = 0;

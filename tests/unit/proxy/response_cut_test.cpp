@@ -1,11 +1,11 @@
 // cut_write_response: what a write returns is a read (SPEC §4). The cut keeps
 // an allowlist of fields; everything else, document data first, is dropped,
 // and a body that cannot be read as the expected JSON is a failure (502).
+#include "firewarden/proxy/response_cut.hpp"
+
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 #include <string>
-
-#include "firewarden/proxy/response_cut.hpp"
 
 using namespace firewarden::proxy;
 using json = nlohmann::json;
@@ -104,8 +104,8 @@ TEST_CASE("response cut: transformResults nested anywhere, and unknown fields, a
     "commitTime": "c"
   })";
   const json out = cut(WriteResponse::write_results, body);
-  CHECK(out == json{{"writeResults", json::array({json{{"updateTime", "t"}}})},
-                    {"commitTime", "c"}});
+  CHECK(out ==
+        json{{"writeResults", json::array({json{{"updateTime", "t"}}})}, {"commitTime", "c"}});
   const std::string text = out.dump();
   CHECK(text.find("transformResults") == std::string::npos);
   CHECK(text.find("integerValue") == std::string::npos);
@@ -148,8 +148,8 @@ TEST_CASE("response cut: bodies that are not the JSON expected are refused") {
       {"updateTime a number", WriteResponse::document, R"({"updateTime":1})", "not a string"},
       {"writeResults an object", WriteResponse::write_results,
        R"({"writeResults":{"transformResults":[]}})", "not an array"},
-      {"a write result not an object", WriteResponse::write_results,
-       R"({"writeResults":["t"]})", "not an object"},
+      {"a write result not an object", WriteResponse::write_results, R"({"writeResults":["t"]})",
+       "not an object"},
       {"a write's updateTime an object", WriteResponse::write_results,
        R"({"writeResults":[{"updateTime":{"integerValue":"1"}}]})", "not a string"},
       {"commitTime an array", WriteResponse::write_results, R"({"commitTime":["c"]})",
@@ -158,8 +158,8 @@ TEST_CASE("response cut: bodies that are not the JSON expected are refused") {
        "not an array"},
       {"a status code a string", WriteResponse::write_results, R"({"status":[{"code":"9"}]})",
        "not an integer"},
-      {"a status message a number", WriteResponse::write_results,
-       R"({"status":[{"message":7}]})", "not a string"},
+      {"a status message a number", WriteResponse::write_results, R"({"status":[{"message":7}]})",
+       "not a string"},
   };
   for (const Case& c : cases) {
     CAPTURE(c.what);
