@@ -507,8 +507,16 @@ std::vector<admin::ReadinessCheck> Daemon::startup() const {
         {"certificate", certificate_not_after_ != 0, "serving certificate not loaded"});
   }
   // A first token, whatever admin.readiness_requires_token says: start-up
-  // is not over before the data path could answer a request.
-  checks.push_back(token_check());
+  // is not over before the data path could answer a request. Once one was
+  // obtained for the base credential, a later outage is readiness's concern,
+  // whether or not /startup was asked in between.
+  auto token = token_check();
+  if (!token.ok && tokens_) {
+    for (const auto& status : tokens_->status()) {
+      if (status.principal == "default" && status.expires_at) token.ok = true;
+    }
+  }
+  checks.push_back(std::move(token));
   clear_passing_details(checks);
   return checks;
 }
