@@ -18,6 +18,19 @@ http::response<http::string_body> json_response(http::status status, unsigned ve
                        body.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
 }
 
+// 200 when every check passes; else 503 naming each failing one.
+http::response<http::string_body> checks_response(unsigned version,
+                                                  const std::vector<ReadinessCheck>& checks,
+                                                  const char* verdict) {
+  nlohmann::json failing = nlohmann::json::object();
+  for (const auto& check : checks) {
+    if (!check.ok) failing[check.name] = check.detail;
+  }
+  const bool ok = failing.empty();
+  return json_response(ok ? http::status::ok : http::status::service_unavailable, version,
+                       {{verdict, ok}, {"failing", failing}});
+}
+
 }  // namespace
 
 AdminHandler::AdminHandler(StatusSource& source, telemetry::Registry& metrics, bool enable_quit)
@@ -42,20 +55,17 @@ http::response<http::string_body> AdminHandler::respond(const transport::Request
   if (!is_get) {
     return make_response(http::status::method_not_allowed, version, "text/plain", "use GET\n");
   }
-  if (path == "/healthz") {
+  if (path == "/healthz" || path == "/livez") {
     // Liveness: the process answers. Never depends on Firestore or tokens.
     return make_response(http::status::ok, version, "text/plain", "ok\n");
   }
-  if (path == "/readyz") {
-    const auto checks = source_.readiness();
-    nlohmann::json failing = nlohmann::json::object();
-    for (const auto& check : checks) {
-      if (!check.ok) failing[check.name] = check.detail;
-    }
-    const bool ready = failing.empty();
-    return json_response(ready ? http::status::ok : http::status::service_unavailable, version,
-                         {{"ready", ready}, {"failing", failing}});
+  if (path == "/startup") {
+    if (started_up_) return checks_response(version, {}, "started");
+    auto response = checks_response(version, source_.startup(), "started");
+    if (response.result() == http::status::ok) started_up_ = true;
+    return response;
   }
+  if (path == "/readyz") return checks_response(version, source_.readiness(), "ready");
   if (path == "/status") return json_response(http::status::ok, version, source_.status());
   if (path == "/metrics") {
     return make_response(http::status::ok, version, "text/plain; version=0.0.4; charset=utf-8",

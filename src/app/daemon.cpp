@@ -459,6 +459,28 @@ unsigned Daemon::worker_threads() const {
   return choose_worker_threads().threads;
 }
 
+namespace {
+
+void clear_passing_details(std::vector<admin::ReadinessCheck>& checks) {
+  for (auto& check : checks) {
+    if (check.ok) check.detail.clear();
+  }
+}
+
+}  // namespace
+
+admin::ReadinessCheck Daemon::token_check() const {
+  const bool token_ok = tokens_ && tokens_->ready();
+  std::string token_detail;
+  if (!token_ok && tokens_) {
+    for (const auto& status : tokens_->status()) {
+      if (!status.last_error.empty()) token_detail = status.principal + ": " + status.last_error;
+    }
+    if (token_detail.empty()) token_detail = "no usable token yet";
+  }
+  return {"token", token_ok, token_detail};
+}
+
 std::vector<admin::ReadinessCheck> Daemon::readiness() const {
   std::vector<admin::ReadinessCheck> checks;
   checks.push_back({"started", started_.load(), started_ ? "" : "starting"});
@@ -468,19 +490,34 @@ std::vector<admin::ReadinessCheck> Daemon::readiness() const {
     const bool valid = certificate_not_after_ > now;
     checks.push_back({"certificate", valid, valid ? "" : "serving certificate expired"});
   }
-  const bool token_ok = tokens_ && tokens_->ready();
-  std::string token_detail;
-  if (!token_ok && tokens_) {
-    for (const auto& status : tokens_->status()) {
-      if (!status.last_error.empty()) token_detail = status.principal + ": " + status.last_error;
-    }
-    if (token_detail.empty()) token_detail = "no usable token yet";
-  }
-  checks.push_back({"token", token_ok, token_detail});
+  // Without the token check a token outage still fails every data request
+  // with 503 UNAVAILABLE naming it; only the pod stays in the endpoints.
+  if (config_->admin.readiness_requires_token) checks.push_back(token_check());
   checks.push_back({"draining", !draining_, draining_ ? "shutting down" : ""});
-  for (auto& check : checks) {
-    if (check.ok) check.detail.clear();
+  clear_passing_details(checks);
+  return checks;
+}
+
+std::vector<admin::ReadinessCheck> Daemon::startup() const {
+  std::vector<admin::ReadinessCheck> checks;
+  checks.push_back({"started", started_.load(), "starting"});
+  checks.push_back({"policy", policies_.current() != nullptr, "no policy loaded"});
+  if (config_->listener.tls) {
+    checks.push_back(
+        {"certificate", certificate_not_after_ != 0, "serving certificate not loaded"});
   }
+  // A first token, whatever admin.readiness_requires_token says: start-up
+  // is not over before the data path could answer a request. Once one was
+  // obtained for the base credential, a later outage is readiness's concern,
+  // whether or not /startup was asked in between.
+  auto token = token_check();
+  if (!token.ok && tokens_) {
+    for (const auto& status : tokens_->status()) {
+      if (status.principal == "default" && status.expires_at) token.ok = true;
+    }
+  }
+  checks.push_back(std::move(token));
+  clear_passing_details(checks);
   return checks;
 }
 

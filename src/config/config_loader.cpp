@@ -94,6 +94,7 @@ class Loader {
       MapView admin = section(map, "admin");
       address_field(admin, "address", config_.admin.address);
       bool_field(admin, "enable_quit", config_.admin.enable_quit);
+      bool_field(admin, "readiness_requires_token", config_.admin.readiness_requires_token);
     }
     read_limits(take(map, "limits"));
     {

@@ -4,9 +4,11 @@
 Renders the overlay with `kubectl kustomize` and asserts on the objects what
 docs/operations.md promises an operator: hardened pods (non-root, read-only
 root filesystem, no capabilities, no privilege escalation, seccomp
-RuntimeDefault, no Kubernetes API token), probes on the admin port's /healthz
-and /readyz, a termination grace period that covers the config's
-shutdown_delay + shutdown_grace, resource requests, scrape annotations, a
+RuntimeDefault, no Kubernetes API token), probes on the admin port's /livez,
+/startup and /readyz (admin.readiness_requires_token false in a sidecar, true
+in a gateway), a termination grace period that covers the config's
+shutdown_delay + shutdown_grace (and in the istio overlay, Envoy's drain
+outlasting it), resource requests, scrape annotations, a
 NetworkPolicy, and per mode: native sidecar on loopback (sidecar), Service,
 HPA and PodDisruptionBudget (gateway), PeerAuthentication STRICT and an
 AuthorizationPolicy admitting only mesh identities (istio).
@@ -315,13 +317,27 @@ def check_pod(args, rendered, workload, pod, container, is_init):
           f"{name}: set threads explicitly (a container sees the node's cores)")
 
     # Probes on the admin port.
-    for probe, path in (("livenessProbe", "/healthz"), ("readinessProbe", "/readyz"),
-                        ("startupProbe", "/healthz")):
+    # liveness never depends on Firestore or tokens; startup waits for the
+    # policy, the certificates and a first token; readiness follows the rest.
+    for probe, path in (("livenessProbe", "/livez"), ("readinessProbe", "/readyz"),
+                        ("startupProbe", "/startup")):
         http_get = container.get(probe, {}).get("httpGet")
         if check(http_get is not None, f"{name}: firewarden needs an httpGet {probe}"):
             check(http_get.get("path") == path, f"{name}: {probe} must get {path}")
             check(resolve_port(container, http_get.get("port")) == admin_port,
                   f"{name}: {probe} must use the admin port {admin_port}")
+
+    # A native sidecar's failing readiness takes the whole pod out of its
+    # Services: a token outage must fail only the Firestore calls.
+    requires_token = (config.get("admin") or {}).get("readiness_requires_token", True)
+    if args.expect == "sidecar":
+        check(requires_token is False,
+              f"{name}: admin.readiness_requires_token must be false in a sidecar "
+              "(a failing readiness takes the whole pod out)")
+    else:
+        check(requires_token is True,
+              f"{name}: admin.readiness_requires_token must stay true in a gateway "
+              "(a replica without a token must leave the Service)")
 
     # Grace period covers the drain.
     delay = parse_duration(limits.get("shutdown_delay"), "0s")
@@ -483,6 +499,7 @@ def check_istio(rendered, name, config, pod, labels, listener):
     check(peers and all(p.startswith("127.") or p.startswith("::") for p in peers),
           f"{name}: xfcc.trusted_peers must be loopback only (the pod's own sidecar)")
     check(labels.get("sidecar.istio.io/inject") == "true", f"{name}: sidecar injection label")
+    check_envoy_drain(name, config, pod)
     peer_auth = [p for p in rendered.of_kind("PeerAuthentication")
                  if labels_match(p["spec"].get("selector", {}).get("matchLabels"), labels)]
     check(peer_auth and all(p["spec"]["mtls"]["mode"] == "STRICT" for p in peer_auth),
@@ -503,6 +520,43 @@ def check_istio(rendered, name, config, pod, labels, listener):
                     check(domain in identity.get("trust_domains", []),
                           f"{name}: AuthorizationPolicy principal {principal} is outside the "
                           "config's trust domains")
+
+
+def parse_proto_duration(text):
+    """A protobuf/Go duration as Istio's ProxyConfig takes it: "30s", "1m30s", "500ms"."""
+    parts = re.findall(r"(\d+(?:\.\d+)?)(ms|s|m|h)", str(text))
+    if not parts or "".join(n + u for n, u in parts) != str(text):
+        raise ValueError(f"not a duration: {text!r}")
+    return sum(float(n) * {"ms": 0.001, "s": 1, "m": 60, "h": 3600}[u] for n, u in parts)
+
+
+def check_envoy_drain(name, config, pod):
+    """Envoy must outlast firewarden's drain, or the last answers have no way out.
+
+    On SIGTERM the istio-proxy container drains for terminationDrainDuration
+    (ProxyConfig, default 5s) and exits, while firewarden keeps answering for
+    limits.shutdown_delay + shutdown_grace. A native sidecar (annotation
+    sidecar.istio.io/nativeSidecar: "true") is stopped only after firewarden
+    has exited, so it outlasts it by construction.
+    """
+    annotations = pod["metadata"].get("annotations", {})
+    if annotations.get("sidecar.istio.io/nativeSidecar") == "true":
+        return
+    limits = config.get("limits") or {}
+    firewarden_drain = (parse_duration(limits.get("shutdown_delay"), "0s")
+                        + parse_duration(limits.get("shutdown_grace"), "20s"))
+    try:
+        proxy_config = yaml.safe_load(annotations.get("proxy.istio.io/config", "")) or {}
+        envoy_drain = parse_proto_duration(proxy_config.get("terminationDrainDuration", "5s"))
+    except (yaml.YAMLError, ValueError, AttributeError) as error:
+        fail(f"{name}: cannot read proxy.istio.io/config: {error}")
+        return
+    check(envoy_drain > firewarden_drain,
+          f"{name}: Envoy drains for {envoy_drain:g}s (terminationDrainDuration), not longer than "
+          f"firewarden's shutdown_delay + shutdown_grace {firewarden_drain:g}s")
+    period = pod["spec"].get("terminationGracePeriodSeconds", 30)
+    check(period >= envoy_drain,
+          f"{name}: terminationGracePeriodSeconds {period} < Envoy's drain {envoy_drain:g}s")
 
 
 def check_network_policy(rendered, name, labels, namespace):

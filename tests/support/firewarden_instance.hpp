@@ -39,6 +39,7 @@ struct InstanceOptions {
   std::string limits = "{shutdown_grace: 3s}";
   std::string reload_interval = "200ms";
   std::string extra{};              // more top-level YAML
+  std::string admin_extra{};        // more keys of the admin section ("  key: value\n")
   std::string firestore_ca_file{};  // firestore.ca_file (https upstreams); empty: not set
   // mtls: listener.tls files; empty: the development server certificate,
   // key and CA.

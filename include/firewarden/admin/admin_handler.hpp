@@ -1,6 +1,8 @@
 #pragma once
 // The admin endpoints (SPEC §8), served by their own plaintext listener
-// (loopback by default): /healthz /readyz /status /metrics /quitquitquit.
+// (loopback by default): /healthz (= /livez) /startup /readyz /status
+// /metrics /quitquitquit.
+#include <atomic>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -21,6 +23,9 @@ class StatusSource {
  public:
   virtual ~StatusSource() = default;
   virtual std::vector<ReadinessCheck> readiness() const = 0;
+  // What start-up still waits for: policy, certificates and (where one is
+  // needed) a first token. Asked only until every check has passed once.
+  virtual std::vector<ReadinessCheck> startup() const = 0;
   virtual nlohmann::json status() const = 0;
   virtual void request_quit() = 0;  // graceful stop, as SIGTERM
 };
@@ -41,6 +46,9 @@ class AdminHandler final : public transport::RequestHandler {
   StatusSource& source_;
   telemetry::Registry& metrics_;
   bool enable_quit_;
+  // /startup stays 200 once it has been: a later outage is for /readyz, and
+  // a startup probe that failed again would restart a working container.
+  std::atomic<bool> started_up_{false};
 };
 
 }  // namespace firewarden::admin

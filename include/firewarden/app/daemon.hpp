@@ -35,10 +35,12 @@ class Daemon final : public admin::StatusSource {
   int run();
 
   std::vector<admin::ReadinessCheck> readiness() const override;
+  std::vector<admin::ReadinessCheck> startup() const override;
   nlohmann::json status() const override;
   void request_quit() override;
 
  private:
+  admin::ReadinessCheck token_check() const;
   // Threads that run io_ (config `threads`; 0: one per usable CPU, the
   // cgroup CPU quota counted, cpu_quota.hpp).
   unsigned worker_threads() const;

@@ -137,6 +137,9 @@ struct Config {
   struct Admin {
     SocketAddress address;  // default 127.0.0.1:9901
     bool enable_quit = false;
+    // false: a token outage fails only the data path (503 UNAVAILABLE), not
+    // /readyz — for sidecars, where a failing readiness takes the pod out.
+    bool readiness_requires_token = true;
   } admin;
 
   struct Limits {
