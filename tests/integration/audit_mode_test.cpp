@@ -137,6 +137,18 @@ TEST_CASE("audit: unreadable requests, other projects and unknown callers are st
   }
 }
 
+TEST_CASE("audit: a denied write over max_body_bytes is still 413 and reaches nothing") {
+  FirewardenInstance fw({.fixed_id = kAnalyticsId,
+                         .enforcement = "audit",
+                         .limits = "{shutdown_grace: 3s, max_body_bytes: 1KiB}"});
+  auto spec =
+      json_post(fw.documents() + "/orders?documentId=big",
+                R"({"fields":{"pad":{"stringValue":")" + std::string(2048, 'x') + R"("}}})");
+  const auto response = fw.request(spec);
+  CHECK(response.status == 413);
+  CHECK(emulator_get(fw.options().project, "orders/big").status == 404);
+}
+
 TEST_CASE("enforce (the default): the same denied write is 403 and reaches nothing") {
   FirewardenInstance fw({.fixed_id = kAnalyticsId});
   const auto response = fw.request(create_order(fw, "e1", "enforce-denied-create"));
