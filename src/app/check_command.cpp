@@ -63,12 +63,26 @@ std::size_t check_fixed_identity(const config::Config& config) {
   return 0;
 }
 
+// Audit mode is valid but forwards what the policy denies: said on stderr,
+// at the key's position, without failing the check.
+void warn_about_enforcement(const config::Config& config) {
+  if (config.policy.enforcement != config::Enforcement::audit) return;
+  std::cerr << config
+                   .diagnostic("policy.enforcement",
+                               "warning: audit mode forwards requests the policy denies "
+                               "(they are only logged and counted as decision deny); "
+                               "switch to enforce once no unexpected denials are logged")
+                   .to_string()
+            << "\n";
+}
+
 }  // namespace
 
 int check_command(const CommandLine& line) {
   const std::string path = config_path(line);
   const auto config = load_config_or_report(path);
   if (!config) return kExitFailure;
+  warn_about_enforcement(*config);
   std::size_t problems = check_referenced_files(*config);
   if (problems == 0) {
     problems += check_policy(*config) + check_tls(*config) + check_fixed_identity(*config);

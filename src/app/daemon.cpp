@@ -87,6 +87,7 @@ identity::IdentityRules identity_rules(const config::Config& config) {
 proxy::ProxyOptions proxy_options(const config::Config& config) {
   proxy::ProxyOptions options;
   options.mode = config.identity.mode;
+  options.enforcement = config.policy.enforcement;
   options.identity_rules = identity_rules(config);
   options.trusted_peers = config.identity.xfcc.trusted_peers;
   if (config.identity.mode == config::IdentityMode::fixed) {
@@ -438,6 +439,11 @@ int Daemon::run() {
                FIREWARDEN_VERSION, data.address().to_string(), data.port(),
                config::to_string(config_->identity.mode), admin.address().to_string(), admin.port(),
                config_->firestore.endpoint.url);
+  if (config_->policy.enforcement == config::Enforcement::audit) {
+    spdlog::warn(
+        "policy.enforcement is audit: requests the policy denies are forwarded "
+        "(logged and counted as decision deny)");
+  }
 
   const unsigned threads = worker_threads();
   if (config_->threads == 0) {
@@ -566,6 +572,7 @@ nlohmann::json Daemon::status() const {
   return {{"version", FIREWARDEN_VERSION},
           {"uptime_seconds", uptime.count()},
           {"identity_mode", config::to_string(config_->identity.mode)},
+          {"enforcement", config::to_string(config_->policy.enforcement)},
           {"upstream", config_->firestore.endpoint.url},
           {"draining", draining_.load()},
           {"policy", policy},

@@ -86,6 +86,7 @@ class Loader {
     {
       MapView policy = section(map, "policy");
       file_field(policy, "policy", "file", config_.policy.file, /*required=*/true);
+      enum_field(policy, "enforcement", config_.policy.enforcement, detail::kEnforcements);
     }
     duration_field(map, "reload_interval", config_.reload_interval, kReloadInterval);
     read_firestore(take(map, "firestore"));

@@ -36,6 +36,8 @@ inline constexpr std::array kLogLevels{
     Choice<LogLevel>{"error", LogLevel::error}};
 inline constexpr std::array kLogFormats{Choice<LogFormat>{"json", LogFormat::json},
                                         Choice<LogFormat>{"text", LogFormat::text}};
+inline constexpr std::array kEnforcements{Choice<Enforcement>{"enforce", Enforcement::enforce},
+                                          Choice<Enforcement>{"audit", Enforcement::audit}};
 
 template <class E, std::size_t N>
 std::string_view name_of(const std::array<Choice<E>, N>& choices, E value) {

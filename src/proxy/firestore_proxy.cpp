@@ -3,6 +3,7 @@
 #include <openssl/ssl.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <charconv>
 
 #include "exchange.hpp"
@@ -103,6 +104,16 @@ std::string decision_label(const firestore::ApiError& error) {
   return error.http_status == 403 ? "deny" : "error";
 }
 
+// Whether `model` creates or updates documents, so its response carries
+// them. Audit mode cuts the response of such a write when the policy denied
+// it: a denied decision does not say whether the caller may read the
+// documents, so it is treated as if it may not (fail closed).
+bool writes_documents(const firestore::RequestModel& model) {
+  return std::any_of(model.requirements.begin(), model.requirements.end(), [](const auto& r) {
+    return r.action == firestore::Action::create || r.action == firestore::Action::update;
+  });
+}
+
 // The upstream pool's hit rate: connections requests were sent on.
 telemetry::Family<telemetry::Counter>& upstream_connections(telemetry::Registry& metrics) {
   return metrics.counter("firewarden_upstream_connections_total",
@@ -145,7 +156,16 @@ FirestoreProxy::FirestoreProxy(ProxyOptions options, const PolicyStore& policies
                                           "TLS handshakes that failed, by reason.", {"reason"})),
       identity_refusals_(metrics.counter(
           "firewarden_identity_refusals_total",
-          "Forwarded client identities (xfcc) refused with 401, by reason.", {"reason"})) {}
+          "Forwarded client identities (xfcc) refused with 401, by reason.", {"reason"})) {
+  // Both series exist: alerts can match mode="audit" == 1.
+  auto& mode =
+      metrics.gauge("firewarden_enforcement_mode",
+                    "policy.enforcement: 1 for the active mode (enforce or audit).", {"mode"});
+  for (const auto enforcement : {config::Enforcement::enforce, config::Enforcement::audit}) {
+    mode.with({std::string(config::to_string(enforcement))})
+        .set(enforcement == options_.enforcement ? 1 : 0);
+  }
+}
 
 void FirestoreProxy::on_tls_established(transport::Connection& connection, SSL* ssl) {
   X509* leaf = SSL_get0_peer_certificate(ssl);
@@ -224,6 +244,7 @@ net::awaitable<bool> FirestoreProxy::handle(transport::Connection& connection,
   // Valid either way (checked, or made by us): the trace id is its 2nd field.
   record.trace_id = exchange.traceparent.substr(3, 32);
   record.peer = peer_string(connection.peer);
+  record.enforcement = config::to_string(options_.enforcement);
   record.method = std::string(request.method_string());
   record.bytes_in = request.body().size();
 
@@ -273,24 +294,31 @@ net::awaitable<bool> FirestoreProxy::handle(transport::Connection& connection,
     rule_matches_.with({verdict.rule, "dry-run"}).increment();
   }
   if (!decision.rule.empty()) rule_matches_.with({decision.rule, "enforce"}).increment();
-  if (!decision.allowed) {
+  // Audit mode relaxes the rules' verdict only. A request refused because no
+  // impersonation entry matches under impersonation_required stays refused:
+  // forwarding it would use firewarden's own Google identity, the very thing
+  // that key forbids.
+  const bool audit = options_.enforcement == config::Enforcement::audit;
+  if (!decision.allowed && (!audit || decision.no_impersonation)) {
     co_return co_await respond_error(
         exchange,
         firestore::ApiError::permission_denied(policy::denial_sentence(who, decision) +
                                                " [request " + exchange.request_id() + "]"),
         request, client);
   }
-  record.decision = "allow";
+  // Audit mode: a deny is logged and counted as one, and forwarded.
+  record.decision = decision.allowed ? "allow" : "deny";
   record.impersonated = decision.impersonate;
   // What a write returns is a read (SPEC §4): decided with the request, cut
   // on the way back. The cut must read the body, so it is asked for unencoded.
   std::optional<WriteResponse> cut;
-  if (decision.cuts_response()) {
+  if (decision.cuts_response() || (!decision.allowed && writes_documents(model))) {
     cut = write_response_of(model.method);
     request.erase(http::field::accept_encoding);
     if (spdlog::should_log(spdlog::level::debug)) {
       spdlog::debug("{} response will be cut: {}", exchange.log_prefix(),
-                    policy::response_cut_reason(*decision.response_cut));
+                    decision.allowed ? policy::response_cut_reason(*decision.response_cut)
+                                     : std::string("audit mode forwards a denied write"));
     }
   }
 
@@ -557,7 +585,8 @@ net::awaitable<bool> FirestoreProxy::respond_error(Exchange& exchange,
                                                    transport::ClientStream& client) {
   auto& record = exchange.record;
   record.status = static_cast<unsigned>(error.http_status);
-  record.decision = decision_label(error);
+  // A deny forwarded in audit mode stays a deny when upstream then fails.
+  if (record.decision != "deny") record.decision = decision_label(error);
   record.error = error.message;
   const bool keep_alive = request.keep_alive() && !draining_;
   auto response = transport::error_response(error, request.version(), keep_alive);
@@ -594,6 +623,7 @@ void FirestoreProxy::on_unreadable_request(const transport::Connection& connecti
   record.request_id = telemetry::new_request_id();
   record.peer = peer_string(connection.peer);
   record.method = "unknown";
+  record.enforcement = config::to_string(options_.enforcement);
   record.status = static_cast<unsigned>(error.http_status);
   record.decision = "error";
   record.error = error.message;

@@ -246,6 +246,7 @@ void append_json_line(std::string& line, const AccessRecord& r) {
   w.real("duration_ms", r.duration_ms);
   w.optional_real("upstream_ms", r.upstream_ms);
   w.optional_text("impersonated", r.impersonated);
+  w.text("enforcement", r.enforcement);
   if (!r.error.empty()) w.text("error", r.error);
   w.close();
 }

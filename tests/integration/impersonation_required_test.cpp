@@ -51,6 +51,10 @@ HttpRequestSpec get_as(const FirewardenInstance& fw, const std::string& path,
 }  // namespace
 
 TEST_CASE("impersonation_required: no matching entry is 403, nothing forwarded") {
+  // Audit mode forwards what the rules deny, but never with firewarden's own
+  // identity when the policy requires impersonation.
+  const std::string enforcement = GENERATE(std::string("enforce"), std::string("audit"));
+  CAPTURE(enforcement);
   FakeGoogleThread peer;
   TempDir dir;
   RecordingUpstream upstream(UpstreamTlsFiles{cert("server"), certs_dir() + "/server.key"});
@@ -58,6 +62,7 @@ TEST_CASE("impersonation_required: no matching entry is 403, nothing forwarded")
       .mode = "xfcc",
       .upstream = upstream.url(),
       .policy_file = dir.write("policy.yaml", kPolicy),
+      .enforcement = enforcement,
       .credentials =
           "{type: external_account, file: " + write_credential_file(dir, peer.google) + "}",
       .firestore_ca_file = cert("ca"),

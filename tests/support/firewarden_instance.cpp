@@ -78,6 +78,8 @@ FirewardenInstance::FirewardenInstance(InstanceOptions options) : options_(std::
     config += "  xfcc:\n    trusted_peers: " + options_.trusted_peers + "\n";
   config +=
       "policy:\n  file: " + options_.policy_file + "\n" +
+      (options_.enforcement.empty() ? std::string()
+                                    : "  enforcement: " + options_.enforcement + "\n") +
       "reload_interval: " + options_.reload_interval + "\n" + "firestore:\n  endpoint: \"" +
       options_.upstream + "\"\n  project: \"" + options_.project +
       "\"\n  request_timeout: " + options_.request_timeout + "\n  connect_timeout: 2s\n" +

@@ -35,6 +35,7 @@ struct InstanceOptions {
   std::string project = unique_project();
   std::string upstream{};     // default: the emulator
   std::string policy_file{};  // default: config/policy.example.yaml
+  std::string enforcement{};  // policy.enforcement; empty: not set (enforce)
   std::string credentials = "{type: static, token: owner}";
   std::string limits = "{shutdown_grace: 3s}";
   std::string reload_interval = "200ms";

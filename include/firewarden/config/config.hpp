@@ -32,6 +32,9 @@ enum class IdentityMode { mtls, xfcc, fixed };
 enum class CredentialsType { external_account, metadata, service_account_key, static_token, none };
 enum class LogLevel { trace, debug, info, warn, error };
 enum class LogFormat { json, text };
+// enforce: a policy deny is refused (403). audit: decided, logged and counted
+// exactly as in enforce, but forwarded (rolling out a policy on live traffic).
+enum class Enforcement { enforce, audit };
 
 // The spelling used in the config file: "1.2", "mtls", "static", "warn", "json".
 std::string_view to_string(TlsVersion value);
@@ -39,6 +42,7 @@ std::string_view to_string(IdentityMode value);
 std::string_view to_string(CredentialsType value);
 std::string_view to_string(LogLevel value);
 std::string_view to_string(LogFormat value);
+std::string_view to_string(Enforcement value);
 
 struct ListenerTls {
   std::string cert_file;  // serving certificate chain (PEM); required
@@ -97,6 +101,7 @@ struct Config {
 
   struct Policy {
     std::string file = "/etc/firewarden/policy.yaml";
+    Enforcement enforcement = Enforcement::enforce;
   } policy;
 
   // How often policy and certificate files are checked for changes.

@@ -36,6 +36,9 @@ struct ProxyOptions {
   // get 502. limits.max_body_bytes: a cut response may take the memory a
   // request body may.
   std::uint64_t max_cut_response_bytes = std::uint64_t{10} << 20;
+  // policy.enforcement: audit forwards what the policy denies (decided,
+  // logged and counted as a deny all the same).
+  config::Enforcement enforcement = config::Enforcement::enforce;
 };
 
 class FirestoreProxy final : public transport::RequestHandler {

@@ -35,6 +35,9 @@ struct AccessRecord {
   double duration_ms = 0;
   std::optional<double> upstream_ms;
   std::optional<std::string> impersonated;
+  // policy.enforcement ("enforce" | "audit"), a string literal: with audit,
+  // decision "deny" and an upstream status mark a denied request forwarded.
+  std::string_view enforcement = "enforce";
   std::string error;  // why the request was refused or failed, when it was
 };
 

@@ -35,10 +35,25 @@ TEST_CASE("access line: every SPEC 10 field, absent values as null") {
   CHECK(json["log"] == "access");
   CHECK(json["upstream_status"].is_null());
   CHECK(json["impersonated"].is_null());
+  CHECK(json["enforcement"] == "enforce");
   CHECK(json["dry_run"] == nlohmann::json::parse(R"([{"rule":"audit","would":"allow"}])"));
   CHECK(json["required"] ==
         nlohmann::json::parse(R"([{"action":"update","collection":"orders"}])"));
   CHECK_FALSE(json.contains("error"));
+}
+
+TEST_CASE("access line: a deny forwarded in audit mode keeps its decision and upstream status") {
+  AccessRecord record;
+  record.decision = "deny";
+  record.rule = "analytics-never-writes";
+  record.enforcement = "audit";
+  record.status = 200;
+  record.upstream_status = 200;
+  const auto json = nlohmann::json::parse(to_json_line(record));
+  CHECK(json["decision"] == "deny");
+  CHECK(json["enforcement"] == "audit");
+  CHECK(json["status"] == 200);
+  CHECK(json["upstream_status"] == 200);
 }
 
 TEST_CASE("access line: a failed TLS handshake has its own line") {
