@@ -11,11 +11,13 @@
 #include <vector>
 
 #include "firewarden/telemetry/access_log.hpp"
+#include "offline_config.hpp"
 #include "support/run_binary.hpp"
 
 using firewarden::testing::CommandResult;
 using firewarden::testing::run_firewarden;
 using firewarden::testing::TempDir;
+using firewarden::testing::write_offline_config;
 
 namespace {
 
@@ -88,11 +90,24 @@ const std::vector<Request>& unobserved_requests() {
   return requests;
 }
 
+// The proxy these logs come from: xfcc mode, callers of two trust domains,
+// and IDs outside the path template admitted (`require_template: false`), as
+// kLegacy is. `explain` and `test` read identities as it does.
+const std::string& observed_proxy_config() {
+  static const TempDir dir;
+  static const std::string path =
+      write_offline_config(dir,
+                           "  trust_domains: [cluster.local, partner.example]\n"
+                           "  require_template: false\n");
+  return path;
+}
+
 // The explanation `firewarden explain` gives for a request (any policy will
 // do: it prints every requirement, allowed or not).
 nlohmann::json explain(const Request& request) {
-  std::vector<std::string> args{"explain",        "--policy",  kExamplePolicy, "--identity",
-                                request.identity, "--request", request.request};
+  std::vector<std::string> args{"explain",        "--config",     observed_proxy_config(),
+                                "--policy",       kExamplePolicy, "--identity",
+                                request.identity, "--request",    request.request};
   if (!request.body.empty()) {
     args.emplace_back("--body");
     args.emplace_back("-");
@@ -184,7 +199,8 @@ TEST_CASE("suggest: the suggested policy allows every observed request and nothi
   for (const Request& request : unobserved_requests()) {
     cases += test_case("not observed " + std::to_string(++n), request, "deny");
   }
-  const auto tested = run_firewarden({"test", "--policy", policy, dir.write("cases.yaml", cases)});
+  const auto tested = run_firewarden({"test", "--config", observed_proxy_config(), "--policy",
+                                      policy, dir.write("cases.yaml", cases)});
   INFO(tested.out << tested.err);
   CHECK(tested.exit_code == 0);
   CHECK(tested.out == std::to_string(n) + " passed, 0 failed\n");
