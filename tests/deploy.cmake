@@ -94,6 +94,7 @@ set(mutant_istio-short-envoy-drain istio "Envoy drains for 5s .terminationDrainD
 set(mutant_sidecar-readiness-requires-token sidecar "admin.readiness_requires_token must be false in a sidecar")
 set(mutant_startup-on-healthz gateway "startupProbe must get /startup")
 set(mutant_tls-connections-beyond-memory gateway "memory limit 384Mi is below the measured need for 10000 TLS")
+set(mutant_metadata-without-egress gateway "credentials.type metadata, but no NetworkPolicy egress rule allows 169.254.169.254/32 TCP 80")
 file(GLOB mutants LIST_DIRECTORIES true CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/deploy/mutants/*)
 foreach(mutant ${mutants})
   if(NOT IS_DIRECTORY ${mutant})

@@ -9,7 +9,8 @@ RuntimeDefault, no Kubernetes API token), probes on the admin port's /livez,
 in a gateway), a termination grace period that covers the config's
 shutdown_delay + shutdown_grace (and in the istio overlay, Envoy's drain
 outlasting it), resource requests, scrape annotations, a
-NetworkPolicy, and per mode: native sidecar on loopback (sidecar), Service,
+NetworkPolicy (with egress to the metadata server 169.254.169.254:80 when
+the config uses metadata credentials), and per mode: native sidecar on loopback (sidecar), Service,
 HPA and PodDisruptionBudget (gateway), PeerAuthentication STRICT and an
 AuthorizationPolicy admitting only mesh identities (istio).
 
@@ -26,6 +27,7 @@ Exit 0 when every check passes, 1 with one line per failure otherwise.
 Needs PyYAML (Debian python3-yaml).
 """
 import argparse
+import ipaddress
 import json
 import os
 import re
@@ -444,7 +446,8 @@ def check_pod(args, rendered, workload, pod, container, is_init):
             check_spiffe(name, spec)
     if args.expect == "istio":
         check_istio(rendered, name, config, pod, labels, listener)
-    check_network_policy(rendered, name, labels, namespace)
+    check_network_policy(rendered, name, labels, namespace,
+                         metadata_server_of(name, container, credentials))
 
 
 def check_gateway(rendered, name, workload, container, labels, listener, admin_port):
@@ -559,12 +562,66 @@ def check_envoy_drain(name, config, pod):
           f"{name}: terminationGracePeriodSeconds {period} < Envoy's drain {envoy_drain:g}s")
 
 
-def check_network_policy(rendered, name, labels, namespace):
+def check_network_policy(rendered, name, labels, namespace, metadata_server):
     policies = [p for p in rendered.of_kind("NetworkPolicy")
                 if labels_match(p["spec"].get("podSelector", {}).get("matchLabels"), labels)]
     if check(policies, f"{name}: no NetworkPolicy selects the pods"):
         types = {t for p in policies for t in p["spec"].get("policyTypes", [])}
         check({"Ingress", "Egress"} <= types, f"{name}: NetworkPolicy must cover Ingress and Egress")
+        if metadata_server is not None:
+            address, port = metadata_server
+            check(any(egress_allows(rule, address, port)
+                      for p in policies for rule in p["spec"].get("egress") or []),
+                  f"{name}: credentials.type metadata, but no NetworkPolicy egress rule allows "
+                  f"{address}/32 TCP {port} (the metadata server; add components/gke-metadata)")
+
+
+def metadata_server_of(name, container, credentials):
+    """(IPv4 address, port) firewarden dials for metadata credentials: the
+    container's $GCE_METADATA_HOST, else 169.254.169.254:80; None otherwise."""
+    if credentials.get("type") != "metadata":
+        return None
+    host = "169.254.169.254:80"
+    for variable in container.get("env", []):
+        if variable.get("name") == "GCE_METADATA_HOST":
+            host = str(variable.get("value", ""))
+            host = host if ":" in host else host + ":80"
+    try:
+        return ipaddress.IPv4Address(host_of(host)), port_of(host)
+    except ValueError:
+        fail(f"{name}: metadata server {host!r} is not an IPv4 address and port: cannot check "
+             "the NetworkPolicy lets firewarden reach it")
+        return None
+
+
+def egress_allows(rule, address, port):
+    """Whether one NetworkPolicy egress rule lets TCP to address:port out.
+    Anything not read unambiguously (named ports, selectors, which may or may
+    not cover a link-local address) allows nothing."""
+    peers = rule.get("to")
+    if peers is None or peers == []:
+        destination = True  # no `to`: every destination
+    else:
+        destination = any(ip_block_contains(peer.get("ipBlock"), address) for peer in peers
+                          if set(peer) == {"ipBlock"})
+    ports = rule.get("ports")
+    if ports is None or ports == []:
+        return destination  # no `ports`: every port
+    return destination and any(
+        entry.get("protocol", "TCP") == "TCP"
+        and isinstance(entry.get("port"), int)
+        and entry["port"] <= port <= entry.get("endPort", entry["port"])
+        for entry in ports)
+
+
+def ip_block_contains(block, address):
+    try:
+        network = ipaddress.ip_network(block["cidr"])
+        excepted = [ipaddress.ip_network(e) for e in block.get("except", [])]
+    except (KeyError, TypeError, ValueError):
+        return False
+    return (network.version == 4 and address in network
+            and not any(address in e for e in excepted if e.version == 4))
 
 
 def main():
