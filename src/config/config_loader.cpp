@@ -1,3 +1,9 @@
+// Over 800 lines: the per-section readers and, in the second half, the
+// generic YAML field helpers (strings, durations, sizes, lists, maps). The
+// helpers are to move into a leaf module of their own that policy/ can use
+// too, which leaves this file the per-section readers and the cross-field
+// rules.
+//
 // Loads SPEC §2: every field is read and checked on its own first, then the
 // rules that tie fields together run on the fields that were valid, so one
 // typo yields one error rather than a cascade. config/firewarden.example.yaml

@@ -1,3 +1,8 @@
+// The token broker: per-principal cache, refresh ahead of expiry,
+// single-flight fetches, and the choice of source per principal (the
+// configured credential, impersonation, the separate cloud-platform token
+// that calls IAM Credentials). About 500 lines; the per-principal source
+// choice is the part to move next to impersonation.cpp if it grows.
 #include "firewarden/credentials/token_broker.hpp"
 
 #include <spdlog/spdlog.h>

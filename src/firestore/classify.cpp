@@ -1,3 +1,7 @@
+// About 540 lines on purpose: the route table and the reader of each
+// method stay in one file so that the order of checks below reads in one
+// place.
+//
 // REST request -> RequestModel: routing per method (SPEC §5).
 //
 // Order of checks: HTTP method and headers, then the path (400 unreadable, 501

@@ -1,3 +1,6 @@
+// A strict JSON reader into a flat tape (about 540 lines: one recursive-descent
+// grammar with its string scans, kept in one file so the grammar reads whole;
+// why it is not Boost.JSON is said at the parser class below).
 #include "firewarden/firestore/json_tape.hpp"
 
 #include <locale.h>  // strtod_l: a number's meaning must not depend on the process locale

@@ -1,3 +1,7 @@
+// About 580 lines: the decision procedure and the subject index that finds
+// candidate rules. The index (index_subjects and its lookups) is the part to
+// split into a file of its own next.
+//
 // The compiled policy and its decision procedure (SPEC §4).
 //
 // A decision, step by step:

@@ -1,3 +1,8 @@
+// The REST exchange: identity, classify, decide, token, forward, relay.
+// Over 600 lines; the planned split (before the HTTP/2 front end) is
+// caller_identity.cpp, exchange.cpp (one fail() per exchange),
+// upstream_exchange.cpp and relay.cpp, so that handle() is the readable
+// identity -> classify -> decide -> token -> forward sequence.
 #include "firewarden/proxy/firestore_proxy.hpp"
 
 #include <openssl/ssl.h>
