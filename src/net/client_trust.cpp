@@ -13,6 +13,7 @@
 #include <variant>
 
 #include "firewarden/identity/svid.hpp"
+#include "firewarden/net/openssl_error.hpp"
 
 namespace firewarden::transport {
 namespace {
@@ -37,15 +38,6 @@ struct ClientTrust {
     return found == roots_by_domain.end() ? nullptr : found->second.get();
   }
 };
-
-std::string openssl_error() {
-  const unsigned long code = ERR_get_error();
-  ERR_clear_error();
-  if (code == 0) return "unknown error";
-  char buffer[256];
-  ERR_error_string_n(code, buffer, sizeof buffer);
-  return buffer;
-}
 
 // ---- where the state lives ---------------------------------------------
 

@@ -8,6 +8,8 @@
 
 #include <ctime>
 
+#include "firewarden/net/openssl_error.hpp"
+
 namespace firewarden::transport {
 namespace {
 
@@ -17,15 +19,6 @@ long long not_after_of(SSL_CTX* ctx) {
   std::tm when{};
   if (ASN1_TIME_to_tm(X509_get0_notAfter(cert), &when) != 1) return 0;
   return static_cast<long long>(timegm(&when));
-}
-
-std::string openssl_error() {
-  const unsigned long code = ERR_get_error();
-  ERR_clear_error();
-  if (code == 0) return "unknown error";
-  char buffer[256];
-  ERR_error_string_n(code, buffer, sizeof buffer);
-  return buffer;
 }
 
 // The chain sent with the serving certificate, built once here. A cert_file
