@@ -77,7 +77,7 @@ rules:
 std::shared_ptr<const Policy> make_policy(int rules) {
   auto result = firewarden::policy::load_policy_text(
       policy_yaml(rules), "bench.yaml", [](const std::string&) { return std::nullopt; });
-  if (auto* errors = std::get_if<firewarden::config::Diagnostics>(&result)) {
+  if (auto* errors = std::get_if<firewarden::yaml::Diagnostics>(&result)) {
     for (const auto& error : *errors) std::cerr << error.to_string() << "\n";
     std::abort();
   }

@@ -17,7 +17,7 @@ CasePosition position_of(const YAML::Node& node) {
 }
 
 // A required string: "PATH: required" at the case when absent.
-std::optional<std::string> required_string(config::Reader& reader, config::MapView& view,
+std::optional<std::string> required_string(yaml::Reader& reader, yaml::MapView& view,
                                            std::string_view key) {
   const YAML::Node node = view.take(key);
   if (!node.IsDefined()) {
@@ -27,10 +27,10 @@ std::optional<std::string> required_string(config::Reader& reader, config::MapVi
   return reader.string(node, view.path_of(key));
 }
 
-std::optional<PolicyCase::Requirement> read_expect_denied(config::Reader& reader,
+std::optional<PolicyCase::Requirement> read_expect_denied(yaml::Reader& reader,
                                                           const YAML::Node& node,
                                                           const std::string& path) {
-  config::MapView view(reader, node, path, false);
+  yaml::MapView view(reader, node, path, false);
   if (!view.valid()) return std::nullopt;
   const YAML::Node action_node = view.take("action");
   auto action = required_string(reader, view, "action");
@@ -47,7 +47,7 @@ std::optional<PolicyCase::Requirement> read_expect_denied(config::Reader& reader
   return PolicyCase::Requirement{std::move(*action), std::move(*collection)};
 }
 
-std::optional<std::vector<PolicyCase::DryRun>> read_expect_dry_run(config::Reader& reader,
+std::optional<std::vector<PolicyCase::DryRun>> read_expect_dry_run(yaml::Reader& reader,
                                                                    const YAML::Node& node,
                                                                    const std::string& path) {
   if (!node.IsSequence()) {
@@ -58,7 +58,7 @@ std::optional<std::vector<PolicyCase::DryRun>> read_expect_dry_run(config::Reade
   bool ok = true;
   for (std::size_t i = 0; i < node.size(); ++i) {
     const std::string item = path + "[" + std::to_string(i) + "]";
-    config::MapView view(reader, node[i], item, false);
+    yaml::MapView view(reader, node[i], item, false);
     if (!view.valid()) {
       ok = false;
       continue;
@@ -80,9 +80,9 @@ std::optional<std::vector<PolicyCase::DryRun>> read_expect_dry_run(config::Reade
   return verdicts;
 }
 
-std::optional<PolicyCase> read_case(config::Reader& reader, const YAML::Node& node,
+std::optional<PolicyCase> read_case(yaml::Reader& reader, const YAML::Node& node,
                                     const std::string& path, const std::string& base_directory) {
-  config::MapView view(reader, node, path, false);
+  yaml::MapView view(reader, node, path, false);
   if (!view.valid()) return std::nullopt;
   PolicyCase result;
   result.at = position_of(node);
@@ -164,19 +164,17 @@ std::optional<PolicyCase> read_case(config::Reader& reader, const YAML::Node& no
 
 }  // namespace
 
-config::Diagnostic PolicyCases::diagnostic(const CasePosition& at,
-                                           const std::string& message) const {
-  return config::Diagnostic{file, at.line, at.column, message};
+yaml::Diagnostic PolicyCases::diagnostic(const CasePosition& at, const std::string& message) const {
+  return yaml::Diagnostic{file, at.line, at.column, message};
 }
 
 CasesResult load_policy_cases_text(const std::string& text, const std::string& file_name,
-                                   const std::string& base_directory,
-                                   const config::EnvLookup& env) {
-  config::Reader reader(file_name, env);
+                                   const std::string& base_directory, const yaml::EnvLookup& env) {
+  yaml::Reader reader(file_name, env);
   const YAML::Node document = reader.parse(text);
   PolicyCases loaded{file_name, {}};
   if (reader.ok()) {
-    config::MapView root(reader, document, "", false);
+    yaml::MapView root(reader, document, "", false);
     const YAML::Node cases = root.take("cases");
     if (root.valid() && (!cases.IsSequence() || cases.size() == 0)) {
       // A file that tests nothing is a mistake, not a pass.
@@ -199,9 +197,9 @@ CasesResult load_policy_cases_text(const std::string& text, const std::string& f
   return loaded;
 }
 
-CasesResult load_policy_cases_file(const std::string& path, const config::EnvLookup& env) {
+CasesResult load_policy_cases_file(const std::string& path, const yaml::EnvLookup& env) {
   const auto text = read_file(path);
-  if (!text) return config::Diagnostics{{path, 0, 0, "cannot read test cases file"}};
+  if (!text) return yaml::Diagnostics{{path, 0, 0, "cannot read test cases file"}};
   const std::string directory = std::filesystem::path(path).parent_path().string();
   return load_policy_cases_text(*text, path, directory, env);
 }

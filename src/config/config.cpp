@@ -1,5 +1,6 @@
 #include "firewarden/config/config.hpp"
 
+#include <cstdlib>
 #include <stdexcept>
 
 #include "config_values.hpp"
@@ -22,6 +23,15 @@ Cidr default_cidr(std::string_view text) {
 }
 
 }  // namespace
+
+EnvLookup process_environment() {
+  return [](const std::string& name) -> std::optional<std::string> {
+    // getenv is read once per lookup at load time, never on the request path.
+    const char* value = std::getenv(name.c_str());  // NOLINT(concurrency-mt-unsafe)
+    if (value == nullptr) return std::nullopt;
+    return std::string(value);
+  };
+}
 
 std::string_view to_string(TlsVersion value) {
   return detail::name_of(detail::kTlsVersions, value);

@@ -217,19 +217,4 @@ std::optional<UpstreamEndpoint> parse_endpoint(std::string_view text, std::strin
   return endpoint;
 }
 
-std::string format_duration(std::chrono::milliseconds value) {
-  const auto ms = value.count();
-  if (ms != 0 && ms % 3'600'000 == 0) return std::to_string(ms / 3'600'000) + "h";
-  if (ms != 0 && ms % 60'000 == 0) return std::to_string(ms / 60'000) + "m";
-  if (ms % 1000 == 0) return std::to_string(ms / 1000) + "s";
-  return std::to_string(ms) + "ms";
-}
-
-std::string format_byte_size(std::uint64_t value) {
-  if (value != 0 && value % (std::uint64_t{1} << 20) == 0)
-    return std::to_string(value >> 20) + "MiB";
-  if (value != 0 && value % 1024 == 0) return std::to_string(value >> 10) + "KiB";
-  return std::to_string(value);
-}
-
 }  // namespace firewarden::config::detail

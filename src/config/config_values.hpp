@@ -10,14 +10,12 @@
 #include <string_view>
 
 #include "firewarden/config/config.hpp"
+#include "firewarden/yaml/fields.hpp"
 
 namespace firewarden::config::detail {
 
-template <class E>
-struct Choice {
-  std::string_view name;
-  E value;
-};
+using yaml::Choice;
+using yaml::name_of;
 
 inline constexpr std::array kTlsVersions{Choice<TlsVersion>{"1.2", TlsVersion::tls1_2},
                                          Choice<TlsVersion>{"1.3", TlsVersion::tls1_3}};
@@ -39,14 +37,6 @@ inline constexpr std::array kLogFormats{Choice<LogFormat>{"json", LogFormat::jso
 inline constexpr std::array kEnforcements{Choice<Enforcement>{"enforce", Enforcement::enforce},
                                           Choice<Enforcement>{"audit", Enforcement::audit}};
 
-template <class E, std::size_t N>
-std::string_view name_of(const std::array<Choice<E>, N>& choices, E value) {
-  for (const auto& choice : choices) {
-    if (choice.value == value) return choice.name;
-  }
-  return "?";
-}
-
 // SPIFFE trust domain name: lowercase [a-z0-9._-], non-empty (SPEC §3).
 std::optional<std::string> check_trust_domain(std::string_view text);
 // A workload SPIFFE ID per SPEC §3: spiffe://TRUST_DOMAIN/PATH with a
@@ -66,10 +56,5 @@ std::optional<std::string> check_scope(std::string_view text);
 // http:// or https:// with host[:port] and nothing else (a lone trailing '/'
 // is tolerated).
 std::optional<UpstreamEndpoint> parse_endpoint(std::string_view text, std::string& error);
-
-// "5s", "250ms", "2m", "12h": the largest unit that divides exactly.
-std::string format_duration(std::chrono::milliseconds value);
-// "16KiB", "10MiB", "1000": the largest binary unit that divides exactly.
-std::string format_byte_size(std::uint64_t value);
 
 }  // namespace firewarden::config::detail

@@ -9,15 +9,16 @@
 #include <sstream>
 #include <stdexcept>
 
-#include "firewarden/config/yaml_reader.hpp"
+#include "firewarden/config/config.hpp"  // process_environment, until the file is read in app/
 #include "firewarden/policy/policy.hpp"
 #include "firewarden/policy/policy_spec.hpp"
+#include "firewarden/yaml/yaml_reader.hpp"
 
 namespace firewarden::policy {
 namespace {
 
-using config::MapView;
-using config::Reader;
+using yaml::MapView;
+using yaml::Reader;
 
 // Policies are small; this only stops a wrong path (e.g. a device) early.
 constexpr std::streamsize kMaxPolicyBytes = std::streamsize{16} * 1024 * 1024;
@@ -402,7 +403,7 @@ LoadResult load_policy_text(const std::string& text, const std::string& file_nam
   } catch (const std::invalid_argument& e) {
     // The reader validates everything compile_policy checks; reaching this is
     // a bug, reported (and refused) rather than half-loaded.
-    return config::Diagnostics{{file_name, 0, 0, std::string("internal error: ") + e.what()}};
+    return yaml::Diagnostics{{file_name, 0, 0, std::string("internal error: ") + e.what()}};
   }
 }
 
@@ -412,18 +413,18 @@ LoadResult load_policy_text(const std::string& text, const std::string& file_nam
 
 LoadResult load_policy_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) return config::Diagnostics{{path, 0, 0, "cannot open policy file"}};
+  if (!in) return yaml::Diagnostics{{path, 0, 0, "cannot open policy file"}};
   std::ostringstream text;
   std::vector<char> buffer(std::size_t{64} * 1024);
   std::streamsize total = 0;
   while (in.read(buffer.data(), static_cast<std::streamsize>(buffer.size())) || in.gcount() > 0) {
     total += in.gcount();
     if (total > kMaxPolicyBytes) {
-      return config::Diagnostics{{path, 0, 0, "policy file larger than 16 MiB"}};
+      return yaml::Diagnostics{{path, 0, 0, "policy file larger than 16 MiB"}};
     }
     text.write(buffer.data(), in.gcount());
   }
-  if (in.bad()) return config::Diagnostics{{path, 0, 0, "cannot read policy file"}};
+  if (in.bad()) return yaml::Diagnostics{{path, 0, 0, "cannot read policy file"}};
   return load_policy_text(text.str(), path);
 }
 

@@ -130,7 +130,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   // No environment: the same input always means the same policy.
   const auto result = firewarden::policy::load_policy_text(
       text, "fuzz.yaml", [](const std::string&) { return std::nullopt; });
-  if (const auto* errors = std::get_if<firewarden::config::Diagnostics>(&result)) {
+  if (const auto* errors = std::get_if<firewarden::yaml::Diagnostics>(&result)) {
     require(!errors->empty());
     for (std::size_t i = 0; i < errors->size(); ++i) {
       const auto& error = (*errors)[i];

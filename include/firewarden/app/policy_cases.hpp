@@ -26,8 +26,8 @@
 #include <vector>
 
 #include "firewarden/app/explanation.hpp"
-#include "firewarden/config/diagnostic.hpp"
-#include "firewarden/config/yaml_reader.hpp"
+#include "firewarden/yaml/diagnostic.hpp"
+#include "firewarden/yaml/yaml_reader.hpp"
 
 namespace firewarden::app {
 
@@ -65,17 +65,17 @@ struct PolicyCases {
   std::vector<PolicyCase> cases;  // at least one
 
   // "FILE:LINE:COL: message" at `at`.
-  config::Diagnostic diagnostic(const CasePosition& at, const std::string& message) const;
+  yaml::Diagnostic diagnostic(const CasePosition& at, const std::string& message) const;
 };
 
-using CasesResult = std::variant<PolicyCases, config::Diagnostics>;
+using CasesResult = std::variant<PolicyCases, yaml::Diagnostics>;
 
 // `file_name` names the text in diagnostics; body_file paths are read relative
 // to `base_directory` (empty: the working directory).
 CasesResult load_policy_cases_text(const std::string& text, const std::string& file_name,
-                                   const std::string& base_directory, const config::EnvLookup& env);
+                                   const std::string& base_directory, const yaml::EnvLookup& env);
 // Reads `path` (unreadable: one diagnostic with line 0); body_file paths are
 // relative to its directory.
-CasesResult load_policy_cases_file(const std::string& path, const config::EnvLookup& env);
+CasesResult load_policy_cases_file(const std::string& path, const yaml::EnvLookup& env);
 
 }  // namespace firewarden::app

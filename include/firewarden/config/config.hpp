@@ -22,10 +22,19 @@
 #include <vector>
 
 #include "firewarden/config/address.hpp"
-#include "firewarden/config/diagnostic.hpp"
-#include "firewarden/config/yaml_reader.hpp"
+#include "firewarden/yaml/diagnostic.hpp"
+#include "firewarden/yaml/env_lookup.hpp"
 
 namespace firewarden::config {
+
+// The YAML reading vocabulary, part of this interface (load results carry
+// diagnostics, loads take an environment).
+using yaml::Diagnostic;
+using yaml::Diagnostics;
+using yaml::EnvLookup;
+
+// The process environment (getenv at each lookup), for the daemon's loads.
+EnvLookup process_environment();
 
 enum class TlsVersion { tls1_2, tls1_3 };
 enum class IdentityMode { mtls, xfcc, fixed };
@@ -67,11 +76,8 @@ struct Config {
   // Where each key given in the file stands ("firestore.connect_timeout",
   // "identity.trust_domains[1]"), so later stages (binding the listener,
   // opening files) can still point at FILE:LINE:COL.
-  struct Position {
-    int line = 0;  // 1-based; 0 when unknown
-    int column = 0;
-  };
-  std::map<std::string, Position, std::less<>> positions;
+  using Position = yaml::Position;
+  yaml::Positions positions;
   // "FILE:LINE:COL: KEY: MESSAGE" at `key`'s position (line 0 when unknown).
   Diagnostic diagnostic(std::string_view key, const std::string& message) const;
 

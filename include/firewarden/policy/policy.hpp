@@ -9,9 +9,10 @@
 #include <variant>
 #include <vector>
 
-#include "firewarden/config/diagnostic.hpp"
 #include "firewarden/firestore/request_model.hpp"
 #include "firewarden/identity/identity.hpp"
+#include "firewarden/yaml/diagnostic.hpp"
+#include "firewarden/yaml/env_lookup.hpp"
 
 namespace firewarden::policy {
 
@@ -82,14 +83,13 @@ class Policy {
   virtual std::size_t rule_count() const = 0;
 };
 
-using LoadResult = std::variant<std::shared_ptr<const Policy>, config::Diagnostics>;
+using LoadResult = std::variant<std::shared_ptr<const Policy>, yaml::Diagnostics>;
 
-// Looks up an environment variable for ${VAR} expansion in string values;
-// the same type as config::EnvLookup (kept free of the YAML headers).
-using EnvLookup = std::function<std::optional<std::string>(const std::string&)>;
+// Looks up an environment variable for ${VAR} expansion in string values.
+using yaml::EnvLookup;
 
 // `file_name` is used in diagnostics only. String values expand ${VAR} and
-// ${VAR:-default} like the config file (config::Reader); the two-argument
+// ${VAR:-default} like the config file (yaml::Reader); the two-argument
 // form reads the process environment, pass `env` for a deterministic load.
 LoadResult load_policy_text(const std::string& text, const std::string& file_name);
 LoadResult load_policy_text(const std::string& text, const std::string& file_name,

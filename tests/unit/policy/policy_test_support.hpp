@@ -15,18 +15,18 @@ namespace firewarden::policy::testing {
 
 using firestore::Action;
 
-inline config::Diagnostics load_errors(const std::string& yaml) {
+inline yaml::Diagnostics load_errors(const std::string& yaml) {
   const LoadResult result =
       load_policy_text(yaml, "policy.yaml", [](const std::string&) { return std::nullopt; });
-  if (const auto* errors = std::get_if<config::Diagnostics>(&result)) return *errors;
+  if (const auto* errors = std::get_if<yaml::Diagnostics>(&result)) return *errors;
   return {};
 }
 
 inline std::shared_ptr<const Policy> load(const std::string& yaml) {
   LoadResult result =
       load_policy_text(yaml, "policy.yaml", [](const std::string&) { return std::nullopt; });
-  if (const auto* errors = std::get_if<config::Diagnostics>(&result)) {
-    for (const config::Diagnostic& error : *errors) UNSCOPED_INFO(error.to_string());
+  if (const auto* errors = std::get_if<yaml::Diagnostics>(&result)) {
+    for (const yaml::Diagnostic& error : *errors) UNSCOPED_INFO(error.to_string());
     FAIL("policy did not load");
   }
   return std::get<std::shared_ptr<const Policy>>(std::move(result));

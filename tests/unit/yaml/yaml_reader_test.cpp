@@ -1,21 +1,21 @@
-#include "firewarden/config/yaml_reader.hpp"
+#include "firewarden/yaml/yaml_reader.hpp"
 
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <string>
 #include <vector>
 
-#include "config_test_support.hpp"
+#include "yaml_test_support.hpp"
 
 using namespace std::chrono_literals;
-using firewarden::config::Diagnostics;
-using firewarden::config::expand_env;
-using firewarden::config::MapView;
-using firewarden::config::parse_byte_size;
-using firewarden::config::parse_duration;
-using firewarden::config::Reader;
-using firewarden::config::testing::fake_env;
-using firewarden::config::testing::render;
+using firewarden::yaml::Diagnostics;
+using firewarden::yaml::expand_env;
+using firewarden::yaml::MapView;
+using firewarden::yaml::parse_byte_size;
+using firewarden::yaml::parse_duration;
+using firewarden::yaml::Reader;
+using firewarden::yaml::testing::fake_env;
+using firewarden::yaml::testing::render;
 
 TEST_CASE("expand_env substitutes, defaults and escapes") {
   const auto env = fake_env({{"HOST", "db.internal"}, {"EMPTY", ""}, {"PORT", "8080"}});
@@ -101,8 +101,7 @@ namespace {
 // Reads `text` with a root MapView whose `body` takes keys; returns the
 // diagnostics.
 template <class Body>
-Diagnostics read(const std::string& text, Body body,
-                 firewarden::config::EnvLookup env = fake_env()) {
+Diagnostics read(const std::string& text, Body body, firewarden::yaml::EnvLookup env = fake_env()) {
   Reader reader("test.yaml", std::move(env));
   const YAML::Node root = reader.parse(text);
   if (reader.ok()) {

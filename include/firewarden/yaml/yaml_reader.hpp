@@ -7,20 +7,16 @@
 
 #include <chrono>
 #include <cstdint>
-#include <functional>
 #include <optional>
 #include <set>
 #include <string>
 #include <string_view>
 #include <vector>
 
-#include "firewarden/config/diagnostic.hpp"
+#include "firewarden/yaml/diagnostic.hpp"
+#include "firewarden/yaml/env_lookup.hpp"
 
-namespace firewarden::config {
-
-// Looks up an environment variable; std::nullopt when unset.
-using EnvLookup = std::function<std::optional<std::string>(const std::string&)>;
-EnvLookup process_environment();
+namespace firewarden::yaml {
 
 // Expands ${VAR} and ${VAR:-default} (default used when VAR is unset or
 // empty); `$$` is a literal `$`. Returns std::nullopt and sets `error` for an
@@ -32,6 +28,11 @@ std::optional<std::string> expand_env(std::string_view text, const EnvLookup& en
 std::optional<std::chrono::milliseconds> parse_duration(std::string_view text);
 // "1048576", "16KiB", "10MiB", "1GiB".
 std::optional<std::uint64_t> parse_byte_size(std::string_view text);
+// The other way round, for messages and printed configs: "5s", "250ms",
+// "2m", "12h" (the largest unit that divides exactly) and "16KiB", "10MiB",
+// "1000" (the largest binary unit that divides exactly).
+std::string format_duration(std::chrono::milliseconds value);
+std::string format_byte_size(std::uint64_t value);
 
 class Reader {
  public:
@@ -98,4 +99,4 @@ class MapView {
   std::set<std::string, std::less<>> taken_;
 };
 
-}  // namespace firewarden::config
+}  // namespace firewarden::yaml

@@ -1,10 +1,10 @@
-#include "firewarden/config/diagnostic.hpp"
+#include "firewarden/yaml/diagnostic.hpp"
 
-namespace firewarden::config {
+namespace firewarden::yaml {
 
 std::string Diagnostic::to_string() const {
   if (line <= 0) return file + ": " + message;
   return file + ":" + std::to_string(line) + ":" + std::to_string(column) + ": " + message;
 }
 
-}  // namespace firewarden::config
+}  // namespace firewarden::yaml

@@ -1,4 +1,4 @@
-#include "firewarden/config/yaml_reader.hpp"
+#include "firewarden/yaml/yaml_reader.hpp"
 
 #include <yaml-cpp/anchor.h>
 #include <yaml-cpp/eventhandler.h>
@@ -6,12 +6,11 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
-#include <cstdlib>
 #include <limits>
 #include <sstream>
 #include <tuple>
 
-namespace firewarden::config {
+namespace firewarden::yaml {
 namespace {
 
 // Quotes a scalar for an error message, shortened so that a huge value
@@ -75,15 +74,6 @@ class DocumentCounter final : public YAML::EventHandler {
 };
 
 }  // namespace
-
-EnvLookup process_environment() {
-  return [](const std::string& name) -> std::optional<std::string> {
-    // getenv is read once per lookup at load time, never on the request path.
-    const char* value = std::getenv(name.c_str());  // NOLINT(concurrency-mt-unsafe)
-    if (value == nullptr) return std::nullopt;
-    return std::string(value);
-  };
-}
 
 std::optional<std::string> expand_env(std::string_view text, const EnvLookup& env,
                                       std::string& error) {
@@ -171,6 +161,21 @@ std::optional<std::uint64_t> parse_byte_size(std::string_view text) {
   }
   if (*count > std::numeric_limits<std::uint64_t>::max() / factor) return std::nullopt;
   return *count * factor;
+}
+
+std::string format_duration(std::chrono::milliseconds value) {
+  const auto ms = value.count();
+  if (ms != 0 && ms % 3'600'000 == 0) return std::to_string(ms / 3'600'000) + "h";
+  if (ms != 0 && ms % 60'000 == 0) return std::to_string(ms / 60'000) + "m";
+  if (ms % 1000 == 0) return std::to_string(ms / 1000) + "s";
+  return std::to_string(ms) + "ms";
+}
+
+std::string format_byte_size(std::uint64_t value) {
+  if (value != 0 && value % (std::uint64_t{1} << 20) == 0)
+    return std::to_string(value >> 20) + "MiB";
+  if (value != 0 && value % 1024 == 0) return std::to_string(value >> 10) + "KiB";
+  return std::to_string(value);
 }
 
 // ---------------------------------------------------------------------------
@@ -384,4 +389,4 @@ std::string MapView::path_of(std::string_view key) const {
   return path_ + "." + std::string(key);
 }
 
-}  // namespace firewarden::config
+}  // namespace firewarden::yaml

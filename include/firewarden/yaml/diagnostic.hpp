@@ -1,9 +1,10 @@
 #pragma once
 // One problem found in a YAML file, reported as FILE:LINE:COL: message.
+#include <map>
 #include <string>
 #include <vector>
 
-namespace firewarden::config {
+namespace firewarden::yaml {
 
 struct Diagnostic {
   std::string file;
@@ -16,4 +17,11 @@ struct Diagnostic {
 
 using Diagnostics = std::vector<Diagnostic>;
 
-}  // namespace firewarden::config
+// Where a key stands in its file, by key path ("identity.trust_domains[1]").
+struct Position {
+  int line = 0;  // 1-based; 0 when unknown
+  int column = 0;
+};
+using Positions = std::map<std::string, Position, std::less<>>;
+
+}  // namespace firewarden::yaml
