@@ -26,7 +26,7 @@ std::size_t check_referenced_files(const config::Config& config) {
 }
 
 std::size_t check_policy(const config::Config& config) {
-  auto loaded = policy::load_policy_file(config.policy.file);
+  auto loaded = load_policy_file(config.policy.file, config::process_environment());
   if (auto* problems = std::get_if<config::Diagnostics>(&loaded)) {
     for (const auto& problem : *problems) std::cerr << problem.to_string() << "\n";
     return problems->size();

@@ -240,7 +240,8 @@ bool Daemon::reload_policy() {
     policies_.set_last_error({});
     return false;
   }
-  auto loaded = policy::load_policy_text(*bytes, config_->policy.file);
+  auto loaded =
+      policy::load_policy_text(*bytes, config_->policy.file, config::process_environment());
   if (auto* problems = std::get_if<config::Diagnostics>(&loaded)) {
     std::string message;
     for (const auto& problem : *problems) {

@@ -1,6 +1,9 @@
 #include "firewarden/app/load.hpp"
 
+#include <fstream>
 #include <iostream>
+#include <sstream>
+#include <vector>
 
 namespace firewarden::app {
 
@@ -11,6 +14,25 @@ std::shared_ptr<const config::Config> load_config_or_report(const std::string& p
     return nullptr;
   }
   return std::get<std::shared_ptr<const config::Config>>(std::move(loaded));
+}
+
+policy::LoadResult load_policy_file(const std::string& path, const yaml::EnvLookup& env) {
+  // Policies are small; this only stops a wrong path (e.g. a device) early.
+  constexpr std::streamsize kMaxPolicyBytes = std::streamsize{16} * 1024 * 1024;
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return yaml::Diagnostics{{path, 0, 0, "cannot open policy file"}};
+  std::ostringstream text;
+  std::vector<char> buffer(std::size_t{64} * 1024);
+  std::streamsize total = 0;
+  while (in.read(buffer.data(), static_cast<std::streamsize>(buffer.size())) || in.gcount() > 0) {
+    total += in.gcount();
+    if (total > kMaxPolicyBytes) {
+      return yaml::Diagnostics{{path, 0, 0, "policy file larger than 16 MiB"}};
+    }
+    text.write(buffer.data(), in.gcount());
+  }
+  if (in.bad()) return yaml::Diagnostics{{path, 0, 0, "cannot read policy file"}};
+  return policy::load_policy_text(text.str(), path, env);
 }
 
 transport::ServerTlsFiles server_tls_files(const config::Config& config) {

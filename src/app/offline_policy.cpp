@@ -19,7 +19,7 @@ std::optional<OfflinePolicy> load_offline_policy(const CommandLine& line) {
     std::cerr << "firewarden " << line.command << ": --policy FILE is required (or --config)\n";
     return std::nullopt;
   }
-  auto policy = policy::load_policy_file(*policy_file);
+  auto policy = load_policy_file(*policy_file, config::process_environment());
   if (auto* problems = std::get_if<config::Diagnostics>(&policy)) {
     for (const auto& problem : *problems) std::cerr << problem.to_string() << "\n";
     return std::nullopt;

@@ -3,13 +3,10 @@
 // keys anywhere are errors (a typo must not silently widen or narrow access).
 #include <algorithm>
 #include <cctype>
-#include <fstream>
 #include <limits>
 #include <map>
-#include <sstream>
 #include <stdexcept>
 
-#include "firewarden/config/config.hpp"  // process_environment, until the file is read in app/
 #include "firewarden/policy/policy.hpp"
 #include "firewarden/policy/policy_spec.hpp"
 #include "firewarden/yaml/yaml_reader.hpp"
@@ -20,8 +17,6 @@ namespace {
 using yaml::MapView;
 using yaml::Reader;
 
-// Policies are small; this only stops a wrong path (e.g. a device) early.
-constexpr std::streamsize kMaxPolicyBytes = std::streamsize{16} * 1024 * 1024;
 constexpr std::size_t kMaxRuleNameBytes = 128;
 
 std::string item_path(std::string_view path, std::size_t i) {
@@ -405,27 +400,6 @@ LoadResult load_policy_text(const std::string& text, const std::string& file_nam
     // a bug, reported (and refused) rather than half-loaded.
     return yaml::Diagnostics{{file_name, 0, 0, std::string("internal error: ") + e.what()}};
   }
-}
-
-LoadResult load_policy_text(const std::string& text, const std::string& file_name) {
-  return load_policy_text(text, file_name, config::process_environment());
-}
-
-LoadResult load_policy_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return yaml::Diagnostics{{path, 0, 0, "cannot open policy file"}};
-  std::ostringstream text;
-  std::vector<char> buffer(std::size_t{64} * 1024);
-  std::streamsize total = 0;
-  while (in.read(buffer.data(), static_cast<std::streamsize>(buffer.size())) || in.gcount() > 0) {
-    total += in.gcount();
-    if (total > kMaxPolicyBytes) {
-      return yaml::Diagnostics{{path, 0, 0, "policy file larger than 16 MiB"}};
-    }
-    text.write(buffer.data(), in.gcount());
-  }
-  if (in.bad()) return yaml::Diagnostics{{path, 0, 0, "cannot read policy file"}};
-  return load_policy_text(text.str(), path);
 }
 
 }  // namespace firewarden::policy

@@ -5,11 +5,16 @@
 
 #include "firewarden/config/config.hpp"
 #include "firewarden/net/server_tls.hpp"
+#include "firewarden/policy/policy.hpp"
 
 namespace firewarden::app {
 
 // The config at `path`, or nullptr after printing every diagnostic.
 std::shared_ptr<const config::Config> load_config_or_report(const std::string& path);
+
+// Reads the policy file at `path` (at most 16 MiB; an unreadable file is one
+// diagnostic with line 0) and loads it, ${VAR}s looked up in `env`.
+policy::LoadResult load_policy_file(const std::string& path, const yaml::EnvLookup& env);
 
 // mtls: the files of the data-plane TLS context, with the trust bundle of
 // each accepted trust domain. `config.listener.tls` must be set.

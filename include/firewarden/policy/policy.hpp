@@ -1,6 +1,6 @@
 #pragma once
 // The compiled, immutable policy and its decision (SPEC §4). Pure: no I/O
-// besides reading the file in load_policy_file, no clocks, no globals.
+// (app/load.hpp reads policy files), no clocks, no globals.
 #include <cstddef>
 #include <functional>
 #include <memory>
@@ -89,11 +89,9 @@ using LoadResult = std::variant<std::shared_ptr<const Policy>, yaml::Diagnostics
 using yaml::EnvLookup;
 
 // `file_name` is used in diagnostics only. String values expand ${VAR} and
-// ${VAR:-default} like the config file (yaml::Reader); the two-argument
-// form reads the process environment, pass `env` for a deterministic load.
-LoadResult load_policy_text(const std::string& text, const std::string& file_name);
+// ${VAR:-default} like the config file (yaml::Reader), looked up in `env`
+// (the daemon passes the process environment, tests a fixed map).
 LoadResult load_policy_text(const std::string& text, const std::string& file_name,
                             const EnvLookup& env);
-LoadResult load_policy_file(const std::string& path);
 
 }  // namespace firewarden::policy

@@ -2,8 +2,10 @@
 // Helpers shared by the policy tests: load a policy from YAML text, make
 // identities and request models from short strings.
 #include <catch2/catch.hpp>
+#include <fstream>
 #include <initializer_list>
 #include <memory>
+#include <sstream>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -30,6 +32,15 @@ inline std::shared_ptr<const Policy> load(const std::string& yaml) {
     FAIL("policy did not load");
   }
   return std::get<std::shared_ptr<const Policy>>(std::move(result));
+}
+
+// The policy file at `path`, read here: policy/ itself reads no files.
+inline LoadResult load_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  REQUIRE(in);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return load_policy_text(text.str(), path, [](const std::string&) { return std::nullopt; });
 }
 
 // spiffe://cluster.local/ns/NS/sa/SA with both values extracted.
