@@ -127,34 +127,16 @@ Daemon::Daemon(std::shared_ptr<const config::Config> config)
       signals_(io_),
       access_log_(config_->logging.access_log, telemetry::stdout_writer()) {
   // Log lines the destination could not take (docs/faults.md).
-  auto& dropped = metrics_.counter("firewarden_log_lines_dropped_total",
-                                   "Log lines dropped because their destination did not keep up "
-                                   "or failed (stream: access = stdout, diagnostic = stderr).",
-                                   {"stream"});
+  auto& dropped = catalogue_.log_lines_dropped_total;
   telemetry::stdout_writer().attach_counter(&dropped.with({"access"}));
   telemetry::stderr_writer().attach_counter(&dropped.with({"diagnostic"}));
-  metrics_.gauge("firewarden_build_info", "Build information.", {"version", "revision"})
-      .with({FIREWARDEN_VERSION, std::string(build_revision())})
-      .set(1);
+  catalogue_.build_info.with({FIREWARDEN_VERSION, std::string(build_revision())}).set(1);
   // Outcome series exist from the start (at 0), so alerts on their increase
   // work before the first failure.
   for (const char* result : {"success", "failure"}) {
-    metrics_.counter("firewarden_policy_reloads_total", "Policy loads, by result.", {"result"})
-        .with({result});
-    if (config_->listener.tls) {
-      metrics_
-          .counter("firewarden_certificate_reloads_total", "Serving certificate loads, by result.",
-                   {"result"})
-          .with({result});
-    }
+    catalogue_.policy_reloads_total.with({result});
+    if (config_->listener.tls) catalogue_.certificate_reloads_total.with({result});
   }
-  // Every SPEC §9 family is exported from the first scrape, also with a
-  // static token that is never refreshed (same names and help as the token
-  // broker's).
-  metrics_.counter("firewarden_token_refreshes_total", "Google access token exchanges, by result",
-                   {"result"});
-  metrics_.gauge("firewarden_token_expiry_timestamp_seconds",
-                 "Expiry of the cached Google access token (Unix time)", {"principal"});
   load_policy_at_start();
   if (config_->identity.mode == config::IdentityMode::mtls) {
     if (!reload_certificates()) {
@@ -164,7 +146,7 @@ Daemon::Daemon(std::shared_ptr<const config::Config> config)
 
   try {
     tokens_ = credentials::make_token_provider(io_.get_executor(), credential_settings(*config_),
-                                               metrics_);
+                                               catalogue_);
   } catch (const credentials::CredentialsConfigError& e) {
     throw std::runtime_error(std::string("credentials: ") + e.what());
   }
@@ -212,8 +194,7 @@ void Daemon::load_policy_at_start() {
 
 bool Daemon::reload_policy() {
   std::lock_guard lock(reload_mutex_);
-  auto& reloads =
-      metrics_.counter("firewarden_policy_reloads_total", "Policy loads, by result.", {"result"});
+  auto& reloads = catalogue_.policy_reloads_total;
   const auto bytes = read_file(config_->policy.file);
   if (!bytes) {
     // Deleted or unreadable: keep the last good policy and say so. (A
@@ -262,9 +243,7 @@ bool Daemon::reload_policy() {
       policies_.install(std::get<std::shared_ptr<const policy::Policy>>(std::move(loaded)), digest);
   policy_watch_.digest = digest;
   reloads.with({"success"}).increment();
-  metrics_.gauge("firewarden_policy_generation", "Generation of the policy in force.")
-      .with({})
-      .set(static_cast<double>(generation));
+  catalogue_.policy_generation.with({}).set(static_cast<double>(generation));
   spdlog::info("policy {} loaded: generation {}, {} rules, sha256 {}", config_->policy.file,
                generation, policies_.current()->rules, digest);
   return true;
@@ -315,8 +294,7 @@ std::pair<std::string, std::string> leaf_fingerprint_and_serial(ssl::context& co
 bool Daemon::reload_certificates() {
   if (!config_->listener.tls) return false;
   std::lock_guard lock(reload_mutex_);
-  auto& reloads = metrics_.counter("firewarden_certificate_reloads_total",
-                                   "Serving certificate loads, by result.", {"result"});
+  auto& reloads = catalogue_.certificate_reloads_total;
   const auto& tls = *config_->listener.tls;
   const std::string digest = certificate_digest();
   if (digest == certificate_watch_.digest) return false;
@@ -339,11 +317,8 @@ bool Daemon::reload_certificates() {
   tls_context_.store(context.context);
   certificate_not_after_ = context.certificate_not_after;
   reloads.with({"success"}).increment();
-  metrics_
-      .gauge("firewarden_certificate_expiry_timestamp_seconds",
-             "notAfter of the serving certificate.")
-      .with({})
-      .set(static_cast<double>(context.certificate_not_after));
+  catalogue_.certificate_expiry_timestamp_seconds.with({}).set(
+      static_cast<double>(context.certificate_not_after));
   std::uint64_t generation = 0;
   {
     std::lock_guard status_lock(status_mutex_);

@@ -71,23 +71,15 @@ class TokenBroker final : public TokenProvider, public std::enable_shared_from_t
  public:
   TokenBroker(net::any_io_executor executor, const Settings& settings,
               std::unique_ptr<TokenSource> base, std::unique_ptr<TokenSource> iam_caller,
-              SourceContext context, telemetry::Registry& registry)
+              SourceContext context, const telemetry::MetricCatalogue& metrics)
       : strand_(net::make_strand(executor)),
         settings_(settings),
         base_(std::move(base)),
         iam_caller_(std::move(iam_caller)),
         context_(std::move(context)),
-        refresh_success_(registry
-                             .counter("firewarden_token_refreshes_total",
-                                      "Google access token exchanges, by result", {"result"})
-                             .with({"success"})),
-        refresh_failure_(registry
-                             .counter("firewarden_token_refreshes_total",
-                                      "Google access token exchanges, by result", {"result"})
-                             .with({"failure"})),
-        expiry_family_(registry.gauge("firewarden_token_expiry_timestamp_seconds",
-                                      "Expiry of the cached Google access token (Unix time)",
-                                      {"principal"})),
+        refresh_success_(metrics.token_refreshes_total.with({"success"})),
+        refresh_failure_(metrics.token_refreshes_total.with({"failure"})),
+        expiry_family_(metrics.token_expiry_timestamp_seconds),
         random_(std::random_device{}()) {}
 
   void start() { entry_for(""); }
@@ -418,9 +410,12 @@ SourceContext make_source_context(const Settings& settings, std::shared_ptr<Cloc
   return context;
 }
 
-std::shared_ptr<TokenProvider> make_token_broker(
-    net::any_io_executor executor, const Settings& settings, std::unique_ptr<TokenSource> base,
-    std::unique_ptr<TokenSource> iam_caller, SourceContext context, telemetry::Registry& registry) {
+std::shared_ptr<TokenProvider> make_token_broker(net::any_io_executor executor,
+                                                 const Settings& settings,
+                                                 std::unique_ptr<TokenSource> base,
+                                                 std::unique_ptr<TokenSource> iam_caller,
+                                                 SourceContext context,
+                                                 const telemetry::MetricCatalogue& metrics) {
   if (settings.refresh_margin <= settings.min_validity) {
     throw CredentialsConfigError("credentials.refresh_margin (" +
                                  seconds_text(settings.refresh_margin) +
@@ -435,14 +430,14 @@ std::shared_ptr<TokenProvider> make_token_broker(
     throw CredentialsConfigError("credentials.token_lifetime must be at least 1s");
   }
   auto broker = std::make_shared<TokenBroker>(std::move(executor), settings, std::move(base),
-                                              std::move(iam_caller), std::move(context), registry);
+                                              std::move(iam_caller), std::move(context), metrics);
   broker->start();
   return broker;
 }
 
 std::shared_ptr<TokenProvider> make_token_provider(net::any_io_executor executor,
                                                    const Settings& settings,
-                                                   telemetry::Registry& registry,
+                                                   const telemetry::MetricCatalogue& metrics,
                                                    std::shared_ptr<Clock> clock) {
   switch (settings.type) {
     case CredentialType::none:
@@ -468,7 +463,7 @@ std::shared_ptr<TokenProvider> make_token_provider(net::any_io_executor executor
       }
       auto source = make_external_account_source(std::move(file), settings, context);
       return make_token_broker(std::move(executor), settings, std::move(source), std::move(caller),
-                               std::move(context), registry);
+                               std::move(context), metrics);
     }
     case CredentialType::metadata: {
       auto context = make_source_context(settings, std::move(clock));
@@ -478,7 +473,7 @@ std::shared_ptr<TokenProvider> make_token_provider(net::any_io_executor executor
       }
       auto source = make_metadata_source(settings, context);
       return make_token_broker(std::move(executor), settings, std::move(source), std::move(caller),
-                               std::move(context), registry);
+                               std::move(context), metrics);
     }
     case CredentialType::service_account_key: {
       const auto text = read_credential_file(settings);
@@ -496,7 +491,7 @@ std::shared_ptr<TokenProvider> make_token_provider(net::any_io_executor executor
                                      e.what());
       }
       return make_token_broker(std::move(executor), settings, std::move(source), std::move(caller),
-                               std::move(context), registry);
+                               std::move(context), metrics);
     }
   }
   throw CredentialsConfigError("credentials: unknown credentials.type");

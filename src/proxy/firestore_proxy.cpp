@@ -15,6 +15,7 @@
 #include "firewarden/identity/svid.hpp"
 #include "firewarden/identity/xfcc.hpp"
 #include "firewarden/proxy/header_hygiene.hpp"
+#include "firewarden/telemetry/metric_catalogue.hpp"
 #include "firewarden/telemetry/trace.hpp"
 
 namespace firewarden::proxy {
@@ -155,6 +156,7 @@ FirestoreProxy::FirestoreProxy(ProxyOptions options, const PolicyStore& policies
           metrics.counter("firewarden_rule_matches_total",
                           "Policy rules that decided a request (enforce) or would have (dry-run).",
                           {"rule", "mode"})),
+      dry_run_verdicts_(telemetry::MetricCatalogue(metrics).dry_run_verdicts_total),
       upstream_reused_(upstream_connections(metrics).with({"reused"})),
       upstream_new_(upstream_connections(metrics).with({"new"})),
       handshake_failures_(metrics.counter("firewarden_tls_handshake_failures_total",
@@ -297,6 +299,7 @@ net::awaitable<bool> FirestoreProxy::handle(transport::Connection& connection,
   for (const auto& verdict : decision.dry_run) {
     record.dry_run.emplace_back(verdict.rule, verdict.would_allow ? "allow" : "deny");
     rule_matches_.with({verdict.rule, "dry-run"}).increment();
+    dry_run_verdicts_.with({verdict.rule, verdict.would_allow ? "allow" : "deny"}).increment();
   }
   if (!decision.rule.empty()) rule_matches_.with({decision.rule, "enforce"}).increment();
   // Audit mode relaxes the rules' verdict only. A request refused because no

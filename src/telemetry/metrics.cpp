@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <stdexcept>
 
 namespace firewarden::telemetry {
 namespace {
@@ -109,6 +110,12 @@ Metric& Family<Metric>::with(const std::vector<std::string>& values) {
 template <typename Metric>
 template <typename Values>
 Metric& Family<Metric>::find_or_add(const Values& values) {
+  // A series with too few or too many values would render labels that do
+  // not exist (or read past them): a programming error, refused loudly.
+  if (values.size() != label_names_.size()) {
+    throw std::logic_error("metric " + name_ + ": " + std::to_string(values.size()) +
+                           " label values for " + std::to_string(label_names_.size()) + " labels");
+  }
   std::lock_guard lock(mutex_);
   auto found = metrics_.find(values);
   if (found != metrics_.end()) return *found->second;
@@ -133,7 +140,13 @@ Family<Metric>& find_or_add(std::vector<std::unique_ptr<Family<Metric>>>& famili
                             const std::string& name, const std::string& help,
                             std::vector<std::string> label_names, std::vector<double> buckets) {
   for (auto& family : families) {
-    if (family->name() == name) return *family;
+    if (family->name() != name) continue;
+    // The same name with other labels is a second declaration of the family
+    // (metric_catalogue.cpp is the only place that declares them).
+    if (family->label_names() != label_names) {
+      throw std::logic_error("metric " + name + " registered again with other labels");
+    }
+    return *family;
   }
   families.push_back(
       std::make_unique<Family<Metric>>(name, help, std::move(label_names), std::move(buckets)));

@@ -308,6 +308,10 @@ TEST_CASE("telemetry: metrics, access lines and logs after a scripted mix of req
               {{"rule", "analytics-never-writes"}, {"mode", "enforce"}}) == 1);
   CHECK(count("firewarden_rule_matches_total",
               {{"rule", "analytics-no-payments"}, {"mode", "dry-run"}}) == 1);
+  // The dry-run rule's verdict, counted like Envoy's shadow_denied.
+  CHECK(count("firewarden_dry_run_verdicts_total",
+              {{"rule", "analytics-no-payments"}, {"verdict", "deny"}}) == 1);
+  CHECK(count("firewarden_dry_run_verdicts_total", {{"verdict", "allow"}}) == 0);
   CHECK(count("firewarden_tls_handshake_failures_total", {{"reason", "unknown_ca"}}) == 1);
   CHECK(count("firewarden_tls_handshake_failures_total", {{"reason", "no_client_certificate"}}) ==
         1);

@@ -20,7 +20,7 @@
 #include "firewarden/proxy/policy_store.hpp"
 #include "firewarden/proxy/upstream_pool.hpp"
 #include "firewarden/telemetry/access_log.hpp"
-#include "firewarden/telemetry/metrics.hpp"
+#include "firewarden/telemetry/metric_catalogue.hpp"
 
 namespace firewarden::app {
 
@@ -69,6 +69,7 @@ class Daemon final : public admin::StatusSource {
   net::io_context io_;
   net::signal_set signals_;
   telemetry::Registry metrics_;
+  telemetry::MetricCatalogue catalogue_{metrics_};  // every family, from the first scrape
   telemetry::AccessLog access_log_;
   proxy::PolicyStore policies_;
   Watched policy_watch_;

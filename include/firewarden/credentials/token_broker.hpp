@@ -24,18 +24,18 @@
 #include "firewarden/credentials/settings.hpp"
 #include "firewarden/credentials/token_provider.hpp"
 #include "firewarden/credentials/token_source.hpp"
-#include "firewarden/telemetry/metrics.hpp"
+#include "firewarden/telemetry/metric_catalogue.hpp"
 
 namespace firewarden::credentials {
 
 // The provider for `settings`: static and none answer without any exchange;
 // external_account, metadata and service_account_key get a broker, which
-// starts fetching the base token at once. `registry` must outlive it. Reads
-// and checks the credential file now; throws CredentialsConfigError naming
-// the problem (never a secret).
+// starts fetching the base token at once. The registry behind `metrics` must
+// outlive it. Reads and checks the credential file now; throws
+// CredentialsConfigError naming the problem (never a secret).
 std::shared_ptr<TokenProvider> make_token_provider(boost::asio::any_io_executor executor,
                                                    const Settings& settings,
-                                                   telemetry::Registry& registry,
+                                                   const telemetry::MetricCatalogue& metrics,
                                                    std::shared_ptr<Clock> clock = system_clock());
 
 // A broker around any base source (used by make_token_provider; tests).
@@ -46,7 +46,7 @@ std::shared_ptr<TokenProvider> make_token_broker(boost::asio::any_io_executor ex
                                                  std::unique_ptr<TokenSource> base,
                                                  std::unique_ptr<TokenSource> iam_caller,
                                                  SourceContext context,
-                                                 telemetry::Registry& registry);
+                                                 const telemetry::MetricCatalogue& metrics);
 
 // The SourceContext make_token_provider builds from settings (TLS context
 // from ca_file, timeouts). Throws CredentialsConfigError for a bad ca_file.

@@ -108,6 +108,7 @@ class FirestoreProxy final : public transport::RequestHandler {
   telemetry::Histogram& request_duration_;
   telemetry::Histogram& upstream_duration_;
   telemetry::Family<telemetry::Counter>& rule_matches_;
+  telemetry::Family<telemetry::Counter>& dry_run_verdicts_;  // rule, verdict
   telemetry::Counter& upstream_reused_;  // firewarden_upstream_connections_total
   telemetry::Counter& upstream_new_;
   telemetry::Family<telemetry::Counter>& handshake_failures_;

@@ -18,7 +18,7 @@
 #include "fake_google/fake_google.hpp"
 #include "firewarden/credentials/token_broker.hpp"
 #include "firewarden/net/asio.hpp"
-#include "firewarden/telemetry/metrics.hpp"
+#include "firewarden/telemetry/metric_catalogue.hpp"
 
 namespace firewarden::credentials {
 namespace {
@@ -86,7 +86,8 @@ std::string run_node(const std::vector<std::string>& args) {
 std::string run_firewarden(FakeGoogleThread& peer, const Settings& settings,
                            const std::string& principal) {
   telemetry::Registry registry;
-  auto provider = make_token_provider(peer.executor(), settings, registry);
+  const telemetry::MetricCatalogue metrics(registry);
+  auto provider = make_token_provider(peer.executor(), settings, metrics);
   auto result = net::co_spawn(peer.executor(), provider->token(principal), net::use_future);
   REQUIRE(result.wait_for(std::chrono::seconds(30)) == std::future_status::ready);
   const auto value = result.get();

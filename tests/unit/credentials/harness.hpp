@@ -20,7 +20,7 @@
 #include "firewarden/credentials/settings.hpp"
 #include "firewarden/credentials/token_broker.hpp"
 #include "firewarden/net/asio.hpp"
-#include "firewarden/telemetry/metrics.hpp"
+#include "firewarden/telemetry/metric_catalogue.hpp"
 
 namespace firewarden::credentials::test {
 
@@ -89,6 +89,7 @@ struct Harness {
   std::shared_ptr<ManualClock> clock = std::make_shared<ManualClock>(
       std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now()));
   telemetry::Registry registry;
+  telemetry::MetricCatalogue metrics{registry};
   TempDir dir;
   std::shared_ptr<TokenProvider> provider;
 
@@ -165,7 +166,7 @@ struct Harness {
   }
 
   void start(const Settings& s) {
-    provider = make_token_provider(ioc.get_executor(), s, registry, clock);
+    provider = make_token_provider(ioc.get_executor(), s, metrics, clock);
   }
 
   // external_account with a subject token file, ready to use.

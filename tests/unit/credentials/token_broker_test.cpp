@@ -336,17 +336,18 @@ TEST_CASE("principals that are not service account emails are refused without a 
 TEST_CASE("static and none need no exchange and are always ready") {
   net::io_context ioc;
   telemetry::Registry registry;
+  const telemetry::MetricCatalogue metrics(registry);
   Settings settings;
   settings.type = CredentialType::static_token;
   settings.token = "owner";
-  auto provider = make_token_provider(ioc.get_executor(), settings, registry);
+  auto provider = make_token_provider(ioc.get_executor(), settings, metrics);
   CHECK(provider->ready());
   auto result = net::co_spawn(ioc, provider->token(""), net::use_future);
   ioc.run();
   CHECK(token_of(result.get()).value == "owner");
 
   settings.type = CredentialType::none;
-  provider = make_token_provider(ioc.get_executor(), settings, registry);
+  provider = make_token_provider(ioc.get_executor(), settings, metrics);
   ioc.restart();
   result = net::co_spawn(ioc, provider->token("x@y.z"), net::use_future);
   ioc.run();
@@ -374,9 +375,10 @@ TEST_CASE("stop() ends the background loops so the io_context runs dry") {
 TEST_CASE("bad settings and files are start-up errors that name the problem") {
   net::io_context ioc;
   telemetry::Registry registry;
+  const telemetry::MetricCatalogue metrics(registry);
   TempDir dir;
   const auto make = [&](const Settings& settings) {
-    return make_token_provider(ioc.get_executor(), settings, registry);
+    return make_token_provider(ioc.get_executor(), settings, metrics);
   };
   const auto fails_with = [&](const Settings& settings, const std::string& text) {
     CHECK_THROWS_WITH(make(settings), Catch::Contains(text));

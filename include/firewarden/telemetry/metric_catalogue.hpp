@@ -1,0 +1,51 @@
+#pragma once
+// Every metric family firewarden exports, declared once (name, help, labels,
+// buckets) in metric_catalogue.cpp: the idea of Envoy's ALL_RBAC_FILTER_STATS.
+// The daemon builds one catalogue over its registry at start-up, so every
+// family is in /metrics from the first scrape, and hands it to the modules;
+// a module takes its families from here, never by name from the registry.
+//
+// Labels are closed vocabularies or bounded by the configuration (rule names,
+// impersonated service accounts): never paths, document ids, request ids or
+// SPIFFE IDs.
+#include "firewarden/telemetry/metrics.hpp"
+
+namespace firewarden::telemetry {
+
+struct MetricCatalogue {
+  // Registers every family in `registry` (idempotent: a second catalogue over
+  // the same registry gets the same families). `registry` must outlive it.
+  explicit MetricCatalogue(Registry& registry);
+
+  Registry& registry;
+
+  // Requests (proxy/).
+  Family<Counter>& requests_total;  // method, decision, code
+  Family<Histogram>& request_duration_seconds;
+  Family<Histogram>& upstream_duration_seconds;
+  Family<Counter>& upstream_connections_total;  // result: reused | new
+  Family<Counter>& rule_matches_total;          // rule, mode: enforce | dry-run
+  Family<Counter>& dry_run_verdicts_total;      // rule, verdict: allow | deny
+  Family<Counter>& identity_refusals_total;     // reason
+  Family<Gauge>& enforcement_mode;              // mode: enforce | audit
+
+  // Client connections (net/).
+  Family<Gauge>& connections_active;
+  Family<Counter>& tls_handshake_failures_total;  // reason
+
+  // Policy and serving certificate (app/).
+  Family<Gauge>& policy_generation;
+  Family<Counter>& policy_reloads_total;       // result: success | failure
+  Family<Counter>& certificate_reloads_total;  // result: success | failure
+  Family<Gauge>& certificate_expiry_timestamp_seconds;
+
+  // Google access tokens (credentials/).
+  Family<Counter>& token_refreshes_total;         // result
+  Family<Gauge>& token_expiry_timestamp_seconds;  // principal
+
+  // The build and the process.
+  Family<Gauge>& build_info;                 // version, revision
+  Family<Counter>& log_lines_dropped_total;  // stream: access | diagnostic
+};
+
+}  // namespace firewarden::telemetry

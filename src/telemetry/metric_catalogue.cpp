@@ -1,0 +1,63 @@
+// The one place where metric names, help texts and label names are written
+// (docs/operations.md lists them for operators).
+#include "firewarden/telemetry/metric_catalogue.hpp"
+
+namespace firewarden::telemetry {
+
+MetricCatalogue::MetricCatalogue(Registry& r)
+    : registry(r),
+      requests_total(r.counter("firewarden_requests_total",
+                               "Requests answered, by Firestore method, decision and HTTP code.",
+                               {"method", "decision", "code"})),
+      request_duration_seconds(
+          r.histogram("firewarden_request_duration_seconds",
+                      "Time from a complete request to the end of its response.")),
+      upstream_duration_seconds(
+          r.histogram("firewarden_upstream_duration_seconds",
+                      "Time from sending a request upstream to its response head.")),
+      upstream_connections_total(
+          r.counter("firewarden_upstream_connections_total",
+                    "Upstream connections requests were sent on: a pooled idle one "
+                    "(reused) or a new one.",
+                    {"result"})),
+      rule_matches_total(
+          r.counter("firewarden_rule_matches_total",
+                    "Policy rules that decided a request (enforce) or would have (dry-run).",
+                    {"rule", "mode"})),
+      dry_run_verdicts_total(
+          r.counter("firewarden_dry_run_verdicts_total",
+                    "Verdicts of dry-run rules on requests they are relevant to (allow or deny), "
+                    "by rule; they never change a decision.",
+                    {"rule", "verdict"})),
+      identity_refusals_total(
+          r.counter("firewarden_identity_refusals_total",
+                    "Forwarded client identities (xfcc) refused with 401, by reason.", {"reason"})),
+      enforcement_mode(r.gauge("firewarden_enforcement_mode",
+                               "policy.enforcement: 1 for the active mode (enforce or audit).",
+                               {"mode"})),
+      connections_active(
+          r.gauge("firewarden_connections_active", "Client connections currently open.")),
+      tls_handshake_failures_total(r.counter("firewarden_tls_handshake_failures_total",
+                                             "TLS handshakes that failed, by reason.", {"reason"})),
+      policy_generation(
+          r.gauge("firewarden_policy_generation", "Generation of the policy in force.")),
+      policy_reloads_total(
+          r.counter("firewarden_policy_reloads_total", "Policy loads, by result.", {"result"})),
+      certificate_reloads_total(r.counter("firewarden_certificate_reloads_total",
+                                          "Serving certificate loads, by result.", {"result"})),
+      certificate_expiry_timestamp_seconds(
+          r.gauge("firewarden_certificate_expiry_timestamp_seconds",
+                  "notAfter of the serving certificate.")),
+      token_refreshes_total(r.counter("firewarden_token_refreshes_total",
+                                      "Google access token exchanges, by result", {"result"})),
+      token_expiry_timestamp_seconds(r.gauge("firewarden_token_expiry_timestamp_seconds",
+                                             "Expiry of the cached Google access token (Unix time)",
+                                             {"principal"})),
+      build_info(r.gauge("firewarden_build_info", "Build information.", {"version", "revision"})),
+      log_lines_dropped_total(
+          r.counter("firewarden_log_lines_dropped_total",
+                    "Log lines dropped because their destination did not keep up "
+                    "or failed (stream: access = stdout, diagnostic = stderr).",
+                    {"stream"})) {}
+
+}  // namespace firewarden::telemetry
