@@ -1,10 +1,14 @@
 #pragma once
 // One request's bookkeeping on the data path (private to the proxy module):
-// shared by the relay in firestore_proxy.cpp and the cut relay in
-// write_response_relay.cpp.
+// the Exchange every step of the proxy writes into, the one fail() that
+// says why an exchange ended early, and the small request readers the
+// steps share. Answering and logging an exchange (respond_error, finish)
+// are in exchange.cpp.
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
 
 #include "firewarden/proxy/firestore_proxy.hpp"
 #include "firewarden/telemetry/access_log.hpp"
@@ -29,5 +33,20 @@ struct FirestoreProxy::Exchange {
   }
   const std::string& request_id() const { return record.request_id; }
 };
+
+// Records why an exchange ended before its response was complete, as
+// "<what>: <why>" in the access line's error (the status line may already
+// be out: this is the only trace the failure leaves).
+void fail(FirestoreProxy::Exchange& exchange, std::string_view what, std::string_view why);
+void fail(FirestoreProxy::Exchange& exchange, std::string_view what,
+          const boost::system::error_code& error);
+
+// The single value of a header that must not repeat; nullopt when absent.
+// `repeated` says whether it was given more than once.
+std::optional<std::string_view> single_header(const transport::Request& request,
+                                              std::string_view name, bool& repeated);
+
+// "ip:port" ("[ip]:port" for IPv6) for the access log.
+std::string peer_string(const net::ip::tcp::endpoint& peer);
 
 }  // namespace firewarden::proxy

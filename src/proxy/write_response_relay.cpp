@@ -1,6 +1,6 @@
 // The relay for a write response the caller may not see whole (SPEC §4,
 // what a write returns is a read). Every other response streams through
-// firestore_proxy.cpp untouched; this one is small (a document of at most
+// relay.cpp untouched; this one is small (a document of at most
 // 1 MiB, or a commit's write results), so it is read whole, within
 // max_cut_response_bytes, cut by cut_write_response and sent with its own
 // Content-Length. Nothing reaches the client before the cut succeeded, so
@@ -51,7 +51,8 @@ net::awaitable<bool> FirestoreProxy::relay_cut_response(
   auto& record = exchange.record;
   const std::uint64_t limit = options_.max_cut_response_bytes;
   // Errors are named before they are co_awaited (GCC 12 and temporaries in
-  // a co_await expression, see forward). On any of them the upstream
+  // a co_await expression, see forward in
+  // upstream_exchange.cpp). On any of them the upstream
   // connection is dropped with the lease: its body may be unread.
   std::optional<firestore::ApiError> error;
   std::optional<std::string> problem = head_problem(parser, limit);
@@ -116,7 +117,7 @@ net::awaitable<bool> FirestoreProxy::relay_cut_response(
   client.tcp().expires_after(options_.client_write_timeout);
   auto [write_error, written] = co_await client.visit(
       [&](auto& stream) { return http::async_write(stream, *response, as_tuple(use_awaitable)); });
-  if (write_error) record.error = "client went away: " + write_error.message();
+  if (write_error) fail(exchange, "client went away", write_error);
   finish(exchange);
   co_return keep_alive && !write_error;
 }

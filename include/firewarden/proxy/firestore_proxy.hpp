@@ -59,14 +59,27 @@ class FirestoreProxy final : public transport::RequestHandler {
   // current response.
   void set_draining(bool draining) { draining_ = draining; }
 
-  struct Exchange;  // one request's bookkeeping (firestore_proxy.cpp)
+  struct Exchange;  // one request's bookkeeping (src/proxy/exchange.hpp)
 
  private:
+  // The record of a request just read: its ids (x-request-id, traceparent),
+  // peer, HTTP method and size (exchange.cpp).
+  Exchange open_exchange(const transport::Connection& connection,
+                         const transport::Request& request) const;
   // The caller's identity: the connection's (mtls), the configured one
   // (fixed), or one read from the request into `from_header` (xfcc).
   std::variant<const identity::Identity*, firestore::ApiError> identify(
       const transport::Connection& connection, const transport::Request& request,
       std::optional<identity::Identity>& from_header) const;
+  // The request model of an origin-form request (recorded: method and
+  // requirements), or why there is none.
+  std::variant<firestore::RequestModel, firestore::ApiError> classify_request(
+      Exchange& exchange, const transport::Request& request) const;
+  // Records and counts the policy's decision; the refusal to answer with
+  // when the request may not be forwarded (audit mode forwards a deny).
+  std::optional<firestore::ApiError> enforce(Exchange& exchange, const identity::Identity& who,
+                                             const policy::Decision& decision);
+  // Sends the request upstream and relays the answer (upstream_exchange.cpp).
   net::awaitable<bool> forward(Exchange& exchange, transport::Request& request,
                                firestore::RequestModel& model, const std::string& token,
                                std::optional<WriteResponse> cut, transport::ClientStream& client);
@@ -78,6 +91,12 @@ class FirestoreProxy final : public transport::RequestHandler {
                                           std::optional<OperationDeadline>& deadline,
                                           http::response_parser<http::buffer_body>& parser,
                                           WriteResponse shape, transport::ClientStream& client);
+  // Every other response, streamed through with our own framing (relay.cpp).
+  net::awaitable<bool> relay_response(Exchange& exchange, const transport::Request& request,
+                                      std::unique_ptr<UpstreamConnection>& connection,
+                                      std::optional<OperationDeadline>& deadline,
+                                      http::response_parser<http::buffer_body>& parser,
+                                      transport::ClientStream& client);
   net::awaitable<bool> relay_sized_body(Exchange& exchange, UpstreamConnection& connection,
                                         OperationDeadline& deadline, std::uint64_t length,
                                         const http::response_header<>& head,
@@ -93,6 +112,7 @@ class FirestoreProxy final : public transport::RequestHandler {
   net::awaitable<bool> respond_error(Exchange& exchange, const firestore::ApiError& error,
                                      const transport::Request& request,
                                      transport::ClientStream& client);
+  // Counts the exchange and writes its access line (exchange.cpp).
   void finish(Exchange& exchange);
 
   ProxyOptions options_;

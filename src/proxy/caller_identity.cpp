@@ -1,0 +1,82 @@
+// Who is calling (SPEC §3): the SVID of the TLS connection (mtls), the
+// configured identity (fixed), or the x-forwarded-client-cert header of a
+// trusted mesh peer (xfcc). Every doubt is a 401: an identity is used only
+// when it was read unambiguously.
+#include <openssl/ssl.h>
+#include <spdlog/spdlog.h>
+
+#include "exchange.hpp"
+#include "firewarden/identity/svid.hpp"
+#include "firewarden/identity/xfcc.hpp"
+
+namespace firewarden::proxy {
+namespace {
+
+std::vector<std::uint8_t> address_bytes(const net::ip::address& address) {
+  if (address.is_v4()) {
+    const auto bytes = address.to_v4().to_bytes();
+    return {bytes.begin(), bytes.end()};
+  }
+  const auto bytes = address.to_v6().to_bytes();
+  return {bytes.begin(), bytes.end()};
+}
+
+}  // namespace
+
+void FirestoreProxy::on_tls_established(transport::Connection& connection, SSL* ssl) {
+  X509* leaf = SSL_get0_peer_certificate(ssl);
+  if (leaf == nullptr) {  // cannot happen with SSL_VERIFY_FAIL_IF_NO_PEER_CERT; fail closed anyway
+    connection.tls_identity_error = "no_client_certificate";
+  } else {
+    auto result = identity::identity_from_svid(leaf, options_.identity_rules);
+    if (auto* found = std::get_if<identity::Identity>(&result)) {
+      connection.tls_identity = std::move(*found);
+      return;
+    }
+    const auto& error = std::get<identity::Error>(result);
+    connection.tls_identity_error = error.reason;
+  }
+  // The chain verified but the leaf is no acceptable SVID: every request on
+  // this connection gets 401. Counted with the handshake failures.
+  handshake_failures_.with({connection.tls_identity_error}).increment();
+  spdlog::info("[c{}] client certificate from {} refused: {}", connection.id,
+               connection.peer.address().to_string(), connection.tls_identity_error);
+}
+
+std::variant<const identity::Identity*, firestore::ApiError> FirestoreProxy::identify(
+    const transport::Connection& connection, const transport::Request& request,
+    std::optional<identity::Identity>& from_header) const {
+  switch (options_.mode) {
+    case config::IdentityMode::mtls:
+      if (connection.tls_identity) return &*connection.tls_identity;
+      return firestore::ApiError::unauthenticated("client certificate is not an acceptable SVID: " +
+                                                  connection.tls_identity_error);
+    case config::IdentityMode::fixed:
+      return &*options_.fixed_identity;
+    case config::IdentityMode::xfcc:
+      break;
+  }
+  const auto peer = address_bytes(connection.peer.address());
+  bool trusted = false;
+  for (const auto& range : options_.trusted_peers) trusted = trusted || range.contains(peer);
+  if (!trusted) {
+    return firestore::ApiError::unauthenticated(
+        "x-forwarded-client-cert is only accepted from trusted peers");
+  }
+  bool repeated = false;
+  const auto header = single_header(request, "x-forwarded-client-cert", repeated);
+  if (!header) return firestore::ApiError::unauthenticated("no x-forwarded-client-cert header");
+  if (repeated) return firestore::ApiError::unauthenticated("x-forwarded-client-cert given twice");
+  auto result = identity::identity_from_xfcc(*header, options_.identity_rules);
+  if (auto* found = std::get_if<identity::Identity>(&result)) {
+    from_header = std::move(*found);
+    return &*from_header;
+  }
+  const auto& error = std::get<identity::Error>(result);
+  // Counted like an mtls leaf refusal (firewarden_tls_handshake_failures_total):
+  // e.g. off_template, an ID that does not fit identity.path_template.
+  identity_refusals_.with({error.reason}).increment();
+  return firestore::ApiError::unauthenticated("x-forwarded-client-cert refused: " + error.reason);
+}
+
+}  // namespace firewarden::proxy
