@@ -57,12 +57,12 @@ bool is_disconnect(const boost::system::error_code& error) {
 
 // What a read error becomes for the client, if anything is still worth
 // sending (a timeout or a vanished peer gets nothing).
-std::optional<firestore::ApiError> read_error_response(const boost::system::error_code& error) {
+std::optional<errors::ApiError> read_error_response(const boost::system::error_code& error) {
   if (error == http::error::header_limit) {
-    return firestore::ApiError::invalid_argument("request header fields too large");
+    return errors::ApiError::invalid_argument("request header fields too large");
   }
   if (error == http::error::body_limit) {
-    return firestore::ApiError::payload_too_large("request body exceeds the size limit");
+    return errors::ApiError::payload_too_large("request body exceeds the size limit");
   }
   if (is_disconnect(error)) return std::nullopt;
   // Anything Beast's strict parser or framing_error refuses (bad framing,
@@ -70,7 +70,7 @@ std::optional<firestore::ApiError> read_error_response(const boost::system::erro
   // refused, and the connection closed: after a framing error the byte stream
   // is unreliable. (obs-fold is not refused: Beast replaces it with spaces,
   // as RFC 9112 §5.2 allows, and only the unfolded value is ever used.)
-  return firestore::ApiError::invalid_argument("malformed HTTP request: " + error.message());
+  return errors::ApiError::invalid_argument("malformed HTTP request: " + error.message());
 }
 
 // Framing that Beast's parser tolerates but a proxy in front of other HTTP
@@ -160,14 +160,14 @@ net::awaitable<boost::system::error_code> read_head(ClientStream& client,
   }
 }
 
-unsigned status_for(const firestore::ApiError& error, const boost::system::error_code& cause) {
+unsigned status_for(const errors::ApiError& error, const boost::system::error_code& cause) {
   if (cause == http::error::header_limit) return 431;
   return static_cast<unsigned>(error.http_status);
 }
 
 }  // namespace
 
-http::response<http::string_body> error_response(const firestore::ApiError& error, unsigned version,
+http::response<http::string_body> error_response(const errors::ApiError& error, unsigned version,
                                                  bool keep_alive) {
   http::response<http::string_body> response{static_cast<http::status>(error.http_status), version};
   response.set(http::field::content_type, "application/json; charset=UTF-8");

@@ -37,7 +37,7 @@ class AdminHandler final : public transport::RequestHandler {
   void on_tls_established(transport::Connection&, SSL*) override {}
   net::awaitable<bool> handle(transport::Connection& connection, transport::Request& request,
                               transport::ClientStream& client) override;
-  void on_unreadable_request(const transport::Connection&, const firestore::ApiError&) override {}
+  void on_unreadable_request(const transport::Connection&, const errors::ApiError&) override {}
 
   // The response for one request (separate from I/O, so it is unit-testable).
   http::response<http::string_body> respond(const transport::Request& request);

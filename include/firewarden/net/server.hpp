@@ -14,7 +14,7 @@
 #include <optional>
 #include <string>
 
-#include "firewarden/firestore/api_error.hpp"
+#include "firewarden/errors/api_error.hpp"
 #include "firewarden/identity/identity.hpp"
 #include "firewarden/net/asio.hpp"
 #include "firewarden/net/client_stream.hpp"
@@ -56,7 +56,7 @@ class RequestHandler {
   // A request could not be read (too large, malformed): the server has
   // answered `error` and will close. For metrics and the access log.
   virtual void on_unreadable_request(const Connection& connection,
-                                     const firestore::ApiError& error) = 0;
+                                     const errors::ApiError& error) = 0;
 
   // mtls: the handshake failed for `reason` (a stable label, as counted in
   // firewarden_tls_handshake_failures_total). For the access log.
@@ -123,7 +123,7 @@ class Server {
 };
 
 // Google's JSON error shape as an HTTP response (SPEC §7).
-http::response<http::string_body> error_response(const firestore::ApiError& error, unsigned version,
+http::response<http::string_body> error_response(const errors::ApiError& error, unsigned version,
                                                  bool keep_alive);
 
 }  // namespace firewarden::transport
