@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 
 #include <iterator>
+#include <optional>
 #include <stdexcept>
 #include <string_view>
 #include <tuple>
@@ -57,12 +58,13 @@ bool is_disconnect(const boost::system::error_code& error) {
 
 // What a read error becomes for the client, if anything is still worth
 // sending (a timeout or a vanished peer gets nothing).
-std::optional<errors::ApiError> read_error_response(const boost::system::error_code& error) {
+std::optional<UnreadableRequest> unreadable_request(const boost::system::error_code& error) {
+  // RFC 6585 §5: 431 for a head too large (the whole head here: read_head).
   if (error == http::error::header_limit) {
-    return errors::ApiError::invalid_argument("request header fields too large");
+    return UnreadableRequest{error, 431, "request header fields too large"};
   }
   if (error == http::error::body_limit) {
-    return errors::ApiError::payload_too_large("request body exceeds the size limit");
+    return UnreadableRequest{error, 413, "request body exceeds the size limit"};
   }
   if (is_disconnect(error)) return std::nullopt;
   // Anything Beast's strict parser or framing_error refuses (bad framing,
@@ -70,7 +72,7 @@ std::optional<errors::ApiError> read_error_response(const boost::system::error_c
   // refused, and the connection closed: after a framing error the byte stream
   // is unreliable. (obs-fold is not refused: Beast replaces it with spaces,
   // as RFC 9112 §5.2 allows, and only the unfolded value is ever used.)
-  return errors::ApiError::invalid_argument("malformed HTTP request: " + error.message());
+  return UnreadableRequest{error, 400, "malformed HTTP request: " + error.message()};
 }
 
 // Framing that Beast's parser tolerates but a proxy in front of other HTTP
@@ -160,19 +162,14 @@ net::awaitable<boost::system::error_code> read_head(ClientStream& client,
   }
 }
 
-unsigned status_for(const errors::ApiError& error, const boost::system::error_code& cause) {
-  if (cause == http::error::header_limit) return 431;
-  return static_cast<unsigned>(error.http_status);
-}
-
 }  // namespace
 
-http::response<http::string_body> error_response(const errors::ApiError& error, unsigned version,
-                                                 bool keep_alive) {
-  http::response<http::string_body> response{static_cast<http::status>(error.http_status), version};
-  response.set(http::field::content_type, "application/json; charset=UTF-8");
-  response.body() = error.to_json();
-  response.keep_alive(keep_alive);
+http::response<http::string_body> RequestHandler::on_unreadable_request(
+    const Connection& /*connection*/, const UnreadableRequest& unreadable) {
+  http::response<http::string_body> response{static_cast<http::status>(unreadable.status), 11};
+  response.set(http::field::content_type, "text/plain; charset=utf-8");
+  response.body() = unreadable.reason + "\n";
+  response.keep_alive(false);
   response.prepare_payload();
   return response;
 }
@@ -289,8 +286,9 @@ net::awaitable<void> Server::run_session(std::shared_ptr<Session> session) {
       co_return;
     }
     acknowledge_now(client.tcp().socket());
-    handler_.on_tls_established(connection, tls->native_handle());
   }
+  connection.state =
+      handler_.on_connected(connection, client.tls() ? client.tls()->native_handle() : nullptr);
 
   // Bounded: the parser's header and body limits do not cover a chunk-size
   // line (Beast buffered a 20 MB chunk extension whole) or other unparsed
@@ -368,10 +366,9 @@ net::awaitable<void> Server::run_session(std::shared_ptr<Session> session) {
       }
     }
     if (read_error) {
-      if (auto response = read_error_response(read_error)) {
-        handler_.on_unreadable_request(connection, *response);
-        auto message = error_response(*response, 11, false);
-        message.result(status_for(*response, read_error));
+      if (auto unreadable = unreadable_request(read_error)) {
+        auto message = handler_.on_unreadable_request(connection, *unreadable);
+        message.keep_alive(false);
         client.tcp().expires_after(options_.header_timeout);
         co_await client.visit([&](auto& stream) {
           return http::async_write(stream, message, as_tuple(use_awaitable));
