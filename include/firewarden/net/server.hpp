@@ -125,6 +125,13 @@ class Server {
  private:
   net::awaitable<void> accept_loop();
   net::awaitable<void> run_session(std::shared_ptr<Session> session);
+  net::awaitable<bool> handshake(ClientStream& client, const Connection& connection);
+  net::awaitable<boost::system::error_code> wait_for_request(ClientStream& client,
+                                                             beast::flat_buffer& buffer,
+                                                             bool after_request);
+  net::awaitable<void> refuse_unreadable(Connection& connection, ClientStream& client,
+                                         const boost::system::error_code& error);
+  net::awaitable<void> close_politely(ClientStream& client);
 
   net::io_context& io_;
   ServerOptions options_;
