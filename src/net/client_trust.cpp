@@ -12,7 +12,6 @@
 #include <utility>
 #include <variant>
 
-#include "firewarden/identity/svid.hpp"
 #include "firewarden/net/openssl_error.hpp"
 
 namespace firewarden::transport {
@@ -32,6 +31,7 @@ using X509StorePtr = std::unique_ptr<X509_STORE, X509StoreFree>;
 // every thread look roots up concurrently.
 struct ClientTrust {
   std::map<std::string, X509StackPtr, std::less<>> roots_by_domain;
+  TrustDomainReader read_trust_domain;
 
   STACK_OF(X509) * roots_of(std::string_view trust_domain) const {
     const auto found = roots_by_domain.find(trust_domain);
@@ -135,11 +135,11 @@ int verify_client_certificate(X509_STORE_CTX* store_ctx, void* argument) {
   // The leaf is not verified yet: its URI SAN only chooses which roots may
   // verify it. The SVID rules (exactly one URI SAN, not a CA, ...) come
   // first because without one SPIFFE ID there is no trust domain to choose.
-  auto id = identity::spiffe_id_from_svid(X509_STORE_CTX_get0_cert(store_ctx));
-  if (const auto* error = std::get_if<identity::Error>(&id)) {
-    return refuse(store_ctx, ssl, error->reason);
+  const TrustDomainClaim claim = trust.read_trust_domain(X509_STORE_CTX_get0_cert(store_ctx));
+  if (claim.trust_domain.empty()) {
+    return refuse(store_ctx, ssl, claim.refusal.empty() ? "no_trust_domain" : claim.refusal);
   }
-  const std::string& trust_domain = std::get<identity::SpiffeId>(id).trust_domain;
+  const std::string& trust_domain = claim.trust_domain;
   STACK_OF(X509)* roots = trust.roots_of(trust_domain);
   if (roots == nullptr) return refuse(store_ctx, ssl, "untrusted_trust_domain");
   X509_STORE_CTX_set0_trusted_stack(store_ctx, roots);
@@ -172,9 +172,14 @@ std::optional<std::string> set_chain_store(SSL_CTX* ctx, const ClientTrust& trus
 
 }  // namespace
 
-std::optional<ClientTrustError> install_client_trust(
-    SSL_CTX* ctx, const std::vector<ClientTrustBundle>& bundles) {
+std::optional<ClientTrustError> install_client_trust(SSL_CTX* ctx,
+                                                     const std::vector<ClientTrustBundle>& bundles,
+                                                     TrustDomainReader read_trust_domain) {
+  if (!read_trust_domain) {  // fail closed: no way to choose a bundle
+    return ClientTrustError{"listener.tls", "client trust bundles: no trust domain reader"};
+  }
   auto trust = std::make_unique<ClientTrust>();
+  trust->read_trust_domain = std::move(read_trust_domain);
   for (const auto& bundle : bundles) {
     auto loaded = load_bundle(bundle);
     if (auto* error = std::get_if<std::string>(&loaded)) {

@@ -75,7 +75,7 @@ std::variant<ServerTlsContext, ServerTlsError> make_server_tls_context(
   }
   // The verify store stays empty: client certificates are verified by the
   // per-trust-domain callback, against their own trust domain's bundle.
-  if (auto error = install_client_trust(ctx, files.client_trust_bundles)) {
+  if (auto error = install_client_trust(ctx, files.client_trust_bundles, files.trust_domain_of)) {
     return ServerTlsError{std::move(error->key), std::move(error->detail)};
   }
   build_serving_chain(ctx);

@@ -23,34 +23,42 @@ std::vector<std::uint8_t> address_bytes(const net::ip::address& address) {
 
 }  // namespace
 
-void FirestoreProxy::on_tls_established(transport::Connection& connection, SSL* ssl) {
+std::unique_ptr<transport::ConnectionState> FirestoreProxy::on_connected(
+    const transport::Connection& connection, SSL* ssl) {
+  if (ssl == nullptr) return nullptr;  // plaintext: fixed or xfcc mode
+  auto state = std::make_unique<CertificateIdentity>();
   X509* leaf = SSL_get0_peer_certificate(ssl);
   if (leaf == nullptr) {  // cannot happen with SSL_VERIFY_FAIL_IF_NO_PEER_CERT; fail closed anyway
-    connection.tls_identity_error = "no_client_certificate";
+    state->error = "no_client_certificate";
   } else {
     auto result = identity::identity_from_svid(leaf, options_.identity_rules);
     if (auto* found = std::get_if<identity::Identity>(&result)) {
-      connection.tls_identity = std::move(*found);
-      return;
+      state->identity = std::move(*found);
+      return state;
     }
-    const auto& error = std::get<identity::Error>(result);
-    connection.tls_identity_error = error.reason;
+    state->error = std::get<identity::Error>(result).reason;
   }
   // The chain verified but the leaf is no acceptable SVID: every request on
   // this connection gets 401. Counted with the handshake failures.
-  handshake_failures_.with({connection.tls_identity_error}).increment();
+  handshake_failures_.with({state->error}).increment();
   spdlog::info("[c{}] client certificate from {} refused: {}", connection.id,
-               connection.peer.address().to_string(), connection.tls_identity_error);
+               connection.peer.address().to_string(), state->error);
+  return state;
 }
 
 std::variant<const identity::Identity*, firestore::ApiError> FirestoreProxy::identify(
     const transport::Connection& connection, const transport::Request& request,
     std::optional<identity::Identity>& from_header) const {
   switch (options_.mode) {
-    case config::IdentityMode::mtls:
-      if (connection.tls_identity) return &*connection.tls_identity;
-      return firestore::ApiError::unauthenticated("client certificate is not an acceptable SVID: " +
-                                                  connection.tls_identity_error);
+    case config::IdentityMode::mtls: {
+      // Made by on_connected for every TLS connection; none (never expected
+      // in mtls mode) is refused like a certificate without an identity.
+      const auto* certificate = dynamic_cast<const CertificateIdentity*>(connection.state.get());
+      if (certificate != nullptr && certificate->identity) return &*certificate->identity;
+      return firestore::ApiError::unauthenticated(
+          "client certificate is not an acceptable SVID: " +
+          (certificate ? certificate->error : std::string()));
+    }
     case config::IdentityMode::fixed:
       return &*options_.fixed_identity;
     case config::IdentityMode::xfcc:

@@ -5,6 +5,7 @@
 
 #include <charconv>
 
+#include "firewarden/proxy/error_response.hpp"
 #include "firewarden/telemetry/trace.hpp"
 
 namespace firewarden::proxy {
@@ -102,7 +103,7 @@ net::awaitable<bool> FirestoreProxy::respond_error(Exchange& exchange,
   if (record.decision != "deny") record.decision = decision_label(error);
   record.error = error.message;
   const bool keep_alive = request.keep_alive() && !draining_;
-  auto response = transport::error_response(error, request.version(), keep_alive);
+  auto response = error_response(error, request.version(), keep_alive);
   response.set("x-request-id", exchange.request_id());
   record.bytes_out = response.body().size();
   client.tcp().expires_after(options_.client_write_timeout);
@@ -128,8 +129,13 @@ void FirestoreProxy::on_handshake_failed(const transport::Connection& connection
   access_log_.write_handshake_failure(connection.id, peer_string(connection.peer), reason);
 }
 
-void FirestoreProxy::on_unreadable_request(const transport::Connection& connection,
-                                           const firestore::ApiError& error) {
+http::response<http::string_body> FirestoreProxy::on_unreadable_request(
+    const transport::Connection& connection, const transport::UnreadableRequest& unreadable) {
+  // Google's error shape: 413 for a body too large, else INVALID_ARGUMENT
+  // (the status line says 431 for a head too large; the access line 400).
+  const auto error = unreadable.status == 413
+                         ? firestore::ApiError::payload_too_large(unreadable.reason)
+                         : firestore::ApiError::invalid_argument(unreadable.reason);
   Exchange exchange;
   exchange.connection_id = connection.id;
   auto& record = exchange.record;
@@ -141,6 +147,9 @@ void FirestoreProxy::on_unreadable_request(const transport::Connection& connecti
   record.decision = "error";
   record.error = error.message;
   finish(exchange);
+  auto response = error_response(error, 11, false);
+  response.result(unreadable.status);
+  return response;
 }
 
 }  // namespace firewarden::proxy

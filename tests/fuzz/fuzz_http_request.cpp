@@ -1,8 +1,10 @@
-// libFuzzer target: the full HTTP request path of the data plane, without
-// sockets: raw bytes -> Beast's request parser with the proxy's limits
-// (one fresh parser per message, pipelined messages read in turn, as
-// net/server.cpp does) -> the origin-form check -> firestore::classify ->
-// policy decide for two callers (as proxy/firestore_proxy.cpp does).
+// libFuzzer target: the full HTTP request path of the data plane: raw bytes
+// over a loopback connection -> the server's own request reader
+// (net/request_reader.hpp: the proxy's limits, the request-smuggling checks,
+// Expect, trailers; one fresh parser per message, pipelined messages read
+// in turn, as net/server.cpp does) -> the origin-form check ->
+// firestore::classify -> policy decide for two callers (as
+// proxy/firestore_proxy.cpp does).
 //
 // Input: the bytes a client sends on one connection. Beyond "no crash, no
 // UB", it checks what authorization relies on:
@@ -14,10 +16,6 @@
 //   allDescendants queries included);
 // - the read-only caller is never allowed anything but get/list/query on
 //   `reports` and below.
-#include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/string.hpp>
-#include <boost/beast/http/parser.hpp>
-#include <boost/beast/http/string_body.hpp>
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -29,12 +27,14 @@
 #include <variant>
 
 #include "firewarden/firestore/classify.hpp"
+#include "firewarden/net/request_reader.hpp"
 #include "firewarden/policy/policy.hpp"
 
 namespace {
 
-namespace beast = boost::beast;
-namespace http = beast::http;
+namespace net = firewarden::net;
+namespace beast = firewarden::beast;
+namespace http = firewarden::http;
 using firewarden::firestore::Action;
 using firewarden::firestore::ApiError;
 using firewarden::firestore::ClassifyResult;
@@ -45,10 +45,13 @@ using firewarden::firestore::Segment;
 using firewarden::identity::Identity;
 using firewarden::policy::Decision;
 using firewarden::policy::Policy;
+using firewarden::transport::ClientStream;
+using firewarden::transport::RequestLimits;
+using firewarden::transport::RequestParser;
 
 // The proxy's defaults (SPEC §2 limits).
-constexpr std::uint32_t kMaxHeaderBytes = 16 * 1024;
 constexpr std::uint64_t kMaxBodyBytes = 10 * 1024 * 1024;
+const RequestLimits kLimits{16 * 1024, kMaxBodyBytes, std::chrono::seconds(10)};
 constexpr int kMaxMessages = 16;  // per input, to keep each run short
 
 constexpr const char* kPolicy = R"(version: 1
@@ -134,38 +137,48 @@ void check_request(const http::request<http::string_body>& message, const Policy
   }
 }
 
+// Reads the messages of one connection as the server's session does, and
+// checks each request the reader accepts. Stops where the server would
+// close the connection.
+net::awaitable<void> read_messages(ClientStream& client, const Policy& policy) {
+  beast::flat_buffer buffer(kLimits.max_header_bytes + 64 * 1024);
+  for (int messages = 0; messages < kMaxMessages; ++messages) {
+    RequestParser parser;  // fresh per message
+    limit_parser(parser, kLimits);
+    auto error = co_await read_request_head(client, buffer, parser, kLimits);
+    if (!error) error = co_await read_request_body(client, buffer, parser, kLimits);
+    if (error) break;  // refused, incomplete or the end: the connection closes
+    const auto& message = parser.get();
+    require(message.body().size() <= kMaxBodyBytes);
+    const auto expect = message[http::field::expect];
+    require(expect.empty() || beast::iequals(expect, "100-continue"));
+    check_request(message, policy);
+    if (!message.keep_alive()) break;  // the server stops reading here
+  }
+  client.tcp().close();
+}
+
+// Sends the input and then the end of the stream; stops early once the
+// reader closed its side.
+net::awaitable<void> send_input(net::ip::tcp::socket& socket, const std::uint8_t* data,
+                                std::size_t size) {
+  co_await net::async_write(socket, net::buffer(data, size), net::as_tuple(net::use_awaitable));
+  boost::system::error_code ignored;
+  socket.shutdown(net::ip::tcp::socket::shutdown_send, ignored);
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   static const std::shared_ptr<const Policy> policy = load_policy();
-  beast::flat_buffer buffer;
-  {
-    auto space = buffer.prepare(size);
-    if (size > 0) std::memcpy(space.data(), data, size);
-    buffer.commit(size);
-  }
-  for (int messages = 0; messages < kMaxMessages && buffer.size() > 0; ++messages) {
-    http::request_parser<http::string_body> parser;  // fresh per message
-    parser.header_limit(kMaxHeaderBytes);
-    parser.body_limit(kMaxBodyBytes);
-    parser.eager(true);
-    beast::error_code error;
-    while (!parser.is_done()) {
-      const std::size_t used = parser.put(buffer.data(), error);
-      buffer.consume(used);
-      if (error == http::error::need_more && buffer.size() > 0 && used > 0) continue;
-      if (error) break;
-      if (used == 0 && !parser.is_done()) break;
-    }
-    if (!parser.is_done()) return 0;  // incomplete or refused: the connection closes
-    auto& message = parser.get();
-    // The server refuses a declared length over the limit before reading.
-    if (parser.content_length() && *parser.content_length() > kMaxBodyBytes) return 0;
-    require(message.body().size() <= kMaxBodyBytes);
-    const auto expect = message[http::field::expect];
-    if (!expect.empty() && !beast::iequals(expect, "100-continue")) return 0;
-    check_request(message, *policy);
-    if (!message.keep_alive()) return 0;  // the server stops reading here
-  }
+  static net::io_context io;
+  static net::ip::tcp::acceptor acceptor(io, {net::ip::address_v4::loopback(), 0});
+  net::ip::tcp::socket sender(io);
+  sender.connect(acceptor.local_endpoint());
+  ClientStream client(acceptor.accept());
+  net::co_spawn(io, send_input(sender, data, size), net::detached);
+  net::co_spawn(io, read_messages(client, *policy), net::detached);
+  io.restart();
+  io.run();  // both end: the reader within kMaxMessages reads, the sender once it closed
   return 0;
 }

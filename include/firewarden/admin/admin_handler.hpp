@@ -34,10 +34,8 @@ class AdminHandler final : public transport::RequestHandler {
  public:
   AdminHandler(StatusSource& source, telemetry::Registry& metrics, bool enable_quit);
 
-  void on_tls_established(transport::Connection&, SSL*) override {}
   net::awaitable<bool> handle(transport::Connection& connection, transport::Request& request,
                               transport::ClientStream& client) override;
-  void on_unreadable_request(const transport::Connection&, const firestore::ApiError&) override {}
 
   // The response for one request (separate from I/O, so it is unit-testable).
   http::response<http::string_body> respond(const transport::Request& request);

@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "firewarden/config/config.hpp"
-#include "firewarden/firestore/api_error.hpp"
+#include "firewarden/errors/api_error.hpp"
 #include "firewarden/identity/identity.hpp"
 #include "firewarden/policy/policy.hpp"
 
@@ -55,7 +55,7 @@ struct Explanation {
   // Set when the classifier refused the request with 403 (a project or
   // database the config does not serve): denied before the policy is asked,
   // and `decision` is an empty deny.
-  std::optional<firestore::ApiError> refused;
+  std::optional<errors::ApiError> refused;
   policy::Decision decision;
 
   bool allowed() const { return decision.allowed; }

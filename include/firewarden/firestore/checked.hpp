@@ -5,9 +5,12 @@
 #include <utility>
 #include <variant>
 
-#include "firewarden/firestore/api_error.hpp"
+#include "firewarden/errors/api_error.hpp"
 
 namespace firewarden::firestore {
+
+// The classifier refuses with the proxy's error shape (errors/api_error.hpp).
+using errors::ApiError;
 
 // A check that only passes or refuses.
 using Refusal = std::optional<ApiError>;

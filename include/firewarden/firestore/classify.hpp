@@ -5,7 +5,7 @@
 #include <variant>
 #include <vector>
 
-#include "firewarden/firestore/api_error.hpp"
+#include "firewarden/firestore/checked.hpp"
 #include "firewarden/firestore/http_request.hpp"
 #include "firewarden/firestore/request_model.hpp"
 

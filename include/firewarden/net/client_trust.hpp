@@ -8,6 +8,7 @@
 // so every protocol served on the listener (HTTP/1.1, HTTP/2) gets it.
 #include <openssl/ssl.h>
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -21,21 +22,34 @@ struct ClientTrustBundle {
   std::string path;
 };
 
+// The trust domain a client certificate claims, or why it claims none.
+struct TrustDomainClaim {
+  std::string trust_domain;  // "cluster.local"; empty when refused
+  std::string refusal;       // a stable metric label, e.g. "no_uri_san"
+};
+
+// Reads the claim from a leaf certificate that is not verified yet (for
+// SPIFFE: the X.509-SVID rules and its URI SAN). Given by the caller, so the
+// transport applies no identity rules of its own.
+using TrustDomainReader = std::function<TrustDomainClaim(X509* leaf)>;
+
 struct ClientTrustError {
   std::string key;     // the config key of the bundle at fault
   std::string detail;  // the file and what is wrong with it
 };
 
-// Loads every bundle and makes `ctx` verify client certificates as above.
+// Loads every bundle and makes `ctx` verify client certificates as above,
+// choosing the bundle by what `read_trust_domain` says the leaf claims.
 // `ctx`'s own verify store stays empty, so a handshake that somehow skipped
 // this verification would trust nothing. All bundles' certificates also go
 // into the chain store from which the serving certificate's chain is built.
 std::optional<ClientTrustError> install_client_trust(SSL_CTX* ctx,
-                                                     const std::vector<ClientTrustBundle>& bundles);
+                                                     const std::vector<ClientTrustBundle>& bundles,
+                                                     TrustDomainReader read_trust_domain);
 
 // Why this verification refused the client certificate of `ssl`, as a
 // stable metric label, when it refused for a reason of its own: the leaf is
-// no acceptable X.509-SVID (the identity module's reason, e.g.
+// no acceptable X.509-SVID (the TrustDomainReader's refusal, e.g.
 // "no_uri_san"), its trust domain has no bundle ("untrusted_trust_domain"),
 // or its chain leads to a CA of another trust domain ("foreign_trust_domain_ca").
 // Empty otherwise (then the X.509 verify result says why).

@@ -11,11 +11,8 @@
 #include <map>
 #include <memory>
 #include <mutex>
-#include <optional>
 #include <string>
 
-#include "firewarden/firestore/api_error.hpp"
-#include "firewarden/identity/identity.hpp"
 #include "firewarden/net/asio.hpp"
 #include "firewarden/net/client_stream.hpp"
 #include "firewarden/telemetry/metrics.hpp"
@@ -28,35 +25,54 @@ namespace firewarden::transport {
 
 using Request = http::request<http::string_body>;
 
+// What a handler keeps for one connection (for example the identity its
+// client certificate proves), made by RequestHandler::on_connected. The
+// transport only holds it: what it means is the handler's business.
+class ConnectionState {
+ public:
+  virtual ~ConnectionState() = default;
+};
+
 // What is known about one client connection.
 struct Connection {
   std::uint64_t id = 0;
   net::ip::tcp::endpoint peer;
   bool tls = false;
-  // mtls: the identity from the verified client SVID, or why there is none
-  // (the reason is the identity module's stable label).
-  std::optional<identity::Identity> tls_identity;
-  std::string tls_identity_error;
-  std::uint64_t requests = 0;  // requests read so far on this connection
+  std::uint64_t requests = 0;              // requests read so far on this connection
+  std::unique_ptr<ConnectionState> state;  // the handler's (on_connected); may be empty
+};
+
+// A request the server could not read: too large or malformed. The server
+// maps the parser's error to the status; the handler words the response.
+struct UnreadableRequest {
+  boost::system::error_code cause;  // Beast's or the request reader's error
+  unsigned status = 400;            // 400 malformed, 413 body too large, 431 head too large
+  std::string reason;  // a short description, e.g. "request body exceeds the size limit"
 };
 
 class RequestHandler {
  public:
   virtual ~RequestHandler() = default;
 
-  // mtls: called once after a successful handshake; decides the connection's
-  // identity from the verified peer chain.
-  virtual void on_tls_established(Connection& connection, SSL* ssl) = 0;
+  // Called once the connection can carry requests: after its TLS handshake
+  // (`ssl`: the session, the peer's chain verified by the context) or at
+  // once for plaintext (`ssl` is null). What it returns is kept in
+  // Connection::state for the connection's lifetime.
+  virtual std::unique_ptr<ConnectionState> on_connected(const Connection& /*connection*/,
+                                                        SSL* /*ssl*/) {
+    return nullptr;
+  }
 
   // Handles one complete request and writes exactly one response to
   // `client`. Returns whether the connection may stay open.
   virtual net::awaitable<bool> handle(Connection& connection, Request& request,
                                       ClientStream& client) = 0;
 
-  // A request could not be read (too large, malformed): the server has
-  // answered `error` and will close. For metrics and the access log.
-  virtual void on_unreadable_request(const Connection& connection,
-                                     const firestore::ApiError& error) = 0;
+  // A request could not be read: the server sends the response returned
+  // here and closes the connection. The default answers the status with the
+  // reason as plain text.
+  virtual http::response<http::string_body> on_unreadable_request(
+      const Connection& connection, const UnreadableRequest& unreadable);
 
   // mtls: the handshake failed for `reason` (a stable label, as counted in
   // firewarden_tls_handshake_failures_total). For the access log.
@@ -109,6 +125,13 @@ class Server {
  private:
   net::awaitable<void> accept_loop();
   net::awaitable<void> run_session(std::shared_ptr<Session> session);
+  net::awaitable<bool> handshake(ClientStream& client, const Connection& connection);
+  net::awaitable<boost::system::error_code> wait_for_request(ClientStream& client,
+                                                             beast::flat_buffer& buffer,
+                                                             bool after_request);
+  net::awaitable<void> refuse_unreadable(Connection& connection, ClientStream& client,
+                                         const boost::system::error_code& error);
+  net::awaitable<void> close_politely(ClientStream& client);
 
   net::io_context& io_;
   ServerOptions options_;
@@ -121,9 +144,5 @@ class Server {
   mutable std::mutex sessions_mutex_;
   std::map<std::uint64_t, std::weak_ptr<Session>> sessions_;
 };
-
-// Google's JSON error shape as an HTTP response (SPEC §7).
-http::response<http::string_body> error_response(const firestore::ApiError& error, unsigned version,
-                                                 bool keep_alive);
 
 }  // namespace firewarden::transport

@@ -18,6 +18,9 @@ struct ServerTlsFiles {
   // One bundle per accepted trust domain (listener.tls.client_ca_file or
   // identity.trust_bundles).
   std::vector<ClientTrustBundle> client_trust_bundles;
+  // What trust domain a client certificate claims (the identity module's
+  // SVID rules, given by the caller).
+  TrustDomainReader trust_domain_of;
   bool tls13_only = false;  // listener.tls.min_version "1.3"
 };
 

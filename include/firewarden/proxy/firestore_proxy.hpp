@@ -5,6 +5,7 @@
 // upstream.
 #include <atomic>
 #include <chrono>
+#include <memory>
 #include <optional>
 #include <string>
 #include <variant>
@@ -41,19 +42,28 @@ struct ProxyOptions {
   config::Enforcement enforcement = config::Enforcement::enforce;
 };
 
+// mtls: what a connection's client certificate proves, decided once after
+// the handshake (FirestoreProxy::on_connected).
+struct CertificateIdentity final : transport::ConnectionState {
+  std::optional<identity::Identity> identity;
+  std::string error;  // why there is none: the identity module's stable label
+};
+
 class FirestoreProxy final : public transport::RequestHandler {
  public:
   FirestoreProxy(ProxyOptions options, const PolicyStore& policies,
                  credentials::TokenProvider& tokens, UpstreamPool& upstream,
                  telemetry::Registry& metrics, const telemetry::AccessLog& access_log);
 
-  void on_tls_established(transport::Connection& connection, SSL* ssl) override;
+  std::unique_ptr<transport::ConnectionState> on_connected(const transport::Connection& connection,
+                                                           SSL* ssl) override;
   net::awaitable<bool> handle(transport::Connection& connection, transport::Request& request,
                               transport::ClientStream& client) override;
   void on_handshake_failed(const transport::Connection& connection,
                            const std::string& reason) override;
-  void on_unreadable_request(const transport::Connection& connection,
-                             const firestore::ApiError& error) override;
+  http::response<http::string_body> on_unreadable_request(
+      const transport::Connection& connection,
+      const transport::UnreadableRequest& unreadable) override;
 
   // While draining, new requests get 503 and connections close after their
   // current response.

@@ -1,10 +1,13 @@
 #pragma once
 // Errors in Google's JSON error shape (AIP-193), so SDKs surface them as
 // ordinary Firestore errors: {"error":{"code":403,"message":"…","status":"PERMISSION_DENIED"}}.
+// A leaf of its own: the classifier (firestore/) refuses with it and the
+// proxy answers with it, and neither the transport (net/) nor identity/
+// needs to know it.
 #include <string>
 #include <string_view>
 
-namespace firewarden::firestore {
+namespace firewarden::errors {
 
 struct ApiError {
   int http_status = 400;
@@ -24,4 +27,4 @@ struct ApiError {
   friend bool operator==(const ApiError&, const ApiError&) = default;
 };
 
-}  // namespace firewarden::firestore
+}  // namespace firewarden::errors

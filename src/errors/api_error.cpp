@@ -1,8 +1,8 @@
-#include "firewarden/firestore/api_error.hpp"
+#include "firewarden/errors/api_error.hpp"
 
 #include <nlohmann/json.hpp>
 
-namespace firewarden::firestore {
+namespace firewarden::errors {
 namespace {
 
 ApiError make(int http_status, const char* status, std::string message) {
@@ -39,4 +39,4 @@ std::string ApiError::to_json() const {
   return body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
-}  // namespace firewarden::firestore
+}  // namespace firewarden::errors
