@@ -3,12 +3,12 @@
 #include <openssl/ssl.h>
 
 #include <algorithm>
-#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/ssl/host_name_verification.hpp>
 #include <cctype>
 #include <stdexcept>
 
 #include "firewarden/net/asio.hpp"
+#include "firewarden/net/deadline.hpp"
 
 namespace firewarden::http_client {
 namespace {
@@ -174,7 +174,6 @@ std::shared_ptr<ssl::context> make_tls_context(const std::string& ca_file) {
 }
 
 net::awaitable<Result> fetch(Request request, Options options) {
-  using namespace net::experimental::awaitable_operators;
   const auto url = parse_url(request.url);
   if (!url) co_return Error{request.method + " <invalid URL>: not an http:// or https:// URL"};
   const std::string where = request.method + " " + url->without_query();
@@ -184,16 +183,21 @@ net::awaitable<Result> fetch(Request request, Options options) {
   const auto deadline = start + options.total_timeout;
   const auto connect_deadline = std::min(deadline, start + options.connect_timeout);
 
-  // The resolver has no timeout of its own: race it against a timer.
+  // The resolver has no timeout of its own.
   tcp::resolver resolver(executor);
-  net::steady_timer resolve_timer(executor, connect_deadline);
-  auto resolved =
-      co_await (resolver.async_resolve(url->host, url->port, net::as_tuple(net::use_awaitable)) ||
-                resolve_timer.async_wait(net::as_tuple(net::use_awaitable)));
-  if (resolved.index() == 1) co_return Error{where + ": resolve " + url->host + ": timed out"};
-  auto [resolve_error, endpoints] = std::get<0>(std::move(resolved));
-  if (resolve_error) {
-    co_return Error{where + ": resolve " + url->host + ": " + describe_error(resolve_error)};
+  tcp::resolver::results_type endpoints;
+  {
+    transport::Deadline resolve_deadline(executor, [&resolver] { resolver.cancel(); });
+    resolve_deadline.expires_at(connect_deadline);
+    auto [resolve_error, results] =
+        co_await resolver.async_resolve(url->host, url->port, net::as_tuple(net::use_awaitable));
+    if (resolve_deadline.expired()) {
+      co_return Error{where + ": resolve " + url->host + ": timed out"};
+    }
+    if (resolve_error) {
+      co_return Error{where + ": resolve " + url->host + ": " + describe_error(resolve_error)};
+    }
+    endpoints = std::move(results);
   }
 
   beast::tcp_stream tcp_stream(executor);

@@ -60,73 +60,6 @@ bool UpstreamConnection::looks_reusable() {
   return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
 }
 
-Watchdog::Watchdog(const net::any_io_executor& executor, std::chrono::milliseconds timeout,
-                   std::function<void()> on_expiry)
-    : state_(std::make_shared<State>()), timer_(executor) {
-  timer_.expires_after(timeout);
-  // The handler runs on the same strand as the coroutine that owns the
-  // guarded object; `finished` tells it the object may already be gone.
-  timer_.async_wait(
-      [state = state_, on_expiry = std::move(on_expiry)](const boost::system::error_code& error) {
-        if (error || state->finished) return;
-        state->fired = true;
-        on_expiry();
-      });
-}
-
-Watchdog::Watchdog(const net::any_io_executor& executor, std::chrono::milliseconds timeout,
-                   net::ip::tcp::socket& socket)
-    : Watchdog(executor, timeout, [&socket] {
-        boost::system::error_code ignored;
-        socket.close(ignored);
-      }) {}
-
-Watchdog::~Watchdog() {
-  state_->finished = true;
-  timer_.cancel();
-}
-
-OperationDeadline::OperationDeadline(const net::any_io_executor& executor,
-                                     std::chrono::milliseconds timeout,
-                                     net::ip::tcp::socket& socket)
-    : state_(std::make_shared<State>(executor, timeout, socket)) {
-  state_->timer.expires_after(timeout);
-  wait(state_);
-}
-
-OperationDeadline::~OperationDeadline() {
-  state_->finished = true;
-  state_->timer.cancel();
-}
-
-void OperationDeadline::start() {
-  state_->started = std::chrono::steady_clock::now();
-  state_->running = true;
-}
-
-void OperationDeadline::stop() { state_->running = false; }
-
-void OperationDeadline::wait(const std::shared_ptr<State>& state) {
-  // The handler holds the state (and so the timer) until it has run; after
-  // the owner is gone (`finished`) the socket may be gone too.
-  state->timer.async_wait([state](const boost::system::error_code& error) {
-    if (error || state->finished) return;
-    const auto now = std::chrono::steady_clock::now();
-    if (state->running && now - state->started >= state->timeout) {
-      state->fired = true;
-      boost::system::error_code ignored;
-      state->socket->close(ignored);
-      return;
-    }
-    if (state->running) {
-      state->timer.expires_at(state->started + state->timeout);
-    } else {
-      state->timer.expires_after(state->timeout);
-    }
-    wait(state);
-  });
-}
-
 UpstreamPool::UpstreamPool(net::io_context& io, UpstreamOptions options)
     : io_(io), options_(std::move(options)) {
   if (options_.tls) tls_context_ = make_client_context(options_);
@@ -171,10 +104,11 @@ UpstreamPool::connect() {
   net::ip::tcp::resolver resolver(executor);
   net::ip::tcp::resolver::results_type endpoints;
   {
-    Watchdog deadline(executor, options_.connect_timeout, [&resolver] { resolver.cancel(); });
+    transport::Deadline deadline(executor, [&resolver] { resolver.cancel(); });
+    deadline.expires_after(options_.connect_timeout);
     auto [resolve_error, results] = co_await resolver.async_resolve(
         options_.host, std::to_string(options_.port), as_tuple(use_awaitable));
-    if (deadline.fired()) co_return ConnectFailure{"resolving " + where + " timed out"};
+    if (deadline.expired()) co_return ConnectFailure{"resolving " + where + " timed out"};
     if (resolve_error) {
       co_return ConnectFailure{"cannot resolve " + where + ": " + resolve_error.message()};
     }
@@ -183,7 +117,8 @@ UpstreamPool::connect() {
 
   net::ip::tcp::socket socket(io_);
   {
-    Watchdog deadline(executor, options_.connect_timeout, socket);
+    transport::OperationDeadline deadline(executor, options_.connect_timeout, socket);
+    deadline.start();
     auto [connect_error, endpoint] =
         co_await net::async_connect(socket, endpoints, as_tuple(use_awaitable));
     if (deadline.fired()) co_return ConnectFailure{"connect to " + where + " timed out"};
@@ -201,7 +136,8 @@ UpstreamPool::connect() {
   }
   stream.set_verify_callback(ssl::host_name_verification(options_.host));
   {
-    Watchdog deadline(executor, options_.connect_timeout, stream.next_layer());
+    transport::OperationDeadline deadline(executor, options_.connect_timeout, stream.next_layer());
+    deadline.start();
     auto [handshake_error] =
         co_await stream.async_handshake(ssl::stream_base::client, as_tuple(use_awaitable));
     if (deadline.fired()) co_return ConnectFailure{"TLS handshake with " + where + " timed out"};

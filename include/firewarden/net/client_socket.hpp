@@ -1,9 +1,10 @@
 #pragma once
 // The TCP socket of one client connection with a deadline, and the plaintext
 // stream over it. Replaces beast::tcp_stream on the server side: the
-// deadline is one lazily re-armed timer per connection instead of a timer
-// operation per read and per write, and an idle connection can wait for
-// readability without holding a read buffer (wait_readable).
+// deadline is a transport::Deadline (one lazily re-armed timer per
+// connection instead of a timer operation per read and per write), and an
+// idle connection can wait for readability without holding a read buffer
+// (wait_readable).
 //
 // Every member is called on the connection's executor (its strand), one
 // read and one write operation at a time at most (the session never reads
@@ -11,10 +12,10 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
-#include <memory>
 #include <utility>
 
 #include "firewarden/net/asio.hpp"
+#include "firewarden/net/deadline.hpp"
 
 namespace firewarden::transport {
 
@@ -35,16 +36,17 @@ class ClientSocket {
   // A deadline for the operations that follow, as beast::tcp_stream's: when
   // it passes, the pending operation fails with beast::error::timeout, and
   // so does every later one until the next expires_after.
-  void expires_after(std::chrono::steady_clock::duration timeout);
-  void expires_never();
-  bool expired() const;
+  void expires_after(std::chrono::steady_clock::duration timeout) {
+    deadline_.expires_after(timeout);
+  }
+  bool expired() const { return deadline_.expired(); }
 
   // Pending operations fail with operation_aborted (drain).
   void cancel();
   void close();
 
-  net::ip::tcp::socket& socket();
-  executor_type get_executor();
+  net::ip::tcp::socket& socket() { return socket_; }
+  executor_type get_executor() { return socket_.get_executor(); }
 
   // The error an operation reports: a wait cancelled by the deadline is a
   // timeout; one on a closed socket is bad_descriptor.
@@ -62,9 +64,8 @@ class ClientSocket {
   auto async_wait_readable(Token&& token);
 
  private:
-  struct Core;  // the socket and the deadline timer, shared with the timer's handler
-  static void arm(const std::shared_ptr<Core>& core);
-  std::shared_ptr<Core> core_;
+  net::ip::tcp::socket socket_;
+  Deadline deadline_;  // cancels socket_'s pending operation; declared after it
 };
 
 // One asynchronous operation made of non-blocking attempts: `attempt(error,

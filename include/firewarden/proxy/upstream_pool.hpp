@@ -5,18 +5,18 @@
 // A connection is leased to one request at a time. Its socket uses the
 // io_context's executor, not a strand: the leasing session drives it
 // sequentially from its own strand, and deadlines are enforced by a
-// Watchdog on that same strand closing the socket, so no two threads ever
-// touch a connection at once.
+// transport::Deadline on that same strand closing the socket, so no two
+// threads ever touch a connection at once.
 #include <chrono>
 #include <cstdint>
 #include <deque>
-#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <variant>
 
 #include "firewarden/net/asio.hpp"
+#include "firewarden/net/deadline.hpp"
 
 namespace firewarden::proxy {
 
@@ -54,67 +54,8 @@ class UpstreamConnection {
   std::variant<Plain, Tls> stream_;
 };
 
-// Runs `on_expiry` (e.g. closing a socket, cancelling a resolver) when a
-// deadline passes, unless the Watchdog went out of scope first. Must be
-// created on the coroutine's executor (the session strand), so the expiry
-// never races with the operation it bounds.
-class Watchdog {
- public:
-  Watchdog(const net::any_io_executor& executor, std::chrono::milliseconds timeout,
-           std::function<void()> on_expiry);
-  // The common case: close `socket` on expiry.
-  Watchdog(const net::any_io_executor& executor, std::chrono::milliseconds timeout,
-           net::ip::tcp::socket& socket);
-  ~Watchdog();
-  Watchdog(const Watchdog&) = delete;
-  Watchdog& operator=(const Watchdog&) = delete;
-  bool fired() const { return state_->fired; }
-
- private:
-  struct State {
-    bool finished = false;
-    bool fired = false;
-  };
-  std::shared_ptr<State> state_;
-  net::steady_timer timer_;
-};
-
-// A deadline for each operation of a series on one socket (writing a
-// request, reading its response head, each read of a streamed body) with
-// one timer for the whole series: start() before an operation, stop() after
-// it; an operation still running `timeout` after its start() closes the
-// socket. The timer is armed once and, when it expires early (the running
-// operation started later, or none is running), waits again for the rest:
-// a 1 MB relay in 64 reads costs one timer wait instead of 64 arm/cancel
-// pairs (bench mix (c)). Like Watchdog: created on the session's strand.
-class OperationDeadline {
- public:
-  OperationDeadline(const net::any_io_executor& executor, std::chrono::milliseconds timeout,
-                    net::ip::tcp::socket& socket);
-  ~OperationDeadline();
-  OperationDeadline(const OperationDeadline&) = delete;
-  OperationDeadline& operator=(const OperationDeadline&) = delete;
-
-  void start();
-  void stop();
-  bool fired() const { return state_->fired; }
-
- private:
-  struct State {
-    State(const net::any_io_executor& executor, std::chrono::milliseconds limit,
-          net::ip::tcp::socket& guarded)
-        : timer(executor), timeout(limit), socket(&guarded) {}
-    net::steady_timer timer;
-    std::chrono::milliseconds timeout;
-    net::ip::tcp::socket* socket;
-    std::chrono::steady_clock::time_point started;
-    bool running = false;
-    bool finished = false;
-    bool fired = false;
-  };
-  static void wait(const std::shared_ptr<State>& state);
-  std::shared_ptr<State> state_;
-};
+// The per-operation deadline of a leased connection (net/deadline.hpp).
+using transport::OperationDeadline;
 
 struct ConnectFailure {
   std::string message;  // for the 502 body and the log
