@@ -77,8 +77,7 @@ class TokenBroker final : public TokenProvider, public std::enable_shared_from_t
         base_(std::move(base)),
         iam_caller_(std::move(iam_caller)),
         context_(std::move(context)),
-        refresh_success_(metrics.token_refreshes_total.with({"success"})),
-        refresh_failure_(metrics.token_refreshes_total.with({"failure"})),
+        refreshes_family_(metrics.token_refreshes_total),
         expiry_family_(metrics.token_expiry_timestamp_seconds),
         random_(std::random_device{}()) {}
 
@@ -163,6 +162,8 @@ class TokenBroker final : public TokenProvider, public std::enable_shared_from_t
     std::shared_ptr<Flight> flight;  // while an exchange runs
     net::cancellation_signal stop;   // used on the strand only
     telemetry::Gauge* expiry = nullptr;
+    telemetry::Counter* refresh_success = nullptr;
+    telemetry::Counter* refresh_failure = nullptr;
   };
 
   // The entry's token, from the cache or its first exchange.
@@ -231,7 +232,11 @@ class TokenBroker final : public TokenProvider, public std::enable_shared_from_t
       slot->label = principal.empty()            ? "default"
                     : principal == kIamCallerKey ? "default (cloud-platform)"
                                                  : principal;
+      // Principals are the base credential and the policy's impersonation
+      // targets: a label bounded by the configuration.
       slot->expiry = &expiry_family_.with({slot->label});
+      slot->refresh_success = &refreshes_family_.with({"success", slot->label});
+      slot->refresh_failure = &refreshes_family_.with({"failure", slot->label});
       slot->flight = std::make_shared<Flight>(strand_);
       created = slot;
     }
@@ -316,7 +321,7 @@ class TokenBroker final : public TokenProvider, public std::enable_shared_from_t
       time_point next;
       if (auto* token = std::get_if<AccessToken>(&result)) {
         failures = 0;
-        refresh_success_.increment();
+        entry->refresh_success->increment();
         entry->expiry->set(epoch_seconds(token->expires_at));
         next = refresh_time(*token, now);
         {
@@ -330,7 +335,7 @@ class TokenBroker final : public TokenProvider, public std::enable_shared_from_t
                      seconds_text(next - now));
       } else {
         ++failures;
-        refresh_failure_.increment();
+        entry->refresh_failure->increment();
         // A copy: `result` is overwritten below.
         const std::string message = std::get<TokenError>(result).message;
         const auto delay = retry_delay(failures);
@@ -369,8 +374,7 @@ class TokenBroker final : public TokenProvider, public std::enable_shared_from_t
   std::unique_ptr<TokenSource> base_;
   std::unique_ptr<TokenSource> iam_caller_;  // null: base_ calls IAM Credentials
   SourceContext context_;
-  telemetry::Counter& refresh_success_;
-  telemetry::Counter& refresh_failure_;
+  telemetry::Family<telemetry::Counter>& refreshes_family_;
   telemetry::Family<telemetry::Gauge>& expiry_family_;
   std::mt19937_64 random_;  // used on the strand only
   std::atomic<bool> stopped_{false};

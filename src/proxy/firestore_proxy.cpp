@@ -143,10 +143,7 @@ FirestoreProxy::FirestoreProxy(ProxyOptions options, const PolicyStore& policies
           metrics.counter("firewarden_requests_total",
                           "Requests answered, by Firestore method, decision and HTTP code.",
                           {"method", "decision", "code"})),
-      request_duration_(metrics
-                            .histogram("firewarden_request_duration_seconds",
-                                       "Time from a complete request to the end of its response.")
-                            .with({})),
+      request_duration_(telemetry::MetricCatalogue(metrics).request_duration_seconds),
       upstream_duration_(
           metrics
               .histogram("firewarden_upstream_duration_seconds",
@@ -614,7 +611,7 @@ void FirestoreProxy::finish(Exchange& exchange) {
   record.duration_ms = elapsed_ms;
   requests_total_.with({exchange.metric_method, record.decision, std::to_string(record.status)})
       .increment();
-  request_duration_.observe(elapsed_ms / 1000);
+  request_duration_.with({exchange.metric_method, record.decision}).observe(elapsed_ms / 1000);
   access_log_.write(record);
 }
 
