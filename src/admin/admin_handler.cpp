@@ -1,5 +1,7 @@
 #include "firewarden/admin/admin_handler.hpp"
 
+#include "firewarden/telemetry/process_metrics.hpp"
+
 namespace firewarden::admin {
 namespace {
 
@@ -33,7 +35,8 @@ http::response<http::string_body> checks_response(unsigned version,
 
 }  // namespace
 
-AdminHandler::AdminHandler(StatusSource& source, telemetry::Registry& metrics, bool enable_quit)
+AdminHandler::AdminHandler(StatusSource& source, const telemetry::MetricCatalogue& metrics,
+                           bool enable_quit)
     : source_(source), metrics_(metrics), enable_quit_(enable_quit) {}
 
 http::response<http::string_body> AdminHandler::respond(const transport::Request& request) {
@@ -68,8 +71,10 @@ http::response<http::string_body> AdminHandler::respond(const transport::Request
   if (path == "/readyz") return checks_response(version, source_.readiness(), "ready");
   if (path == "/status") return json_response(http::status::ok, version, source_.status());
   if (path == "/metrics") {
+    // The process_* families are read from /proc now, as scrapes want them.
+    telemetry::record_process_sample(metrics_);
     return make_response(http::status::ok, version, "text/plain; version=0.0.4; charset=utf-8",
-                         metrics_.render());
+                         metrics_.registry.render());
   }
   return make_response(http::status::not_found, version, "text/plain", "not found\n");
 }

@@ -154,7 +154,7 @@ Daemon::Daemon(std::shared_ptr<const config::Config> config)
   proxy_ = std::make_unique<proxy::FirestoreProxy>(proxy_options(*config_), policies_, *tokens_,
                                                    *upstream_, metrics_, access_log_);
   admin_handler_ =
-      std::make_unique<admin::AdminHandler>(*this, metrics_, config_->admin.enable_quit);
+      std::make_unique<admin::AdminHandler>(*this, catalogue_, config_->admin.enable_quit);
 
   const auto& limits = config_->limits;
   transport::ServerOptions data_options;
@@ -244,6 +244,9 @@ bool Daemon::reload_policy() {
   policy_watch_.digest = digest;
   reloads.with({"success"}).increment();
   catalogue_.policy_generation.with({}).set(static_cast<double>(generation));
+  catalogue_.policy_info.set_only({digest}, 1);
+  catalogue_.policy_last_reload_success_timestamp_seconds.with({}).set(
+      std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count());
   spdlog::info("policy {} loaded: generation {}, {} rules, sha256 {}", config_->policy.file,
                generation, policies_.current()->rules, digest);
   return true;

@@ -120,7 +120,7 @@ void FirestoreProxy::finish(Exchange& exchange) {
   record.duration_ms = elapsed_ms;
   requests_total_.with({exchange.metric_method, record.decision, std::to_string(record.status)})
       .increment();
-  request_duration_.observe(elapsed_ms / 1000);
+  request_duration_.with({exchange.metric_method, record.decision}).observe(elapsed_ms / 1000);
   access_log_.write(record);
 }
 

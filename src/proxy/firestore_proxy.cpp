@@ -68,10 +68,7 @@ FirestoreProxy::FirestoreProxy(ProxyOptions options, const PolicyStore& policies
           metrics.counter("firewarden_requests_total",
                           "Requests answered, by Firestore method, decision and HTTP code.",
                           {"method", "decision", "code"})),
-      request_duration_(metrics
-                            .histogram("firewarden_request_duration_seconds",
-                                       "Time from a complete request to the end of its response.")
-                            .with({})),
+      request_duration_(telemetry::MetricCatalogue(metrics).request_duration_seconds),
       upstream_duration_(
           metrics
               .histogram("firewarden_upstream_duration_seconds",

@@ -11,7 +11,9 @@ MetricCatalogue::MetricCatalogue(Registry& r)
                                {"method", "decision", "code"})),
       request_duration_seconds(
           r.histogram("firewarden_request_duration_seconds",
-                      "Time from a complete request to the end of its response.")),
+                      "Time from a complete request to the end of its response, by Firestore "
+                      "method and decision.",
+                      {"method", "decision"})),
       upstream_duration_seconds(
           r.histogram("firewarden_upstream_duration_seconds",
                       "Time from sending a request upstream to its response head.")),
@@ -41,6 +43,12 @@ MetricCatalogue::MetricCatalogue(Registry& r)
                                              "TLS handshakes that failed, by reason.", {"reason"})),
       policy_generation(
           r.gauge("firewarden_policy_generation", "Generation of the policy in force.")),
+      policy_info(r.gauge("firewarden_policy_info",
+                          "The policy in force, by the SHA-256 of its file; always 1.",
+                          {"sha256"})),
+      policy_last_reload_success_timestamp_seconds(
+          r.gauge("firewarden_policy_last_reload_success_timestamp_seconds",
+                  "When the policy in force was loaded (Unix time).")),
       policy_reloads_total(
           r.counter("firewarden_policy_reloads_total", "Policy loads, by result.", {"result"})),
       certificate_reloads_total(r.counter("firewarden_certificate_reloads_total",
@@ -48,8 +56,11 @@ MetricCatalogue::MetricCatalogue(Registry& r)
       certificate_expiry_timestamp_seconds(
           r.gauge("firewarden_certificate_expiry_timestamp_seconds",
                   "notAfter of the serving certificate.")),
-      token_refreshes_total(r.counter("firewarden_token_refreshes_total",
-                                      "Google access token exchanges, by result", {"result"})),
+      token_refreshes_total(
+          r.counter("firewarden_token_refreshes_total",
+                    "Google access token exchanges, by result and principal (default, "
+                    "default (cloud-platform) or the impersonated service account).",
+                    {"result", "principal"})),
       token_expiry_timestamp_seconds(r.gauge("firewarden_token_expiry_timestamp_seconds",
                                              "Expiry of the cached Google access token (Unix time)",
                                              {"principal"})),
@@ -58,6 +69,20 @@ MetricCatalogue::MetricCatalogue(Registry& r)
           r.counter("firewarden_log_lines_dropped_total",
                     "Log lines dropped because their destination did not keep up "
                     "or failed (stream: access = stdout, diagnostic = stderr).",
-                    {"stream"})) {}
+                    {"stream"})),
+      // The process_* families: the names and meanings of the Prometheus
+      // client libraries' process collector.
+      process_cpu_seconds_total(r.sampled_counter("process_cpu_seconds_total",
+                                                  "Total user and system CPU time spent in "
+                                                  "seconds.")),
+      process_resident_memory_bytes(
+          r.gauge("process_resident_memory_bytes", "Resident memory size in bytes.")),
+      process_virtual_memory_bytes(
+          r.gauge("process_virtual_memory_bytes", "Virtual memory size in bytes.")),
+      process_open_fds(r.gauge("process_open_fds", "Number of open file descriptors.")),
+      process_max_fds(r.gauge("process_max_fds", "Maximum number of open file descriptors.")),
+      process_start_time_seconds(r.gauge(
+          "process_start_time_seconds", "Start time of the process since unix epoch in seconds.")) {
+}
 
 }  // namespace firewarden::telemetry

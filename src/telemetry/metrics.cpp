@@ -98,6 +98,16 @@ const std::vector<double>& default_latency_buckets() {
 }
 
 template <typename Metric>
+void Family<Metric>::check_label_count(std::size_t count) const {
+  // A series with too few or too many values would render labels that do
+  // not exist (or read past them): a programming error, refused loudly.
+  if (count != label_names_.size()) {
+    throw std::logic_error("metric " + name_ + ": " + std::to_string(count) + " label values for " +
+                           std::to_string(label_names_.size()) + " labels");
+  }
+}
+
+template <typename Metric>
 Metric& Family<Metric>::with(std::initializer_list<std::string_view> values) {
   return find_or_add(values);
 }
@@ -110,12 +120,7 @@ Metric& Family<Metric>::with(const std::vector<std::string>& values) {
 template <typename Metric>
 template <typename Values>
 Metric& Family<Metric>::find_or_add(const Values& values) {
-  // A series with too few or too many values would render labels that do
-  // not exist (or read past them): a programming error, refused loudly.
-  if (values.size() != label_names_.size()) {
-    throw std::logic_error("metric " + name_ + ": " + std::to_string(values.size()) +
-                           " label values for " + std::to_string(label_names_.size()) + " labels");
-  }
+  check_label_count(values.size());
   std::lock_guard lock(mutex_);
   auto found = metrics_.find(values);
   if (found != metrics_.end()) return *found->second;
@@ -127,6 +132,20 @@ Metric& Family<Metric>::find_or_add(const Values& values) {
   }
   std::vector<std::string> key(values.begin(), values.end());
   return *metrics_.emplace(std::move(key), std::move(metric)).first->second;
+}
+
+template <typename Metric>
+void Family<Metric>::set_only(std::initializer_list<std::string_view> values,
+                              double value) requires std::is_same_v<Metric, Gauge> {
+  check_label_count(values.size());
+  std::lock_guard lock(mutex_);
+  for (auto it = metrics_.begin(); it != metrics_.end();) {
+    const bool keep = std::equal(it->first.begin(), it->first.end(), values.begin(), values.end());
+    it = keep ? std::next(it) : metrics_.erase(it);
+  }
+  auto& slot = metrics_[std::vector<std::string>(values.begin(), values.end())];
+  if (!slot) slot = std::make_unique<Gauge>();
+  slot->set(value);
 }
 
 template class Family<Counter>;
@@ -167,6 +186,12 @@ Family<Gauge>& Registry::gauge(const std::string& name, const std::string& help,
   return find_or_add(gauges_, name, help, std::move(label_names), {});
 }
 
+Family<Gauge>& Registry::sampled_counter(const std::string& name, const std::string& help,
+                                         std::vector<std::string> label_names) {
+  std::lock_guard lock(mutex_);
+  return find_or_add(sampled_counters_, name, help, std::move(label_names), {});
+}
+
 Family<Histogram>& Registry::histogram(const std::string& name, const std::string& help,
                                        std::vector<std::string> label_names,
                                        std::vector<double> buckets) {
@@ -182,6 +207,13 @@ std::string Registry::render() const {
     family->for_each([&](const std::vector<std::string>& labels, const Counter& counter) {
       out += family->name() + label_set(family->label_names(), labels) + " " +
              std::to_string(counter.value()) + "\n";
+    });
+  }
+  for (const auto& family : sampled_counters_) {
+    render_header(*family, "counter", out);
+    family->for_each([&](const std::vector<std::string>& labels, const Gauge& total) {
+      out += family->name() + label_set(family->label_names(), labels) + " " +
+             format_number(total.value()) + "\n";
     });
   }
   for (const auto& family : gauges_) {

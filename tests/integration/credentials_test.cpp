@@ -260,7 +260,8 @@ TEST_CASE("credentials: an STS outage from the start is 503 and not ready, never
   CHECK(peer.google.count(Endpoint::sts) >= 1);
   CHECK(peer.google.issued_tokens().empty());
   CHECK_THAT(fw.admin("/metrics").body,
-             Catch::Contains("firewarden_token_refreshes_total{result=\"failure\"}"));
+             Catch::Contains(
+                 "firewarden_token_refreshes_total{result=\"failure\",principal=\"default\"}"));
   CHECK_THAT(all_logs(fw, 2), !Catch::Contains(kSubjectToken));
 
   // When the STS answers again, a retry gets a token: ready, and requests

@@ -241,17 +241,27 @@ TEST_CASE("telemetry: metrics, access lines and logs after a scripted mix of req
 
   const std::map<std::string, std::pair<std::string, std::set<std::string>>> spec{
       {"firewarden_requests_total", {"counter", {"method", "decision", "code"}}},
-      {"firewarden_request_duration_seconds", {"histogram", {}}},
+      {"firewarden_request_duration_seconds", {"histogram", {"method", "decision"}}},
       {"firewarden_upstream_duration_seconds", {"histogram", {}}},
       {"firewarden_rule_matches_total", {"counter", {"rule", "mode"}}},
       {"firewarden_policy_generation", {"gauge", {}}},
       {"firewarden_policy_reloads_total", {"counter", {"result"}}},
-      {"firewarden_token_refreshes_total", {"counter", {"result"}}},
+      {"firewarden_token_refreshes_total", {"counter", {"result", "principal"}}},
       {"firewarden_token_expiry_timestamp_seconds", {"gauge", {"principal"}}},
       {"firewarden_certificate_expiry_timestamp_seconds", {"gauge", {}}},
       {"firewarden_connections_active", {"gauge", {}}},
       {"firewarden_tls_handshake_failures_total", {"counter", {"reason"}}},
       {"firewarden_build_info", {"gauge", {"version", "revision"}}},
+      {"firewarden_enforcement_mode", {"gauge", {"mode"}}},
+      {"firewarden_policy_info", {"gauge", {"sha256"}}},
+      {"firewarden_policy_last_reload_success_timestamp_seconds", {"gauge", {}}},
+      {"firewarden_dry_run_verdicts_total", {"counter", {"rule", "verdict"}}},
+      {"process_cpu_seconds_total", {"counter", {}}},
+      {"process_resident_memory_bytes", {"gauge", {}}},
+      {"process_virtual_memory_bytes", {"gauge", {}}},
+      {"process_open_fds", {"gauge", {}}},
+      {"process_max_fds", {"gauge", {}}},
+      {"process_start_time_seconds", {"gauge", {}}},
   };
   for (const auto& [name, expected] : spec) {
     CAPTURE(name);
@@ -324,10 +334,51 @@ TEST_CASE("telemetry: metrics, access lines and logs after a scripted mix of req
   CHECK(*not_after > now + 300 * 86400);  // dev certificates live a year
   CHECK(*not_after < now + 400 * 86400);
 
-  // Histograms: one per request, buckets from below a millisecond to tens of
-  // seconds.
-  CHECK(exposition.value("firewarden_request_duration_seconds_count") ==
-        count("firewarden_requests_total", {}));
+  // The policy in force, by its digest (as /status shows it), loaded just now.
+  const auto status = json::parse(fw.admin("/status").body);
+  const std::string sha256 = status["policy"]["sha256"].get<std::string>();
+  REQUIRE(std::regex_match(sha256, std::regex("[0-9a-f]{64}")));
+  CHECK(exposition.family("firewarden_policy_info")->samples.size() == 1);
+  CHECK(exposition.value("firewarden_policy_info", {{"sha256", sha256}}) == 1);
+  const auto reloaded = exposition.value("firewarden_policy_last_reload_success_timestamp_seconds");
+  REQUIRE(reloaded);
+  CHECK(*reloaded > now - 300);
+  CHECK(*reloaded <= now + 1);
+  CHECK(exposition.value("firewarden_enforcement_mode", {{"mode", "enforce"}}) == 1);
+  CHECK(exposition.value("firewarden_enforcement_mode", {{"mode", "audit"}}) == 0);
+  // The static token is never refreshed: no refresh series, whatever the principal.
+  CHECK(exposition.family("firewarden_token_refreshes_total")->samples.empty());
+
+  // process_*, read from /proc at the scrape: this very process.
+  const auto start_time = exposition.value("process_start_time_seconds");
+  REQUIRE(start_time);
+  CHECK(*start_time > now - 300);
+  CHECK(*start_time <= now + 1);
+  CHECK(exposition.value("process_cpu_seconds_total").value_or(-1) >= 0);
+  CHECK(exposition.value("process_resident_memory_bytes").value_or(0) > 1024 * 1024);
+  CHECK(exposition.value("process_virtual_memory_bytes").value_or(0) >=
+        exposition.value("process_resident_memory_bytes").value_or(0));
+  // At least stdin/out/err and the two listeners.
+  CHECK(exposition.value("process_open_fds").value_or(0) >= 5);
+  CHECK(exposition.value("process_max_fds").value_or(0) >=
+        exposition.value("process_open_fds").value_or(0));
+
+  // Histograms: one per request, by the same method and decision as the
+  // request counter, buckets from below a millisecond to tens of seconds.
+  double durations = 0;
+  std::set<std::pair<std::string, std::string>> duration_series;
+  for (const auto& sample : exposition.family("firewarden_request_duration_seconds")->samples) {
+    if (sample.name != "firewarden_request_duration_seconds_count") continue;
+    durations += sample.value;
+    duration_series.emplace(sample.labels.at("method"), sample.labels.at("decision"));
+    CHECK(count("firewarden_requests_total", {{"method", sample.labels.at("method")},
+                                              {"decision", sample.labels.at("decision")}}) ==
+          sample.value);
+  }
+  CHECK(durations == count("firewarden_requests_total", {}));
+  CHECK(duration_series.count({"get", "allow"}) == 1);
+  CHECK(duration_series.count({"commit", "deny"}) == 1);
+  CHECK(duration_series.count({"unknown", "error"}) == 1);
   CHECK(exposition.value("firewarden_upstream_duration_seconds_count").value_or(0) >= 3);
   for (const std::string name :
        {"firewarden_request_duration_seconds", "firewarden_upstream_duration_seconds"}) {

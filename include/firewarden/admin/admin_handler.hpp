@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "firewarden/net/server.hpp"
-#include "firewarden/telemetry/metrics.hpp"
+#include "firewarden/telemetry/metric_catalogue.hpp"
 
 namespace firewarden::admin {
 
@@ -32,7 +32,7 @@ class StatusSource {
 
 class AdminHandler final : public transport::RequestHandler {
  public:
-  AdminHandler(StatusSource& source, telemetry::Registry& metrics, bool enable_quit);
+  AdminHandler(StatusSource& source, const telemetry::MetricCatalogue& metrics, bool enable_quit);
 
   net::awaitable<bool> handle(transport::Connection& connection, transport::Request& request,
                               transport::ClientStream& client) override;
@@ -42,7 +42,7 @@ class AdminHandler final : public transport::RequestHandler {
 
  private:
   StatusSource& source_;
-  telemetry::Registry& metrics_;
+  const telemetry::MetricCatalogue& metrics_;
   bool enable_quit_;
   // /startup stays 200 once it has been: a later outage is for /readyz, and
   // a startup probe that failed again would restart a working container.

@@ -15,7 +15,7 @@
 //   scope (iam_caller_settings: a token of its own, cached like the others,
 //   unless the configured scopes already include it). Every token handed out
 //   for Firestore carries exactly the configured scopes.
-// - Metrics: firewarden_token_refreshes_total{result} and
+// - Metrics: firewarden_token_refreshes_total{result,principal} and
 //   firewarden_token_expiry_timestamp_seconds{principal}.
 #include <boost/asio/any_io_executor.hpp>
 #include <memory>

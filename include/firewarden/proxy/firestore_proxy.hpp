@@ -134,8 +134,8 @@ class FirestoreProxy final : public transport::RequestHandler {
   std::atomic<bool> draining_{false};
 
   telemetry::Family<telemetry::Counter>& requests_total_;
-  // Unlabelled: the one histogram of each family, looked up once.
-  telemetry::Histogram& request_duration_;
+  telemetry::Family<telemetry::Histogram>& request_duration_;  // method, decision
+  // Unlabelled: the one histogram of the family, looked up once.
   telemetry::Histogram& upstream_duration_;
   telemetry::Family<telemetry::Counter>& rule_matches_;
   telemetry::Family<telemetry::Counter>& dry_run_verdicts_;  // rule, verdict

@@ -20,8 +20,8 @@ struct MetricCatalogue {
   Registry& registry;
 
   // Requests (proxy/).
-  Family<Counter>& requests_total;  // method, decision, code
-  Family<Histogram>& request_duration_seconds;
+  Family<Counter>& requests_total;              // method, decision, code
+  Family<Histogram>& request_duration_seconds;  // method, decision
   Family<Histogram>& upstream_duration_seconds;
   Family<Counter>& upstream_connections_total;  // result: reused | new
   Family<Counter>& rule_matches_total;          // rule, mode: enforce | dry-run
@@ -35,17 +35,25 @@ struct MetricCatalogue {
 
   // Policy and serving certificate (app/).
   Family<Gauge>& policy_generation;
+  Family<Gauge>& policy_info;  // sha256 of the policy in force, always 1
+  Family<Gauge>& policy_last_reload_success_timestamp_seconds;
   Family<Counter>& policy_reloads_total;       // result: success | failure
   Family<Counter>& certificate_reloads_total;  // result: success | failure
   Family<Gauge>& certificate_expiry_timestamp_seconds;
 
   // Google access tokens (credentials/).
-  Family<Counter>& token_refreshes_total;         // result
+  Family<Counter>& token_refreshes_total;         // result, principal
   Family<Gauge>& token_expiry_timestamp_seconds;  // principal
 
-  // The build and the process.
+  // The process (sampled from /proc when /metrics is scraped) and the build.
   Family<Gauge>& build_info;                 // version, revision
   Family<Counter>& log_lines_dropped_total;  // stream: access | diagnostic
+  Family<Gauge>& process_cpu_seconds_total;  // rendered as a counter
+  Family<Gauge>& process_resident_memory_bytes;
+  Family<Gauge>& process_virtual_memory_bytes;
+  Family<Gauge>& process_open_fds;
+  Family<Gauge>& process_max_fds;
+  Family<Gauge>& process_start_time_seconds;
 };
 
 }  // namespace firewarden::telemetry

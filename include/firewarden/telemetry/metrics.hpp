@@ -12,6 +12,7 @@
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 namespace firewarden::telemetry {
@@ -81,6 +82,13 @@ class Family {
   Metric& with(std::initializer_list<std::string_view> values);
   Metric& with(const std::vector<std::string>& values);
 
+  // Info-style gauges (one series whose labels change, e.g. the sha256 of the
+  // policy in force): sets the series for `values` to `value` and removes
+  // every other series, in one step, so no scrape sees none or two. Hold no
+  // reference to a series of such a family.
+  void set_only(std::initializer_list<std::string_view> values,
+                double value) requires std::is_same_v<Metric, Gauge>;
+
   const std::string& name() const { return name_; }
   const std::string& help() const { return help_; }
   const std::vector<std::string>& label_names() const { return label_names_; }
@@ -100,6 +108,7 @@ class Family {
 
   template <typename Values>
   Metric& find_or_add(const Values& values);
+  void check_label_count(std::size_t count) const;
 };
 
 class Registry {
@@ -108,6 +117,10 @@ class Registry {
                            std::vector<std::string> label_names = {});
   Family<Gauge>& gauge(const std::string& name, const std::string& help,
                        std::vector<std::string> label_names = {});
+  // A counter whose total is read from elsewhere when sampled (process CPU
+  // seconds from /proc): set like a gauge, rendered as a counter.
+  Family<Gauge>& sampled_counter(const std::string& name, const std::string& help,
+                                 std::vector<std::string> label_names = {});
   Family<Histogram>& histogram(const std::string& name, const std::string& help,
                                std::vector<std::string> label_names = {},
                                std::vector<double> buckets = default_latency_buckets());
@@ -119,6 +132,7 @@ class Registry {
   mutable std::mutex mutex_;
   // Registration order is kept so the output is stable.
   std::vector<std::unique_ptr<Family<Counter>>> counters_;
+  std::vector<std::unique_ptr<Family<Gauge>>> sampled_counters_;
   std::vector<std::unique_ptr<Family<Gauge>>> gauges_;
   std::vector<std::unique_ptr<Family<Histogram>>> histograms_;
 };

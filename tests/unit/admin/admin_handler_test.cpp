@@ -42,7 +42,8 @@ TEST_CASE("admin: /livez answers exactly as /healthz") {
   ScriptedSource source;
   source.ready_checks = {{"token", false, "default: HTTP 500"}};
   source.startup_checks = source.ready_checks;
-  firewarden::telemetry::Registry metrics;
+  firewarden::telemetry::Registry registry;
+  const firewarden::telemetry::MetricCatalogue metrics(registry);
   AdminHandler handler(source, metrics, false);
   const auto healthz = handler.respond(get("/healthz"));
   const auto livez = handler.respond(get("/livez"));
@@ -58,7 +59,8 @@ TEST_CASE("admin: /livez answers exactly as /healthz") {
 TEST_CASE("admin: /startup is 503 naming each missing piece, then 200 for good") {
   ScriptedSource source;
   source.startup_checks = {{"policy", true, ""}, {"token", false, "no usable token yet"}};
-  firewarden::telemetry::Registry metrics;
+  firewarden::telemetry::Registry registry;
+  const firewarden::telemetry::MetricCatalogue metrics(registry);
   AdminHandler handler(source, metrics, false);
 
   const auto waiting = handler.respond(get("/startup"));
@@ -85,7 +87,8 @@ TEST_CASE("admin: /startup is 503 naming each missing piece, then 200 for good")
 
 TEST_CASE("admin: /readyz is 200 only while every check passes") {
   ScriptedSource source;
-  firewarden::telemetry::Registry metrics;
+  firewarden::telemetry::Registry registry;
+  const firewarden::telemetry::MetricCatalogue metrics(registry);
   AdminHandler handler(source, metrics, false);
   source.ready_checks = {{"started", true, ""}, {"draining", true, ""}};
   CHECK(handler.respond(get("/readyz")).result() == http::status::ok);
