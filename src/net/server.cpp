@@ -202,7 +202,7 @@ net::awaitable<void> Server::run_session(std::shared_ptr<Session> session) {
       co_await refuse_unreadable(connection, client, error);
       break;
     }
-    session->begin(Session::Wait::handler);
+    session->wait = Session::Wait::handler;  // untimed: the handler has its own deadlines
     ++connection.requests;
     Request request = parser.release();
     keep_alive = co_await handler_.handle(connection, request, client);
@@ -248,7 +248,8 @@ net::awaitable<boost::system::error_code> Server::read_request(Session& session,
   limit_parser(parser, limits);
   session.begin(Session::Wait::head);
   auto error = co_await read_request_head(session.client, buffer, parser, limits);
-  session.begin(Session::Wait::body);
+  // The body keeps the head's start: a cut never waits longer for it.
+  session.wait = Session::Wait::body;
   if (!error) error = co_await read_request_body(session.client, buffer, parser, limits);
   if (error == beast::error::timeout) counters_.closed_header_timeout.increment();
   co_return error;
