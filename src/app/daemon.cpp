@@ -167,6 +167,7 @@ Daemon::Daemon(std::shared_ptr<const config::Config> config)
   data_options.max_body_bytes = limits.max_body_bytes;
   data_options.header_timeout = limits.header_timeout;
   data_options.idle_timeout = limits.idle_timeout;
+  data_options.overload_threshold_percent = limits.overload_threshold_percent;
   data_options.single_thread = worker_threads() == 1;
   data_server_ = std::make_unique<transport::Server>(io_, data_options, *proxy_, metrics_);
 

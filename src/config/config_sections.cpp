@@ -29,6 +29,7 @@ constexpr Range<milliseconds> kShutdownPhase{0ms, 10min};
 constexpr Range<std::uint64_t> kHeaderBytes{std::uint64_t{1} << 10, std::uint64_t{1} << 20};
 constexpr Range<std::uint64_t> kBodyBytes{std::uint64_t{1} << 10, std::uint64_t{64} << 20};
 constexpr Range<std::int64_t> kMaxConnections{1, 1'000'000};
+constexpr Range<std::int64_t> kPercent{1, 100};
 constexpr Range<std::int64_t> kMaxIdleConnections{0, 10'000};
 constexpr Range<std::int64_t> kThreads{0, 256};
 
@@ -225,6 +226,7 @@ void Loader::read_limits(const YAML::Node& node) {
   byte_size_field(map, "max_body_bytes", limits.max_body_bytes, kBodyBytes);
   duration_field(map, "header_timeout", limits.header_timeout, kHeaderTimeout);
   duration_field(map, "idle_timeout", limits.idle_timeout, kIdleTimeout);
+  integer_field(map, "overload_threshold_percent", limits.overload_threshold_percent, kPercent);
   duration_field(map, "shutdown_delay", limits.shutdown_delay, kShutdownPhase);
   duration_field(map, "shutdown_grace", limits.shutdown_grace, kShutdownPhase);
 }

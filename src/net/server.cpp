@@ -5,33 +5,16 @@
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <optional>
 #include <stdexcept>
 
 #include "firewarden/net/request_reader.hpp"
 #include "firewarden/net/server_tls.hpp"
 #include "firewarden/telemetry/metrics.hpp"
+#include "session.hpp"
 
 namespace firewarden::transport {
-
-// One connection's state shared between its session coroutine (on the
-// connection's strand) and the server (drain, close_all). `idle` is only read
-// and written on the strand.
-struct Server::Session {
-  Session(std::uint64_t id, net::any_io_executor strand_executor, net::ip::tcp::socket socket,
-          std::shared_ptr<ssl::context> context)
-      : strand(std::move(strand_executor)),
-        client(context ? ClientStream(std::move(socket), context->native_handle())
-                       : ClientStream(std::move(socket))),
-        tls_context(std::move(context)) {
-    connection.id = id;
-  }
-  net::any_io_executor strand;  // the io_context's own executor when it has one thread
-  ClientStream client;
-  std::shared_ptr<ssl::context> tls_context;  // kept alive for this connection's lifetime
-  Connection connection;
-  bool idle = true;  // waiting for the next request's first bytes
-};
 
 namespace {
 
@@ -97,7 +80,15 @@ http::response<http::string_body> RequestHandler::on_unreadable_request(
 
 Server::Server(net::io_context& io, ServerOptions options, RequestHandler& handler,
                telemetry::Registry& metrics)
-    : io_(io), options_(std::move(options)), handler_(handler), metrics_(metrics), acceptor_(io) {}
+    : io_(io),
+      options_(std::move(options)),
+      handler_(handler),
+      metrics_(metrics),
+      acceptor_(io),
+      counters_(options_.count_connections ? metrics_ : uncounted_),
+      overload_connections_(std::max<std::size_t>(
+          1, (std::size_t{options_.max_connections} * options_.overload_threshold_percent + 99) /
+                 100)) {}
 
 Server::~Server() = default;
 
@@ -129,11 +120,7 @@ std::size_t Server::active_connections() const {
 }
 
 net::awaitable<void> Server::accept_loop() {
-  auto& active =
-      options_.count_connections
-          ? metrics_.gauge("firewarden_connections_active", "Client connections currently open.")
-                .with({})
-          : uncounted_connections_;
+  auto& active = counters_.active;
   while (acceptor_.is_open()) {
     // One thread runs the io_context: its executor already serializes
     // everything, and a strand per connection would only add its queue and
@@ -153,6 +140,7 @@ net::awaitable<void> Server::accept_loop() {
     if (active_connections() >= options_.max_connections) {
       // Over the limit: refuse by closing at once; a bounded cost per attempt.
       spdlog::debug("connection refused: max_connections ({}) reached", options_.max_connections);
+      counters_.refused_max_connections.increment();
       boost::system::error_code ignored;
       socket.close(ignored);
       continue;
@@ -171,7 +159,11 @@ net::awaitable<void> Server::accept_loop() {
       std::lock_guard lock(sessions_mutex_);
       sessions_.emplace(id, session);
     }
+    counters_.accepted.increment();
     active.add(1);
+    if (open_connections_.fetch_add(1, std::memory_order_relaxed) + 1 == overload_connections_) {
+      reduce_timeouts();
+    }
     net::co_spawn(strand, run_session(session), [this, id, &active](std::exception_ptr failure) {
       if (failure) {
         try {
@@ -182,6 +174,7 @@ net::awaitable<void> Server::accept_loop() {
       }
       std::lock_guard lock(sessions_mutex_);
       sessions_.erase(id);
+      open_connections_.fetch_sub(1, std::memory_order_relaxed);
       active.add(-1);
     });
   }
@@ -191,7 +184,7 @@ net::awaitable<void> Server::run_session(std::shared_ptr<Session> session) {
   ClientStream& client = session->client;
   Connection& connection = session->connection;
 
-  if (client.tls() && !co_await handshake(client, connection)) co_return;
+  if (client.tls() && !co_await handshake(*session)) co_return;
   connection.state =
       handler_.on_connected(connection, client.tls() ? client.tls()->native_handle() : nullptr);
 
@@ -200,23 +193,16 @@ net::awaitable<void> Server::run_session(std::shared_ptr<Session> session) {
   // bytes. A head plus one read is the most a request legitimately needs
   // here; beyond that the read fails with buffer_overflow (400).
   beast::flat_buffer buffer(options_.max_header_bytes + kReadAheadBytes);
-  const RequestLimits limits{options_.max_header_bytes, options_.max_body_bytes,
-                             options_.header_timeout};
   bool keep_alive = true;
   while (keep_alive && !draining_) {
     RequestParser parser;
-    limit_parser(parser, limits);
-    // Idle until the request's first bytes (a drain closes the connection
-    // now); busy from its complete head on.
-    session->idle = true;
-    auto error = co_await wait_for_request(client, buffer, connection.requests > 0);
-    if (!error) error = co_await read_request_head(client, buffer, parser, limits);
-    session->idle = false;
-    if (!error) error = co_await read_request_body(client, buffer, parser, limits);
+    auto error = co_await wait_for_request(*session, buffer);
+    if (!error) error = co_await read_request(*session, buffer, parser);
     if (error) {
       co_await refuse_unreadable(connection, client, error);
       break;
     }
+    session->wait = Session::Wait::handler;  // untimed: the handler has its own deadlines
     ++connection.requests;
     Request request = parser.release();
     keep_alive = co_await handler_.handle(connection, request, client);
@@ -224,14 +210,15 @@ net::awaitable<void> Server::run_session(std::shared_ptr<Session> session) {
   co_await close_politely(client);
 }
 
-// The first request must arrive within header_timeout (read_request_head);
+// The first request must arrive within header_timeout (read_request);
 // later ones may idle for idle_timeout first. Either way a slow sender is
 // bounded.
-net::awaitable<boost::system::error_code> Server::wait_for_request(ClientStream& client,
-                                                                   beast::flat_buffer& buffer,
-                                                                   bool after_request) {
+net::awaitable<boost::system::error_code> Server::wait_for_request(Session& session,
+                                                                   beast::flat_buffer& buffer) {
+  ClientStream& client = session.client;
+  session.begin(Session::Wait::idle);
   boost::system::error_code error;
-  if (after_request && buffer.size() == 0) {
+  if (session.connection.requests > 0 && buffer.size() == 0) {
     // Keep-alive: the next request may take idle_timeout to begin; once
     // its first bytes are in, its head gets header_timeout like the first
     // one (a slow head after one quick request had idle + header time).
@@ -241,13 +228,30 @@ net::awaitable<boost::system::error_code> Server::wait_for_request(ClientStream&
     buffer.shrink_to_fit();
     auto* tls = client.tls();
     if (tls == nullptr || !tls->has_pending()) {
-      client.tcp().expires_after(options_.idle_timeout);
+      client.tcp().expires_after(idle_timeout());
       auto [wait_error, ignored] =
           co_await client.tcp().async_wait_readable(as_tuple(use_awaitable));
       error = wait_error;
+      if (error == beast::error::timeout) counters_.closed_idle_timeout.increment();
     }
   }
   if (buffer.capacity() == 0) buffer.reserve(kFirstReadBytes);
+  co_return error;
+}
+
+// One request, head then body, each within header_timeout as the load is
+// now (overload cuts it). From its complete head on, a drain lets it finish.
+net::awaitable<boost::system::error_code> Server::read_request(Session& session,
+                                                               beast::flat_buffer& buffer,
+                                                               RequestParser& parser) {
+  const RequestLimits limits{options_.max_header_bytes, options_.max_body_bytes, header_timeout()};
+  limit_parser(parser, limits);
+  session.begin(Session::Wait::head);
+  auto error = co_await read_request_head(session.client, buffer, parser, limits);
+  // The body keeps the head's start: a cut never waits longer for it.
+  session.wait = Session::Wait::body;
+  if (!error) error = co_await read_request_body(session.client, buffer, parser, limits);
+  if (error == beast::error::timeout) counters_.closed_header_timeout.increment();
   co_return error;
 }
 
@@ -266,14 +270,20 @@ net::awaitable<void> Server::refuse_unreadable(Connection& connection, ClientStr
   }
 }
 
-// mtls: the TLS handshake, within header_timeout. A failure is counted by
-// reason and ends the connection.
-net::awaitable<bool> Server::handshake(ClientStream& client, const Connection& connection) {
+// mtls: the TLS handshake, within header_timeout (cut under overload). A
+// failure is counted by reason and ends the connection.
+net::awaitable<bool> Server::handshake(Session& session) {
+  ClientStream& client = session.client;
+  const Connection& connection = session.connection;
   auto* tls = client.tls();
-  client.tcp().expires_after(options_.header_timeout);
+  session.begin(Session::Wait::handshake);
+  client.tcp().expires_after(header_timeout());
   auto [error, ignored] = co_await tls->async_handshake(as_tuple(use_awaitable));
   if (error) {
     const std::string reason = handshake_failure_reason(error, tls->native_handle());
+    (reason == "timeout" ? counters_.closed_tls_handshake_timeout
+                         : counters_.closed_tls_handshake_failure)
+        .increment();
     metrics_
         .counter("firewarden_tls_handshake_failures_total",
                  "TLS handshakes that failed, by reason.", {"reason"})
@@ -314,7 +324,11 @@ void Server::drain() {
       net::post(session->strand, [session] {
         // Idle keep-alive connections close now; busy ones after their
         // current response (the session loop checks draining_).
-        if (session->idle) session->client.tcp().cancel();
+        const auto wait = session->wait;
+        if (wait == Session::Wait::handshake || wait == Session::Wait::idle ||
+            wait == Session::Wait::head) {
+          session->client.tcp().cancel();
+        }
       });
     }
   }

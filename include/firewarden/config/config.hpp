@@ -159,6 +159,8 @@ struct Config {
     std::uint64_t max_body_bytes = std::uint64_t{10} << 20;    // 10MiB
     std::chrono::milliseconds header_timeout{10000};
     std::chrono::milliseconds idle_timeout{60000};
+    // From this share of max_connections open, the timeouts are cut (overload).
+    std::uint32_t overload_threshold_percent = 80;
     std::chrono::milliseconds shutdown_delay{0};
     std::chrono::milliseconds shutdown_grace{20000};
   } limits;

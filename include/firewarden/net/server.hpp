@@ -15,6 +15,7 @@
 
 #include "firewarden/net/asio.hpp"
 #include "firewarden/net/client_stream.hpp"
+#include "firewarden/net/request_reader.hpp"
 #include "firewarden/telemetry/metrics.hpp"
 
 namespace firewarden::telemetry {
@@ -80,6 +81,11 @@ class RequestHandler {
                                    const std::string& /*reason*/) {}
 };
 
+// A timeout under overload: a tenth of the configured one (Envoy's
+// reduce_timeouts with min_scale 10%), at least 1 s so a real client on a
+// slow link still gets its head through, never longer than configured.
+std::chrono::milliseconds overload_timeout(std::chrono::milliseconds configured);
+
 struct ServerOptions {
   net::ip::tcp::endpoint address;
   // mtls: the current TLS context (called for every new connection, so a
@@ -90,7 +96,13 @@ struct ServerOptions {
   std::uint64_t max_body_bytes = 10 * 1024 * 1024;
   std::chrono::milliseconds header_timeout{10000};
   std::chrono::milliseconds idle_timeout{60000};
-  // Counted in firewarden_connections_active (the data plane; not the admin
+  // Overload, as Envoy's overload manager `reduce_timeouts` action: from
+  // this share of max_connections open on, the TLS handshake, request-read
+  // and idle timeouts are cut (overload_timeout()), for new waits and for
+  // connections already waiting, so slow clients make room for real ones.
+  unsigned overload_threshold_percent = 80;
+  // Counted in firewarden_connections_active and the other
+  // firewarden_connections_* families (the data plane; not the admin
   // listener, whose /metrics request would otherwise count itself).
   bool count_connections = true;
   // Exactly one thread runs the io_context (`threads: 1`): connections run
@@ -120,15 +132,33 @@ class Server {
 
   std::size_t active_connections() const;
 
-  struct Session;  // one connection's shared state (server.cpp)
+  struct Session;  // one connection's shared state (session.hpp)
 
  private:
+  // firewarden_connections_*: what happened to connections (server_overload.cpp).
+  struct ConnectionCounters {
+    explicit ConnectionCounters(telemetry::Registry& registry);
+    telemetry::Gauge& active;
+    telemetry::Counter& accepted;
+    telemetry::Counter& refused_max_connections;
+    telemetry::Counter& closed_header_timeout;
+    telemetry::Counter& closed_idle_timeout;
+    telemetry::Counter& closed_tls_handshake_timeout;
+    telemetry::Counter& closed_tls_handshake_failure;
+  };
+  bool overloaded() const;
+  std::chrono::milliseconds header_timeout() const;
+  std::chrono::milliseconds idle_timeout() const;
+  void reduce_timeouts();
+
   net::awaitable<void> accept_loop();
   net::awaitable<void> run_session(std::shared_ptr<Session> session);
-  net::awaitable<bool> handshake(ClientStream& client, const Connection& connection);
-  net::awaitable<boost::system::error_code> wait_for_request(ClientStream& client,
-                                                             beast::flat_buffer& buffer,
-                                                             bool after_request);
+  net::awaitable<bool> handshake(Session& session);
+  net::awaitable<boost::system::error_code> wait_for_request(Session& session,
+                                                             beast::flat_buffer& buffer);
+  net::awaitable<boost::system::error_code> read_request(Session& session,
+                                                         beast::flat_buffer& buffer,
+                                                         RequestParser& parser);
   net::awaitable<void> refuse_unreadable(Connection& connection, ClientStream& client,
                                          const boost::system::error_code& error);
   net::awaitable<void> close_politely(ClientStream& client);
@@ -139,7 +169,11 @@ class Server {
   telemetry::Registry& metrics_;
   net::ip::tcp::acceptor acceptor_;
   std::atomic<bool> draining_{false};
-  telemetry::Gauge uncounted_connections_;  // when !options_.count_connections
+  telemetry::Registry uncounted_;  // never rendered: when !options_.count_connections
+  ConnectionCounters counters_;
+  std::size_t overload_connections_;  // open connections from which overload applies
+  std::atomic<std::size_t> open_connections_{0};
+  std::chrono::steady_clock::time_point last_reduction_{};  // accept loop only
   std::atomic<std::uint64_t> next_connection_id_{1};
   mutable std::mutex sessions_mutex_;
   std::map<std::uint64_t, std::weak_ptr<Session>> sessions_;
