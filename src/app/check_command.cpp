@@ -5,6 +5,7 @@
 
 #include "firewarden/app/command_line.hpp"
 #include "firewarden/app/load.hpp"
+#include "firewarden/config/overrides.hpp"
 #include "firewarden/identity/identity_rules.hpp"
 #include "firewarden/net/server_tls.hpp"
 #include "firewarden/policy/policy.hpp"
@@ -80,14 +81,17 @@ void warn_about_enforcement(const config::Config& config) {
 
 int check_command(const CommandLine& line) {
   const std::string path = config_path(line);
-  const auto config = load_config_or_report(path);
+  const auto config = load_config_or_report(path, line);
   if (!config) return kExitFailure;
+  const bool print = line.option("print-config").has_value();
+  if (print) std::cout << config::print_config(*config);
   warn_about_enforcement(*config);
   std::size_t problems = check_referenced_files(*config);
   if (problems == 0) {
     problems += check_policy(*config) + check_tls(*config) + check_fixed_identity(*config);
   }
   if (problems > 0) return kExitFailure;
+  if (print) return kExitOk;  // stdout holds the YAML only
   std::cout << path << ": ok (policy " << config->policy.file << ")\n";
   return kExitOk;
 }

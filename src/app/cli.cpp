@@ -21,8 +21,9 @@ struct CommandSpec {
   std::vector<std::string_view> options;  // options that take a value (besides --log-level)
   int (*run)(const CommandLine&);
   std::size_t max_arguments = 0;
-  std::string_view details = {};             // more --help text: exit codes, formats
-  std::vector<std::string_view> flags = {};  // options without a value, e.g. --json
+  std::string_view details = {};                  // more --help text: exit codes, formats
+  std::vector<std::string_view> flags = {};       // options without a value, e.g. --json
+  std::vector<std::string_view> repeatable = {};  // options that take a value, any number of times
 };
 
 constexpr std::string_view explain_help =
@@ -66,19 +67,47 @@ constexpr std::string_view suggest_help =
     "Exit: 0 printed; 2 bad input: usage, an unreadable file or policy, a line that\n"
     "cannot be read (FILE:LINE: why on stderr), no request in the logs.";
 
+constexpr std::string_view set_help =
+    "--set KEY=VALUE (repeatable) sets a config key over the file, e.g.\n"
+    "--set firestore.project=my-project or --set identity.trust_domains='[a.example]'\n"
+    "(VALUE is YAML; empty unsets the key). So does FIREWARDEN_<KEY> in the\n"
+    "environment, KEY upper case with '.' as '_' (FIREWARDEN_FIRESTORE_PROJECT).\n"
+    "Precedence: --set, then environment, then the file.";
+
+constexpr std::string_view check_help =
+    "--set KEY=VALUE (repeatable) sets a config key over the file, e.g.\n"
+    "--set firestore.project=my-project or --set identity.trust_domains='[a.example]'\n"
+    "(VALUE is YAML; empty unsets the key). So does FIREWARDEN_<KEY> in the\n"
+    "environment, KEY upper case with '.' as '_' (FIREWARDEN_FIRESTORE_PROJECT).\n"
+    "Precedence: --set, then environment, then the file.\n"
+    "--print-config prints the effective config as YAML on stdout (credentials.token\n"
+    "redacted) instead of the ok line. Exit: 0 valid; 1 invalid (each error as\n"
+    "FILE:LINE:COL, --set or env FIREWARDEN_…: message on stderr).";
+
 constexpr std::string_view version_help =
     "Prints the version, git revision, build type, compiler and library versions;\n"
     "--json prints them as one JSON object.";
 
 const std::array<CommandSpec, 6>& commands() {
   static const std::array<CommandSpec, 6> specs{{
-      {"run", "run the proxy", "--config FILE", {"config"}, run_command, 0},
+      {"run",
+       "run the proxy",
+       "--config FILE [--set KEY=VALUE...]",
+       {"config"},
+       run_command,
+       0,
+       set_help,
+       {},
+       {"set"}},
       {"check",
        "validate config, policy and every referenced file",
-       "--config FILE",
+       "--config FILE [--set KEY=VALUE...] [--print-config]",
        {"config"},
        check_command,
-       0},
+       0,
+       check_help,
+       {"print-config"},
+       {"set"}},
       {"explain",
        "print the policy decision for one request as JSON",
        "--policy FILE --identity SPIFFE_ID --request 'METHOD PATH' [--body FILE|-] "
@@ -145,7 +174,12 @@ bool is_flag(const CommandSpec& spec, std::string_view option) {
   return std::find(spec.flags.begin(), spec.flags.end(), option) != spec.flags.end();
 }
 
+bool is_repeatable(const CommandSpec& spec, std::string_view option) {
+  return std::find(spec.repeatable.begin(), spec.repeatable.end(), option) != spec.repeatable.end();
+}
+
 bool takes_value(const CommandSpec& spec, std::string_view option) {
+  if (is_repeatable(spec, option)) return true;
   if (option == "log-level") return true;
   for (std::string_view known : spec.options) {
     if (known == option) return true;
@@ -196,6 +230,10 @@ ParseOutcome parse_arguments(const CommandSpec& spec, std::span<char*> args, Com
       }
       value = args[++i];
     }
+    if (is_repeatable(spec, name)) {
+      line.repeated[std::string(name)].push_back(std::move(value));
+      continue;
+    }
     if (!line.options.emplace(std::string(name), std::move(value)).second) {
       error = "option --" + std::string(name) + " given twice";
       return ParseOutcome::error;
@@ -235,7 +273,7 @@ int run_cli(int argc, char** argv) {
     print_usage(std::cout);
     return kExitOk;
   }
-  if (name == "--version") return version_command(CommandLine{"version", {}, {}});
+  if (name == "--version") return version_command(CommandLine{"version", {}, {}, {}});
   const CommandSpec* spec = find_command(name);
   if (spec == nullptr) {
     std::cerr << "firewarden: unknown command '" << name << "'\n";
@@ -243,7 +281,7 @@ int run_cli(int argc, char** argv) {
     return kExitUsage;
   }
 
-  CommandLine line{std::string(name), {}, {}};
+  CommandLine line{std::string(name), {}, {}, {}};
   std::string error;
   switch (parse_arguments(*spec, args.subspan(2), line, error)) {
     case ParseOutcome::help:

@@ -1,16 +1,64 @@
 #include "firewarden/app/load.hpp"
 
+#include <unistd.h>  // environ
+
 #include <fstream>
 #include <iostream>
 #include <sstream>
 #include <vector>
 
+#include "firewarden/config/overrides.hpp"
 #include "firewarden/identity/svid.hpp"
 
 namespace firewarden::app {
 
-std::shared_ptr<const config::Config> load_config_or_report(const std::string& path) {
-  auto loaded = config::load_config_file(path, config::process_environment());
+namespace {
+
+void report(const config::Diagnostics& problems) {
+  for (const auto& problem : problems) std::cerr << problem.to_string() << "\n";
+}
+
+std::vector<std::string> environment_entries() {
+  std::vector<std::string> entries;
+  for (char** entry = environ; entry != nullptr && *entry != nullptr; ++entry) {
+    entries.emplace_back(*entry);
+  }
+  return entries;
+}
+
+// Environment first, then --set: applied in order, so --set wins.
+std::optional<config::Overrides> overrides_or_report(const CommandLine& line) {
+  auto from_environment = config::environment_overrides(environment_entries());
+  if (auto* problems = std::get_if<config::Diagnostics>(&from_environment)) {
+    report(*problems);
+    return std::nullopt;
+  }
+  auto overrides = std::get<config::Overrides>(std::move(from_environment));
+  config::Diagnostics problems;
+  if (auto sets = line.repeated.find("set"); sets != line.repeated.end()) {
+    for (const std::string& text : sets->second) {
+      auto parsed = config::parse_set_option(text);
+      if (auto* problem = std::get_if<config::Diagnostic>(&parsed)) {
+        problems.push_back(std::move(*problem));
+      } else {
+        overrides.push_back(std::get<config::Override>(std::move(parsed)));
+      }
+    }
+  }
+  if (!problems.empty()) {
+    report(problems);
+    return std::nullopt;
+  }
+  return overrides;
+}
+
+}  // namespace
+
+std::shared_ptr<const config::Config> load_config_or_report(const std::string& path,
+                                                            const CommandLine& line) {
+  const auto overrides = overrides_or_report(line);
+  if (!overrides) return nullptr;
+  auto loaded = config::load_config_file(path, config::process_environment(), *overrides);
   if (auto* problems = std::get_if<config::Diagnostics>(&loaded)) {
     for (const auto& problem : *problems) std::cerr << problem.to_string() << "\n";
     return nullptr;

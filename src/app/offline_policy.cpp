@@ -10,7 +10,7 @@ std::optional<OfflinePolicy> load_offline_policy(const CommandLine& line) {
   OfflinePolicy loaded;
   std::optional<std::string> policy_file = line.option("policy");
   if (auto config_file = line.option("config")) {
-    const auto config = load_config_or_report(*config_file);
+    const auto config = load_config_or_report(*config_file, line);
     if (!config) return std::nullopt;
     loaded.settings = EvaluationSettings::from_config(*config);
     if (!policy_file) policy_file = config->policy.file;

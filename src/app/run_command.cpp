@@ -32,7 +32,7 @@ spdlog::level::level_enum to_spdlog(config::LogLevel level) {
 }  // namespace
 
 int run_command(const CommandLine& line) {
-  const auto config = load_config_or_report(config_path(line));
+  const auto config = load_config_or_report(config_path(line), line);
   if (!config) return kExitFailure;
   // --log-level on the command line wins over the config file.
   auto level = to_spdlog(config->logging.level);

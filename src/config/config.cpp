@@ -63,6 +63,7 @@ Diagnostic Config::diagnostic(std::string_view key, const std::string& message) 
   if (auto it = positions.find(key); it != positions.end()) {
     result.line = it->second.line;
     result.column = it->second.column;
+    if (!it->second.origin.empty()) result.file = it->second.origin;  // --set or env
   }
   return result;
 }

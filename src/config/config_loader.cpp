@@ -15,6 +15,7 @@ namespace detail {
 LoadResult Loader::load(const std::string& text) {
   root_ = reader_.parse(text);
   if (!reader_.ok()) return reader_.take_diagnostics();
+  for (const Override& given : overrides_) apply_override(given);
   if (read_root()) {
     apply_emulator_host();
     apply_application_credentials();
@@ -36,11 +37,13 @@ LoadResult Loader::load(const std::string& text) {
 using detail::Loader;
 
 LoadResult load_config_text(const std::string& text, const std::string& file_name,
-                            const EnvLookup& env) {
-  return Loader(file_name, env, std::filesystem::path(file_name).parent_path()).load(text);
+                            const EnvLookup& env, const Overrides& overrides) {
+  return Loader(file_name, env, std::filesystem::path(file_name).parent_path(), overrides)
+      .load(text);
 }
 
-LoadResult load_config_file(const std::string& path, const EnvLookup& env) {
+LoadResult load_config_file(const std::string& path, const EnvLookup& env,
+                            const Overrides& overrides) {
   auto cannot_read = [&](const std::string& why) {
     return Diagnostics{Diagnostic{path, 0, 0, "cannot read the config file: " + why}};
   };
@@ -57,7 +60,7 @@ LoadResult load_config_file(const std::string& path, const EnvLookup& env) {
   if (text.size() > kMaxSize) return cannot_read("larger than 1MiB");
   const auto absolute = std::filesystem::absolute(path, ec);
   const auto base = ec ? std::filesystem::path(path).parent_path() : absolute.parent_path();
-  return Loader(path, env, base).load(text);
+  return Loader(path, env, base, overrides).load(text);
 }
 
 }  // namespace firewarden::config

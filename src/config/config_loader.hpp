@@ -17,14 +17,19 @@ using yaml::MapView;
 
 class Loader : private yaml::Fields {
  public:
-  Loader(const std::string& file_name, const EnvLookup& env, std::filesystem::path base)
-      : Fields(file_name, env, std::move(base)), env_(env) {
+  Loader(const std::string& file_name, const EnvLookup& env, std::filesystem::path base,
+         const Overrides& overrides)
+      : Fields(file_name, env, std::move(base)), env_(env), overrides_(overrides) {
     config_.source_file = file_name;
   }
 
   LoadResult load(const std::string& text);
 
  private:
+  // ---- --set and environment values (config_overrides.cpp) --------------
+  void apply_override(const Override& given);
+  YAML::Node graft_parent(const Override& given, const std::vector<std::string>& segments);
+
   // ---- reading (config_sections.cpp) -------------------------------------
   bool read_root();
   void read_listener(const YAML::Node& node);
@@ -50,6 +55,7 @@ class Loader : private yaml::Fields {
   void check_address_conflict();
 
   const EnvLookup& env_;
+  const Overrides& overrides_;
   Config config_;
   std::string fixed_id_trust_domain_;
   bool endpoint_given_ = false;

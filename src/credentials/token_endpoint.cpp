@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "firewarden/credentials/settings.hpp"
+#include "firewarden/text/ascii.hpp"
 
 namespace firewarden::credentials {
 namespace {
@@ -14,12 +15,7 @@ using std::chrono::system_clock;
 
 constexpr std::string_view hex_digits = "0123456789ABCDEF";
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
+using text::hex_value;
 
 std::optional<std::string> form_unescape(std::string_view text) {
   std::string out;

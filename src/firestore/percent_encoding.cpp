@@ -2,15 +2,12 @@
 
 #include <algorithm>
 
+#include "firewarden/text/ascii.hpp"
+
 namespace firewarden::firestore {
 namespace {
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
+using text::hex_value;
 
 bool is_escape_at(std::string_view text, std::size_t i) {
   return i + 2 < text.size() && text[i] == '%' && hex_value(text[i + 1]) >= 0 &&

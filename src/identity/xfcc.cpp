@@ -3,6 +3,8 @@
 #include <array>
 #include <utility>
 
+#include "firewarden/text/ascii.hpp"
+
 namespace firewarden::identity {
 namespace {
 
@@ -37,7 +39,7 @@ constexpr std::array<std::pair<std::string_view, Key>, 7> key_names{{
     {"dns", Key::dns},
 }};
 
-char to_lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+using text::to_lower;
 
 bool equals_ignoring_case(std::string_view text, std::string_view lower) {
   if (text.size() != lower.size()) return false;

@@ -2,12 +2,6 @@
 
 namespace firewarden::yaml {
 
-Position position_of(const YAML::Node& node) {
-  const YAML::Mark mark = node.Mark();
-  if (mark.line < 0 || mark.column < 0) return {};
-  return {mark.line + 1, mark.column + 1};
-}
-
 std::string in_quotes(std::string_view text) { return "\"" + std::string(text) + "\""; }
 
 Fields::Fields(std::string file, EnvLookup env, std::filesystem::path base)
@@ -18,7 +12,7 @@ YAML::Node Fields::take(MapView& map, std::string_view key) {
   if (node.IsDefined()) {
     const std::string path = map.path_of(key);
     nodes_.emplace(path, node);
-    positions_.emplace(path, position_of(node));
+    positions_.emplace(path, reader_.position(node));
   }
   return node;
 }

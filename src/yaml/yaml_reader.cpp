@@ -215,7 +215,38 @@ Diagnostics Reader::take_diagnostics() {
 }
 
 void Reader::error(const YAML::Node& at, const std::string& message) {
+  if (const std::string* origin = origin_of(at)) {
+    diagnostics_.push_back(Diagnostic{*origin, 0, 0, message});
+    return;
+  }
   error(at.IsDefined() ? at.Mark() : YAML::Mark::null_mark(), message);
+}
+
+void Reader::mark_origin(const YAML::Node& node, const std::string& origin) {
+  origins_.emplace_back(node, origin);
+  if (node.IsMap()) {
+    for (const auto& entry : node) {
+      mark_origin(entry.first, origin);
+      mark_origin(entry.second, origin);
+    }
+  } else if (node.IsSequence()) {
+    for (const auto& element : node) mark_origin(element, origin);
+  }
+}
+
+const std::string* Reader::origin_of(const YAML::Node& node) const {
+  if (!node.IsDefined()) return nullptr;  // also guards Node::is, which throws on zombies
+  for (const auto& [marked, origin] : origins_) {
+    if (node.is(marked)) return &origin;
+  }
+  return nullptr;
+}
+
+Position Reader::position(const YAML::Node& node) const {
+  if (const std::string* origin = origin_of(node)) return {0, 0, *origin};
+  const YAML::Mark mark = node.Mark();
+  if (mark.line < 0 || mark.column < 0) return {};
+  return {mark.line + 1, mark.column + 1, {}};
 }
 
 void Reader::error(const YAML::Mark& at, const std::string& message) {

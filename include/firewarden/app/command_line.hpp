@@ -17,6 +17,8 @@ struct CommandLine {
   std::map<std::string, std::string, std::less<>> options;  // "--config FILE" -> {"config","FILE"}
   std::vector<std::string> arguments;                       // positional arguments
   // Flags (options without a value, e.g. --json) are in `options` with "".
+  // Options that may be given several times (--set), in command-line order.
+  std::map<std::string, std::vector<std::string>, std::less<>> repeated;
 
   std::optional<std::string> option(const std::string& name) const;
 };

@@ -3,14 +3,18 @@
 // FILE:LINE:COL: message on stderr.
 #include <memory>
 
+#include "firewarden/app/command_line.hpp"
 #include "firewarden/config/config.hpp"
 #include "firewarden/net/server_tls.hpp"
 #include "firewarden/policy/policy.hpp"
 
 namespace firewarden::app {
 
-// The config at `path`, or nullptr after printing every diagnostic.
-std::shared_ptr<const config::Config> load_config_or_report(const std::string& path);
+// The config at `path` with the FIREWARDEN_* environment and the command's
+// --set values over it (--set wins), or nullptr after printing every
+// diagnostic.
+std::shared_ptr<const config::Config> load_config_or_report(const std::string& path,
+                                                            const CommandLine& line);
 
 // Reads the policy file at `path` (at most 16 MiB; an unreadable file is one
 // diagnostic with line 0) and loads it, ${VAR}s looked up in `env`.

@@ -201,14 +201,25 @@ std::vector<TrustBundleFile> client_trust_bundles(const Config& config);
 
 using LoadResult = std::variant<std::shared_ptr<const Config>, Diagnostics>;
 
+// A value given outside the file (`--set`, FIREWARDEN_* environment), put
+// into the document before it is read, so it is checked exactly like the
+// file's own value. Applied in order: a later override of a key wins.
+struct Override {
+  std::string origin;  // "--set" or "env FIREWARDEN_FIRESTORE_PROJECT": names it in errors
+  std::string key;     // "firestore.project", "identity.xfcc.trusted_peers"
+  std::string value;   // YAML: "my-project", "[a, b]", "{a.example: a.pem}"; "" = unset
+};
+using Overrides = std::vector<Override>;
+
 // `file_name` names the text in diagnostics; relative paths in the config are
 // resolved against its directory. `env` serves ${VAR} expansion,
 // FIRESTORE_EMULATOR_HOST and GOOGLE_APPLICATION_CREDENTIALS.
 LoadResult load_config_text(const std::string& text, const std::string& file_name,
-                            const EnvLookup& env);
+                            const EnvLookup& env, const Overrides& overrides = {});
 // Reads `path` (an unreadable file is one diagnostic with line 0) and loads it;
 // relative paths in the config are resolved against the file's absolute
 // directory.
-LoadResult load_config_file(const std::string& path, const EnvLookup& env);
+LoadResult load_config_file(const std::string& path, const EnvLookup& env,
+                            const Overrides& overrides = {});
 
 }  // namespace firewarden::config

@@ -21,6 +21,9 @@ using Diagnostics = std::vector<Diagnostic>;
 struct Position {
   int line = 0;  // 1-based; 0 when unknown
   int column = 0;
+  // Empty: the file itself. Else where a value given outside the file came
+  // from ("--set", "env FIREWARDEN_FIRESTORE_PROJECT"); line is then 0.
+  std::string origin;
 };
 using Positions = std::map<std::string, Position, std::less<>>;
 

@@ -41,7 +41,6 @@ std::string_view name_of(const std::array<Choice<E>, N>& choices, E value) {
   return "?";
 }
 
-Position position_of(const YAML::Node& node);
 std::string in_quotes(std::string_view text);
 
 class Fields {
@@ -171,7 +170,7 @@ class Fields {
     for (std::size_t i = 0; i < node.size(); ++i) {
       const YAML::Node element = node[i];
       const std::string element_path = path + "[" + std::to_string(i) + "]";
-      positions_.emplace(element_path, position_of(element));
+      positions_.emplace(element_path, reader_.position(element));
       auto value = reader_.string(element, element_path);
       std::optional<std::string> error;
       if (!value) {

@@ -47,8 +47,18 @@ class Reader {
   Diagnostics take_diagnostics();  // sorted by line and column
   bool ok() const { return diagnostics_.empty(); }
 
+  // At the node's FILE:LINE:COL, or at its origin when it came from outside
+  // the file (mark_origin).
   void error(const YAML::Node& at, const std::string& message);
   void error(const YAML::Mark& at, const std::string& message);
+  void report(Diagnostic diagnostic) { diagnostics_.push_back(std::move(diagnostic)); }
+
+  // Nodes grafted into the document from elsewhere (a --set flag, an
+  // environment variable): errors at `node` or anything below it name
+  // `origin` instead of a position in the file.
+  void mark_origin(const YAML::Node& node, const std::string& origin);
+  // Where `node` stands: its 1-based line and column, or its origin.
+  Position position(const YAML::Node& node) const;
 
   // Scalar readers. Each reports a diagnostic "PATH: expected …, got …" at
   // the node and returns std::nullopt when the value is the wrong type.
@@ -66,9 +76,12 @@ class Reader {
                                     const std::vector<std::string_view>& choices);
 
  private:
+  const std::string* origin_of(const YAML::Node& node) const;
+
   std::string file_;
   EnvLookup env_;
   Diagnostics diagnostics_;
+  std::vector<std::pair<YAML::Node, std::string>> origins_;
 };
 
 // A mapping read strictly: `take` each known key; when the view goes out of
