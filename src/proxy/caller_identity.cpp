@@ -8,6 +8,7 @@
 #include "exchange.hpp"
 #include "firewarden/identity/svid.hpp"
 #include "firewarden/identity/xfcc.hpp"
+#include "firewarden/proxy/access_fields.hpp"
 
 namespace firewarden::proxy {
 namespace {
@@ -25,6 +26,10 @@ std::vector<std::uint8_t> address_bytes(const net::ip::address& address) {
 
 void FirestoreProxy::on_tls_established(transport::Connection& connection, SSL* ssl) {
   X509* leaf = SSL_get0_peer_certificate(ssl);
+  if (auto facts = certificate_facts(leaf)) {  // logged whether or not it is accepted
+    connection.tls_peer_serial = std::move(facts->serial);
+    connection.tls_peer_sha256 = std::move(facts->sha256);
+  }
   if (leaf == nullptr) {  // cannot happen with SSL_VERIFY_FAIL_IF_NO_PEER_CERT; fail closed anyway
     connection.tls_identity_error = "no_client_certificate";
   } else {

@@ -24,6 +24,23 @@ std::string decision_label(const firestore::ApiError& error) {
   return error.http_status == 403 ? "deny" : "error";
 }
 
+// Every User-Agent value, joined as a repeated field is (RFC 9110 §5.3);
+// none or only empty ones: no value.
+std::optional<std::string> user_agent(const transport::Request& request) {
+  std::optional<std::string> joined;
+  const auto fields = request.equal_range(http::field::user_agent);
+  for (auto field = fields.first; field != fields.second; ++field) {
+    if (field->value().empty()) continue;
+    if (joined) {
+      *joined += ", ";
+      *joined += field->value();
+    } else {
+      joined.emplace(field->value());
+    }
+  }
+  return joined;
+}
+
 }  // namespace
 
 void fail(FirestoreProxy::Exchange& exchange, std::string_view what, std::string_view why) {
@@ -86,8 +103,12 @@ FirestoreProxy::Exchange FirestoreProxy::open_exchange(const transport::Connecti
   // Valid either way (checked, or made by us): the trace id is its 2nd field.
   record.trace_id = exchange.traceparent.substr(3, 32);
   record.peer = peer_string(connection.peer);
+  record.peer_certificate_serial = connection.tls_peer_serial;
+  record.peer_certificate_sha256 = connection.tls_peer_sha256;
+  record.user_agent = user_agent(request);
   record.enforcement = config::to_string(options_.enforcement);
-  record.method = std::string(request.method_string());
+  record.http_method = std::string(request.method_string());
+  record.method = record.http_method;
   record.bytes_in = request.body().size();
   return exchange;
 }

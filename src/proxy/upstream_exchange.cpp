@@ -56,6 +56,7 @@ net::awaitable<bool> FirestoreProxy::forward(Exchange& exchange, transport::Requ
     }
     connection = std::move(std::get<std::unique_ptr<UpstreamConnection>>(acquired));
     (connection->reused ? upstream_reused_ : upstream_new_).increment();
+    record.upstream_reused = connection->reused;
     deadline.reset();
     deadline.emplace(executor, options_.request_timeout, connection->socket());
     deadline->start();

@@ -37,6 +37,10 @@ struct Connection {
   // (the reason is the identity module's stable label).
   std::optional<identity::Identity> tls_identity;
   std::string tls_identity_error;
+  // mtls: the client certificate's serial and SHA-256 fingerprint (lowercase
+  // hex), for the access log.
+  std::optional<std::string> tls_peer_serial;
+  std::optional<std::string> tls_peer_sha256;
   std::uint64_t requests = 0;  // requests read so far on this connection
 };
 

@@ -39,6 +39,8 @@ struct ProxyOptions {
   // policy.enforcement: audit forwards what the policy denies (decided,
   // logged and counted as a deny all the same).
   config::Enforcement enforcement = config::Enforcement::enforce;
+  // logging.document_paths: how access lines show the documents requested.
+  config::DocumentPaths document_paths = config::DocumentPaths::full;
 };
 
 class FirestoreProxy final : public transport::RequestHandler {
