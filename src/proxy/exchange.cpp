@@ -24,6 +24,16 @@ std::string decision_label(const firestore::ApiError& error) {
   return error.http_status == 403 ? "deny" : "error";
 }
 
+// A trace header's value; a repeated one is passed as "", which no trace
+// format accepts: two values cannot both name the caller's span.
+std::optional<std::string_view> trace_header(const transport::Request& request,
+                                             std::string_view name) {
+  bool repeated = false;
+  const auto value = single_header(request, name, repeated);
+  if (value && repeated) return std::string_view();
+  return value;
+}
+
 // Every User-Agent value, joined as a repeated field is (RFC 9110 §5.3);
 // none or only empty ones: no value.
 std::optional<std::string> user_agent(const transport::Request& request) {
@@ -95,13 +105,11 @@ FirestoreProxy::Exchange FirestoreProxy::open_exchange(const transport::Connecti
       client_request_id && !repeated && telemetry::is_acceptable_request_id(*client_request_id)
           ? std::string(*client_request_id)
           : telemetry::new_request_id();
-  const auto client_traceparent = single_header(request, "traceparent", repeated);
-  exchange.traceparent =
-      client_traceparent && !repeated && telemetry::is_valid_traceparent(*client_traceparent)
-          ? std::string(*client_traceparent)
-          : telemetry::new_traceparent();
-  // Valid either way (checked, or made by us): the trace id is its 2nd field.
-  record.trace_id = exchange.traceparent.substr(3, 32);
+  exchange.trace = telemetry::continue_trace(trace_header(request, "traceparent"),
+                                             trace_header(request, "x-cloud-trace-context"));
+  record.trace_id = exchange.trace.trace_id;
+  record.span_id = exchange.trace.span_id;
+  record.parent_span_id = exchange.trace.caller_span_id;
   record.peer = peer_string(connection.peer);
   record.peer_certificate_serial = connection.tls_peer_serial;
   record.peer_certificate_sha256 = connection.tls_peer_sha256;

@@ -250,6 +250,8 @@ void append_json_line(std::string& line, const AccessRecord& r) {
   w.text("log", "access");
   w.text("request_id", r.request_id);
   w.text_or_null("trace_id", r.trace_id);
+  w.text_or_null("span_id", r.span_id);
+  w.optional_text("parent_span_id", r.parent_span_id);
   w.text("peer", r.peer);
   w.optional_text("user_agent", r.user_agent);
   w.text_or_null("identity", r.identity);

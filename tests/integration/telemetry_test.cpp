@@ -434,11 +434,48 @@ TEST_CASE("telemetry: x-request-id is kept or created and returned, traceparent 
     CHECK(std::regex_match(response.headers.at("x-request-id"), std::regex("[0-9a-f]{32}")));
   }
 
-  // A valid traceparent passes unchanged; an invalid one is replaced by a
-  // new valid one, whose trace id is the access line's.
+  // A valid traceparent keeps its trace id and flags; firewarden's own span
+  // becomes the parent upstream sees, in traceparent and in
+  // X-Cloud-Trace-Context (decimal span id), and the access line has both
+  // spans. An invalid one is replaced by a new trace, whose trace id is the
+  // access line's.
   const std::string valid = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
   REQUIRE(fw.request({"GET", get, {}, {{"traceparent", valid}}}).status == 200);
-  CHECK(upstream.requests().back().header("traceparent") == valid);
+  std::smatch forwarded;
+  const std::string sent_traceparent = upstream.requests().back().header("traceparent");
+  REQUIRE(std::regex_match(sent_traceparent, forwarded,
+                           std::regex("00-0af7651916cd43dd8448eb211c80319c-([0-9a-f]{16})-01")));
+  const std::string our_span = forwarded[1].str();
+  CHECK(our_span != "b7ad6b7169203331");
+  CHECK(upstream.requests().back().header("x-cloud-trace-context") ==
+        "0af7651916cd43dd8448eb211c80319c/" + std::to_string(std::stoull(our_span, nullptr, 16)) +
+            ";o=1");
+  CHECK(eventually(
+      [&] {
+        return fw.access_log().find("\"span_id\":\"" + our_span +
+                                    "\",\"parent_span_id\":\"b7ad6b7169203331\"") !=
+               std::string::npos;
+      },
+      std::chrono::seconds(5)));
+  // X-Cloud-Trace-Context alone is continued the same way.
+  REQUIRE(fw.request({"GET",
+                      get,
+                      {},
+                      {{"x-cloud-trace-context",
+                        "4bf92f3577b34da6a3ce929d0e0e4736/13235353014750950193;o=1"}}})
+              .status == 200);
+  const std::string from_cloud = upstream.requests().back().header("traceparent");
+  CHECK(std::regex_match(from_cloud,
+                         std::regex("00-4bf92f3577b34da6a3ce929d0e0e4736-[0-9a-f]{16}-01")));
+  CHECK(from_cloud.find("b7ad6b7169203331") == std::string::npos);
+  CHECK(eventually(
+      [&] {
+        return std::regex_search(
+            fw.access_log(),
+            std::regex(R"("trace_id":"4bf92f3577b34da6a3ce929d0e0e4736","span_id":"[0-9a-f]{16}",)"
+                       R"("parent_span_id":"b7ad6b7169203331")"));
+      },
+      std::chrono::seconds(5)));
   const std::regex shape("00-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}");
   for (const std::string& invalid :
        {std::string("00-00000000000000000000000000000000-b7ad6b7169203331-01"),

@@ -21,7 +21,9 @@ namespace firewarden::telemetry {
 struct AccessRecord {
   std::string request_id;
   std::string trace_id;
-  std::string peer;  // "ip:port"
+  std::string span_id;                        // ours, the parent upstream sees
+  std::optional<std::string> parent_span_id;  // the caller's span; null: we started the trace
+  std::string peer;                           // "ip:port"
   std::optional<std::string> user_agent;
   std::string identity;
   std::optional<std::string> namespace_name;
