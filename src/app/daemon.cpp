@@ -106,6 +106,7 @@ proxy::ProxyOptions proxy_options(const config::Config& config) {
   options.request_timeout = config.firestore.request_timeout;
   options.client_write_timeout = config.limits.idle_timeout;
   options.max_cut_response_bytes = config.limits.max_body_bytes;
+  options.document_paths = config.logging.document_paths;
   return options;
 }
 

@@ -44,6 +44,9 @@ std::string_view to_string(CredentialsType value) {
 }
 std::string_view to_string(LogLevel value) { return detail::name_of(detail::kLogLevels, value); }
 std::string_view to_string(LogFormat value) { return detail::name_of(detail::kLogFormats, value); }
+std::string_view to_string(DocumentPaths value) {
+  return detail::name_of(detail::kDocumentPaths, value);
+}
 std::string_view to_string(Enforcement value) {
   return detail::name_of(detail::kEnforcements, value);
 }

@@ -136,6 +136,7 @@ const std::vector<std::string_view>& config_keys() {
       "limits.shutdown_grace",
       "logging.level",
       "logging.format",
+      "logging.document_paths",
       "logging.access_log",
       "threads",
   };

@@ -141,6 +141,7 @@ std::string print_config(const Config& config) {
   out.begin("logging");
   out.value("level", std::string(to_string(config.logging.level)));
   out.value("format", std::string(to_string(config.logging.format)));
+  out.value("document_paths", std::string(to_string(config.logging.document_paths)));
   out.value("access_log", config.logging.access_log);
   out.end();
   out.value("threads", config.threads);

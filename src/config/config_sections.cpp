@@ -60,6 +60,7 @@ bool Loader::read_root() {
     MapView logging = section(map, "logging");
     enum_field(logging, "level", config_.logging.level, detail::kLogLevels);
     enum_field(logging, "format", config_.logging.format, detail::kLogFormats);
+    enum_field(logging, "document_paths", config_.logging.document_paths, detail::kDocumentPaths);
     bool_field(logging, "access_log", config_.logging.access_log);
   }
   integer_field(map, "threads", config_.threads, kThreads);

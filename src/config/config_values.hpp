@@ -34,6 +34,9 @@ inline constexpr std::array kLogLevels{
     Choice<LogLevel>{"error", LogLevel::error}};
 inline constexpr std::array kLogFormats{Choice<LogFormat>{"json", LogFormat::json},
                                         Choice<LogFormat>{"text", LogFormat::text}};
+inline constexpr std::array kDocumentPaths{Choice<DocumentPaths>{"full", DocumentPaths::full},
+                                           Choice<DocumentPaths>{"hash", DocumentPaths::hash},
+                                           Choice<DocumentPaths>{"omit", DocumentPaths::omit}};
 inline constexpr std::array kEnforcements{Choice<Enforcement>{"enforce", Enforcement::enforce},
                                           Choice<Enforcement>{"audit", Enforcement::audit}};
 

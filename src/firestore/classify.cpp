@@ -263,17 +263,21 @@ ApiError in_element(std::string_view field, std::size_t index, const ApiError& e
   return located;
 }
 
-// The collection of a document named in a body, which must be in the URL's database.
-Checked<CollectionPattern> collection_of_named_document(std::string_view name,
-                                                        const DatabaseRef& database) {
-  Checked<DocumentNameIds> ids = document_name_ids(name, database);
-  if (!ids.ok()) return ids.error();
-  return literal_collection(
-      std::span<const std::string_view>(ids.value().data(), ids.value().size() - 1));
+// Appends the document whose IDs are `ids` ("orders/o1") unless already there.
+template <typename Ids>
+void add_document(std::vector<std::string>& documents, const Ids& ids) {
+  std::string path;
+  for (const auto& id : ids) {
+    if (!path.empty()) path += '/';
+    path += id;
+  }
+  if (std::find(documents.begin(), documents.end(), path) == documents.end()) {
+    documents.push_back(std::move(path));
+  }
 }
 
 Refusal add_write(const MessageTape& body, std::size_t write, const DatabaseRef& database,
-                  RequirementSet& requirements) {
+                  RequirementSet& requirements, std::vector<std::string>& documents) {
   std::optional<std::string_view> target;
   const std::size_t update = member(body, write, "update");
   const bool is_update = update != 0;
@@ -299,6 +303,7 @@ Refusal add_write(const MessageTape& body, std::size_t write, const DatabaseRef&
   // The document's collection: its IDs but the last (document_name_ids
   // returns an even, non-zero number of them).
   const std::span<const std::string_view> collection(ids.value().data(), ids.value().size() - 1);
+  add_document(documents, ids.value());
   if (member(body, write, "delete") != 0) {
     requirements.add_literal(Action::remove, collection);
   } else {
@@ -357,20 +362,22 @@ Refusal for_each_element(const MessageTape& body, std::string_view name, Visit v
 }
 
 Refusal add_body_requirements(Route route, const MessageTape& body, const DocumentsPath& path,
-                              RequirementSet& requirements) {
+                              RequirementSet& requirements, std::vector<std::string>& documents) {
   switch (route) {
     case Route::batch_get:
       return for_each_element(body, "documents", [&](std::size_t document) -> Refusal {
-        Checked<CollectionPattern> collection =
-            collection_of_named_document(body[document].text, path.database);
-        if (!collection.ok()) return collection.error();
-        requirements.add(Action::get, collection.value());
+        // A document named in a body must be in the URL's database.
+        Checked<DocumentNameIds> ids = document_name_ids(body[document].text, path.database);
+        if (!ids.ok()) return ids.error();
+        requirements.add(Action::get, literal_collection(std::span<const std::string_view>(
+                                          ids.value().data(), ids.value().size() - 1)));
+        add_document(documents, ids.value());
         return std::nullopt;
       });
     case Route::commit:
     case Route::batch_write:
       return for_each_element(body, "writes", [&](std::size_t write) {
-        return add_write(body, write, path.database, requirements);
+        return add_write(body, write, path.database, requirements, documents);
       });
     case Route::run_query:
     case Route::partition_query:
@@ -488,6 +495,11 @@ Checked<RequestModel> classify_checked(const HttpRequest& request, const Scope& 
   if (!params.ok()) return params.error();
 
   RequirementSet requirements;
+  std::vector<std::string> documents;
+  if (const Route r = route.value().route;
+      r == Route::get || r == Route::patch || r == Route::remove) {
+    add_document(documents, path.segments);
+  }
   if (Refusal refusal =
           add_url_requirements(route.value().route, path, params.value(), requirements)) {
     return *refusal;
@@ -510,7 +522,7 @@ Checked<RequestModel> classify_checked(const HttpRequest& request, const Scope& 
     if (r == Route::create_document || r == Route::patch) {
       if (Refusal refusal = check_document_body_name(r, body.value(), path)) return *refusal;
     }
-    if (Refusal refusal = add_body_requirements(r, body.value(), path, requirements)) {
+    if (Refusal refusal = add_body_requirements(r, body.value(), path, requirements, documents)) {
       return *refusal;
     }
   }
@@ -520,6 +532,7 @@ Checked<RequestModel> classify_checked(const HttpRequest& request, const Scope& 
   model.project = path.database.project;
   model.database = path.database.database;
   model.requirements = std::move(requirements).take();
+  model.documents = std::move(documents);
   model.upstream_target = path.canonical();
   if (const std::string query = params.value().to_query_string(); !query.empty()) {
     model.upstream_target += '?';

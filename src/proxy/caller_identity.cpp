@@ -8,6 +8,7 @@
 #include "exchange.hpp"
 #include "firewarden/identity/svid.hpp"
 #include "firewarden/identity/xfcc.hpp"
+#include "firewarden/proxy/access_fields.hpp"
 
 namespace firewarden::proxy {
 namespace {
@@ -28,6 +29,10 @@ std::unique_ptr<transport::ConnectionState> FirestoreProxy::on_connected(
   if (ssl == nullptr) return nullptr;  // plaintext: fixed or xfcc mode
   auto state = std::make_unique<CertificateIdentity>();
   X509* leaf = SSL_get0_peer_certificate(ssl);
+  if (auto facts = certificate_facts(leaf)) {  // logged whether or not it is accepted
+    state->serial = std::move(facts->serial);
+    state->sha256 = std::move(facts->sha256);
+  }
   if (leaf == nullptr) {  // cannot happen with SSL_VERIFY_FAIL_IF_NO_PEER_CERT; fail closed anyway
     state->error = "no_client_certificate";
   } else {

@@ -25,6 +25,33 @@ std::string decision_label(const firestore::ApiError& error) {
   return error.http_status == 403 ? "deny" : "error";
 }
 
+// A trace header's value; a repeated one is passed as "", which no trace
+// format accepts: two values cannot both name the caller's span.
+std::optional<std::string_view> trace_header(const transport::Request& request,
+                                             std::string_view name) {
+  bool repeated = false;
+  const auto value = single_header(request, name, repeated);
+  if (value && repeated) return std::string_view();
+  return value;
+}
+
+// Every User-Agent value, joined as a repeated field is (RFC 9110 §5.3);
+// none or only empty ones: no value.
+std::optional<std::string> user_agent(const transport::Request& request) {
+  std::optional<std::string> joined;
+  const auto fields = request.equal_range(http::field::user_agent);
+  for (auto field = fields.first; field != fields.second; ++field) {
+    if (field->value().empty()) continue;
+    if (joined) {
+      *joined += ", ";
+      *joined += field->value();
+    } else {
+      joined.emplace(field->value());
+    }
+  }
+  return joined;
+}
+
 }  // namespace
 
 void fail(FirestoreProxy::Exchange& exchange, std::string_view what, std::string_view why) {
@@ -79,16 +106,20 @@ FirestoreProxy::Exchange FirestoreProxy::open_exchange(const transport::Connecti
       client_request_id && !repeated && telemetry::is_acceptable_request_id(*client_request_id)
           ? std::string(*client_request_id)
           : telemetry::new_request_id();
-  const auto client_traceparent = single_header(request, "traceparent", repeated);
-  exchange.traceparent =
-      client_traceparent && !repeated && telemetry::is_valid_traceparent(*client_traceparent)
-          ? std::string(*client_traceparent)
-          : telemetry::new_traceparent();
-  // Valid either way (checked, or made by us): the trace id is its 2nd field.
-  record.trace_id = exchange.traceparent.substr(3, 32);
+  exchange.trace = telemetry::continue_trace(trace_header(request, "traceparent"),
+                                             trace_header(request, "x-cloud-trace-context"));
+  record.trace_id = exchange.trace.trace_id;
+  record.span_id = exchange.trace.span_id;
+  record.parent_span_id = exchange.trace.caller_span_id;
   record.peer = peer_string(connection.peer);
+  if (const auto* certificate = dynamic_cast<const CertificateIdentity*>(connection.state.get())) {
+    record.peer_certificate_serial = certificate->serial;
+    record.peer_certificate_sha256 = certificate->sha256;
+  }
+  record.user_agent = user_agent(request);
   record.enforcement = config::to_string(options_.enforcement);
-  record.method = std::string(request.method_string());
+  record.http_method = std::string(request.method_string());
+  record.method = record.http_method;
   record.bytes_in = request.body().size();
   return exchange;
 }

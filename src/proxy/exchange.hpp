@@ -12,6 +12,7 @@
 
 #include "firewarden/proxy/firestore_proxy.hpp"
 #include "firewarden/telemetry/access_log.hpp"
+#include "firewarden/telemetry/trace.hpp"
 
 namespace firewarden::proxy {
 
@@ -21,7 +22,7 @@ struct FirestoreProxy::Exchange {
   Clock::time_point started = Clock::now();
   std::uint64_t connection_id = 0;
   std::uint64_t request_number = 0;
-  std::string traceparent;
+  telemetry::TraceContext trace;  // the caller's trace, our span in it
   // The Firestore method once classified: a bounded label set, unlike the
   // client's HTTP method string.
   std::string metric_method = "unknown";

@@ -11,6 +11,7 @@
 #include <algorithm>
 
 #include "exchange.hpp"
+#include "firewarden/proxy/access_fields.hpp"
 #include "firewarden/telemetry/metric_catalogue.hpp"
 
 namespace firewarden::proxy {
@@ -153,6 +154,7 @@ std::variant<firestore::RequestModel, firestore::ApiError> FirestoreProxy::class
     auto& record = exchange.record;
     record.method = model->method;
     exchange.metric_method = model->method;
+    record.document_paths = logged_document_paths(model->documents, options_.document_paths);
     for (const auto& requirement : model->requirements) {
       record.required.emplace_back(std::string(firestore::to_string(requirement.action)),
                                    requirement.collection.to_string());

@@ -108,6 +108,9 @@ std::string upstream_request_bytes(const http::request<http::string_body>& clien
   }
   if (!headers.request_params.empty()) line("x-goog-request-params", headers.request_params);
   line("traceparent", headers.traceparent);
+  if (!headers.cloud_trace_context.empty()) {
+    line("x-cloud-trace-context", headers.cloud_trace_context);
+  }
   line("x-request-id", headers.request_id);
   // Content-Length as Beast's prepare_payload sets it: for any body, and for
   // an empty one on methods that carry a body (POST, PUT, OPTIONS).

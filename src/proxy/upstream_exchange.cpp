@@ -32,9 +32,12 @@ net::awaitable<bool> FirestoreProxy::forward(Exchange& exchange, transport::Requ
                                              std::optional<WriteResponse> cut,
                                              transport::ClientStream& client) {
   auto& record = exchange.record;
+  // firewarden is a hop of the trace: upstream sees our span as its parent.
+  const std::string traceparent = exchange.trace.traceparent();
+  const std::string cloud_trace_context = exchange.trace.cloud_trace_context();
   const std::string upstream_request = upstream_request_bytes(
       request, model.upstream_target, model.upstream_body,
-      UpstreamHeaders{options_.upstream_authority, token, exchange.traceparent,
+      UpstreamHeaders{options_.upstream_authority, token, traceparent, cloud_trace_context,
                       exchange.request_id(), model.upstream_resource_prefix,
                       model.upstream_request_params});
   const auto executor = co_await net::this_coro::executor;
@@ -56,6 +59,7 @@ net::awaitable<bool> FirestoreProxy::forward(Exchange& exchange, transport::Requ
     }
     connection = std::move(std::get<std::unique_ptr<UpstreamConnection>>(acquired));
     (connection->reused ? upstream_reused_ : upstream_new_).increment();
+    record.upstream_reused = connection->reused;
     deadline.reset();
     deadline.emplace(executor, options_.request_timeout, connection->socket());
     deadline->start();

@@ -45,6 +45,26 @@ class LineWriter {
     key(name);
     value ? string(*value) : null();
   }
+  // "" is no value: written as null.
+  void text_or_null(std::string_view name, std::string_view value) {
+    key(name);
+    value.empty() ? null() : string(value);
+  }
+  void optional_boolean(std::string_view name, const std::optional<bool>& value) {
+    key(name);
+    out_ += !value ? "null" : *value ? "true" : "false";
+  }
+  void optional_strings(std::string_view name,
+                        const std::optional<std::vector<std::string>>& items) {
+    key(name);
+    if (!items) return null();
+    out_ += '[';
+    for (std::size_t i = 0; i < items->size(); ++i) {
+      if (i != 0) out_ += ',';
+      string((*items)[i]);
+    }
+    out_ += ']';
+  }
   void integer(std::string_view name, std::uint64_t value) {
     key(name);
     number(value);
@@ -229,25 +249,33 @@ void append_json_line(std::string& line, const AccessRecord& r) {
   w.timestamp("time", std::chrono::system_clock::now());
   w.text("log", "access");
   w.text("request_id", r.request_id);
-  w.text("trace_id", r.trace_id);
+  w.text_or_null("trace_id", r.trace_id);
+  w.text_or_null("span_id", r.span_id);
+  w.optional_text("parent_span_id", r.parent_span_id);
   w.text("peer", r.peer);
-  w.text("identity", r.identity);
+  w.optional_text("user_agent", r.user_agent);
+  w.text_or_null("identity", r.identity);
   w.optional_text("namespace", r.namespace_name);
   w.optional_text("service_account", r.service_account);
+  w.optional_text("peer_certificate_serial", r.peer_certificate_serial);
+  w.optional_text("peer_certificate_sha256", r.peer_certificate_sha256);
+  w.text_or_null("http_method", r.http_method);
   w.text("method", r.method);
+  w.optional_strings("document_paths", r.document_paths);
   w.pairs("required", r.required, "action", "collection");
   w.text("decision", r.decision);
-  w.text("rule", r.rule);
+  w.text_or_null("rule", r.rule);
   w.pairs("dry_run", r.dry_run, "rule", "would");
   w.integer("status", std::uint64_t{r.status});
   w.optional_integer("upstream_status", r.upstream_status);
+  w.optional_boolean("upstream_reused", r.upstream_reused);
   w.integer("bytes_in", r.bytes_in);
   w.integer("bytes_out", r.bytes_out);
   w.real("duration_ms", r.duration_ms);
   w.optional_real("upstream_ms", r.upstream_ms);
   w.optional_text("impersonated", r.impersonated);
   w.text("enforcement", r.enforcement);
-  if (!r.error.empty()) w.text("error", r.error);
+  w.text_or_null("error", r.error);
   w.close();
 }
 

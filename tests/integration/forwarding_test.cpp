@@ -5,6 +5,7 @@
 #include <fstream>
 #include <iterator>
 #include <nlohmann/json.hpp>
+#include <regex>
 
 #include "support/firewarden_instance.hpp"
 #include "support/recording_upstream.hpp"
@@ -47,7 +48,11 @@ TEST_CASE("forwarding: client credentials and unlisted headers never reach upstr
     CHECK(seen.headers.count(dropped) == 0);
   }
   CHECK(seen.headers.find("x-goog-api-client")->second == "gl-node/20");
-  CHECK(seen.headers.find("traceparent")->second == traceparent);
+  // The trace goes on with firewarden's span as the parent upstream sees.
+  const std::string sent_traceparent = seen.headers.find("traceparent")->second;
+  CHECK(std::regex_match(sent_traceparent,
+                         std::regex("00-0af7651916cd43dd8448eb211c80319c-[0-9a-f]{16}-01")));
+  CHECK(sent_traceparent != traceparent);
   CHECK(seen.headers.find("x-request-id")->second == "req-123");
   CHECK(seen.headers.find("host")->second == "127.0.0.1:" + std::to_string(upstream.port()));
 

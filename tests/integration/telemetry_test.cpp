@@ -11,6 +11,7 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <catch2/catch.hpp>
+#include <cctype>
 #include <csignal>
 #include <filesystem>
 #include <functional>
@@ -117,6 +118,7 @@ TEST_CASE("telemetry: metrics, access lines and logs after a scripted mix of req
   // -- the mix ---------------------------------------------------------------
   auto allowed_get = with_id({"GET", fw.documents() + "/orders/o1", {}, {}}, "mix-allowed-get");
   allowed_get.headers.emplace_back("traceparent", kTraceparent);
+  allowed_get.headers.emplace_back("user-agent", "mix-client/1.0 (\"quoted\")");
   allowed_get.headers.emplace_back("authorization", "Bearer client-secret-" + token);
   CHECK(fw.request(allowed_get, orders).status == 200);
   CHECK(fw.request(with_id(commit(fw, "orders/o2"), "mix-allowed-commit"), orders).status == 200);
@@ -167,12 +169,26 @@ TEST_CASE("telemetry: metrics, access lines and logs after a scripted mix of req
                                         "bytes_out",
                                         "duration_ms",
                                         "upstream_ms",
-                                        "impersonated"};
+                                        "impersonated",
+                                        "http_method",
+                                        "document_paths",
+                                        "user_agent",
+                                        "peer_certificate_serial",
+                                        "peer_certificate_sha256",
+                                        "upstream_reused",
+                                        "error"};
   for (const auto& [id, line] : lines.by_request_id) {
     CAPTURE(line.dump());
     for (const auto& field : fields) CHECK(line.contains(field));
     CHECK(std::regex_match(line["trace_id"].get<std::string>(), std::regex("[0-9a-f]{32}")));
     CHECK(std::set<std::string>{"allow", "deny", "error"}.count(line["decision"]) == 1);
+    // A field without a value is null, never "".
+    for (const auto& [key, value] : line.items()) CHECK(value != "");
+    // Every request came over mtls with a client certificate.
+    CHECK(std::regex_match(line["peer_certificate_sha256"].get<std::string>(),
+                           std::regex("[0-9a-f]{64}")));
+    CHECK(std::regex_match(line["peer_certificate_serial"].get<std::string>(),
+                           std::regex("[0-9a-f]+")));
   }
   REQUIRE(lines.by_request_id.size() == 7);
 
@@ -191,6 +207,18 @@ TEST_CASE("telemetry: metrics, access lines and logs after a scripted mix of req
   CHECK(get["bytes_out"].get<int>() > 0);
   CHECK(get["impersonated"] == "orders-rw@my-project.iam.gserviceaccount.com");
   CHECK_THAT(get["peer"].get<std::string>(), Catch::StartsWith("127.0.0.1:"));
+  CHECK(get["http_method"] == "GET");
+  CHECK(get["document_paths"] == json::array({"orders/o1"}));
+  CHECK(get["user_agent"] == "mix-client/1.0 (\"quoted\")");
+  CHECK(get["upstream_reused"].is_boolean());
+  CHECK(get["error"].is_null());
+  CHECK(get["peer_certificate_sha256"] == certificate_sha256(cert("orders")));
+  std::string serial = certificate_serial(cert("orders"));  // upper case, as openssl prints it
+  for (char& c : serial) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  CHECK(get["peer_certificate_serial"] == serial);
+  CHECK(lines.by_request_id.at("mix-allowed-commit")["document_paths"] ==
+        json::array({"orders/o2"}));
+  CHECK(lines.by_request_id.at("mix-allowed-commit")["http_method"] == "POST");
 
   const auto& denied = lines.by_request_id.at("mix-denied-commit");
   CHECK(denied["decision"] == "deny");
@@ -214,6 +242,9 @@ TEST_CASE("telemetry: metrics, access lines and logs after a scripted mix of req
     CHECK(lines.by_request_id.at(id)["decision"] == "error");
     CHECK(lines.by_request_id.at(id)["status"] == 400);
     CHECK(lines.by_request_id.at(id)["upstream_status"].is_null());
+    CHECK(lines.by_request_id.at(id)["upstream_reused"].is_null());
+    CHECK(lines.by_request_id.at(id)["document_paths"].is_null());  // never classified
+    CHECK(lines.by_request_id.at(id)["rule"].is_null());
   }
   const auto& failed = lines.by_request_id.at("mix-upstream-broken");
   CHECK(failed["decision"] == "error");
@@ -458,11 +489,48 @@ TEST_CASE("telemetry: x-request-id is kept or created and returned, traceparent 
     CHECK(std::regex_match(response.headers.at("x-request-id"), std::regex("[0-9a-f]{32}")));
   }
 
-  // A valid traceparent passes unchanged; an invalid one is replaced by a
-  // new valid one, whose trace id is the access line's.
+  // A valid traceparent keeps its trace id and flags; firewarden's own span
+  // becomes the parent upstream sees, in traceparent and in
+  // X-Cloud-Trace-Context (decimal span id), and the access line has both
+  // spans. An invalid one is replaced by a new trace, whose trace id is the
+  // access line's.
   const std::string valid = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
   REQUIRE(fw.request({"GET", get, {}, {{"traceparent", valid}}}).status == 200);
-  CHECK(upstream.requests().back().header("traceparent") == valid);
+  std::smatch forwarded;
+  const std::string sent_traceparent = upstream.requests().back().header("traceparent");
+  REQUIRE(std::regex_match(sent_traceparent, forwarded,
+                           std::regex("00-0af7651916cd43dd8448eb211c80319c-([0-9a-f]{16})-01")));
+  const std::string our_span = forwarded[1].str();
+  CHECK(our_span != "b7ad6b7169203331");
+  CHECK(upstream.requests().back().header("x-cloud-trace-context") ==
+        "0af7651916cd43dd8448eb211c80319c/" + std::to_string(std::stoull(our_span, nullptr, 16)) +
+            ";o=1");
+  CHECK(eventually(
+      [&] {
+        return fw.access_log().find("\"span_id\":\"" + our_span +
+                                    "\",\"parent_span_id\":\"b7ad6b7169203331\"") !=
+               std::string::npos;
+      },
+      std::chrono::seconds(5)));
+  // X-Cloud-Trace-Context alone is continued the same way.
+  REQUIRE(fw.request({"GET",
+                      get,
+                      {},
+                      {{"x-cloud-trace-context",
+                        "4bf92f3577b34da6a3ce929d0e0e4736/13235353014750950193;o=1"}}})
+              .status == 200);
+  const std::string from_cloud = upstream.requests().back().header("traceparent");
+  CHECK(std::regex_match(from_cloud,
+                         std::regex("00-4bf92f3577b34da6a3ce929d0e0e4736-[0-9a-f]{16}-01")));
+  CHECK(from_cloud.find("b7ad6b7169203331") == std::string::npos);
+  CHECK(eventually(
+      [&] {
+        return std::regex_search(
+            fw.access_log(),
+            std::regex(R"("trace_id":"4bf92f3577b34da6a3ce929d0e0e4736","span_id":"[0-9a-f]{16}",)"
+                       R"("parent_span_id":"b7ad6b7169203331")"));
+      },
+      std::chrono::seconds(5)));
   const std::regex shape("00-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}");
   for (const std::string& invalid :
        {std::string("00-00000000000000000000000000000000-b7ad6b7169203331-01"),

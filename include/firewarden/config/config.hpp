@@ -41,6 +41,8 @@ enum class IdentityMode { mtls, xfcc, fixed };
 enum class CredentialsType { external_account, metadata, service_account_key, static_token, none };
 enum class LogLevel { trace, debug, info, warn, error };
 enum class LogFormat { json, text };
+// logging.document_paths: how access lines show the documents a request names.
+enum class DocumentPaths { full, hash, omit };
 // enforce: a policy deny is refused (403). audit: decided, logged and counted
 // exactly as in enforce, but forwarded (rolling out a policy on live traffic).
 enum class Enforcement { enforce, audit };
@@ -51,6 +53,7 @@ std::string_view to_string(IdentityMode value);
 std::string_view to_string(CredentialsType value);
 std::string_view to_string(LogLevel value);
 std::string_view to_string(LogFormat value);
+std::string_view to_string(DocumentPaths value);
 std::string_view to_string(Enforcement value);
 
 struct ListenerTls {
@@ -168,6 +171,7 @@ struct Config {
   struct Logging {
     LogLevel level = LogLevel::info;
     LogFormat format = LogFormat::json;
+    DocumentPaths document_paths = DocumentPaths::full;
     bool access_log = true;
   } logging;
 

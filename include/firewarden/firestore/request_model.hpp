@@ -58,6 +58,10 @@ struct RequestModel {
   // Every (action, collection) the request implies, de-duplicated, in order of
   // first appearance. Empty for beginTransaction/rollback.
   std::vector<Requirement> requirements;
+  // The documents the request names (get, patch, delete, batchGet, the
+  // writes of a commit), as paths from the database's documents root
+  // ("orders/o1"), de-duplicated, in order: for the access log.
+  std::vector<std::string> documents;
   // What upstream receives: exactly what was authorized.
   std::string upstream_target;  // canonical path + the allowed query string
   std::string upstream_body;    // the checked body, byte for byte

@@ -40,6 +40,8 @@ struct ProxyOptions {
   // policy.enforcement: audit forwards what the policy denies (decided,
   // logged and counted as a deny all the same).
   config::Enforcement enforcement = config::Enforcement::enforce;
+  // logging.document_paths: how access lines show the documents requested.
+  config::DocumentPaths document_paths = config::DocumentPaths::full;
 };
 
 // mtls: what a connection's client certificate proves, decided once after
@@ -47,6 +49,10 @@ struct ProxyOptions {
 struct CertificateIdentity final : transport::ConnectionState {
   std::optional<identity::Identity> identity;
   std::string error;  // why there is none: the identity module's stable label
+  // The certificate's serial and SHA-256 fingerprint (lowercase hex), for
+  // the access log; set whether or not the certificate was accepted.
+  std::optional<std::string> serial;
+  std::optional<std::string> sha256;
 };
 
 class FirestoreProxy final : public transport::RequestHandler {

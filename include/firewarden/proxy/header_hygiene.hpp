@@ -16,10 +16,11 @@ namespace firewarden::proxy {
 bool is_forwarded_request_header(std::string_view name);
 
 struct UpstreamHeaders {
-  std::string_view authority;     // Host header for the upstream
-  std::string_view bearer_token;  // empty: no Authorization header
-  std::string_view traceparent;   // always set (validated or created)
-  std::string_view request_id;    // x-request-id
+  std::string_view authority;            // Host header for the upstream
+  std::string_view bearer_token;         // empty: no Authorization header
+  std::string_view traceparent;          // always set: the trace, with our span as parent
+  std::string_view cloud_trace_context;  // X-Cloud-Trace-Context, the same trace and span
+  std::string_view request_id;           // x-request-id
   // Routing hints rebuilt by the classifier (RequestModel); empty: not sent.
   std::string_view resource_prefix;  // google-cloud-resource-prefix
   std::string_view request_params;   // x-goog-request-params

@@ -1,7 +1,8 @@
 #pragma once
 // One JSON access line per request on stdout (SPEC §10). Tokens, keys and
 // document contents never appear: the record has no field that could hold
-// them.
+// them. Every field is on every line; a field without a value is null,
+// never "" (an empty string would read as a value that happens to be empty).
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -16,20 +17,32 @@
 
 namespace firewarden::telemetry {
 
+// Empty strings below are written as null.
 struct AccessRecord {
   std::string request_id;
   std::string trace_id;
-  std::string peer;  // "ip:port"
+  std::string span_id;                        // ours, the parent upstream sees
+  std::optional<std::string> parent_span_id;  // the caller's span; null: we started the trace
+  std::string peer;                           // "ip:port"
+  std::optional<std::string> user_agent;
   std::string identity;
   std::optional<std::string> namespace_name;
   std::optional<std::string> service_account;
-  std::string method;  // Firestore RPC ("commit") or the HTTP method when unknown
+  // mtls: the client certificate's serial and SHA-256 fingerprint (hex).
+  std::optional<std::string> peer_certificate_serial;
+  std::optional<std::string> peer_certificate_sha256;
+  std::string http_method;  // the request line's method; empty when no request was read
+  std::string method;       // Firestore RPC ("commit") or the HTTP method when unknown
+  // The documents the request names as logging.document_paths shows them
+  // (paths, digests); nullopt when omitted or the request was not classified.
+  std::optional<std::vector<std::string>> document_paths;
   std::vector<std::pair<std::string, std::string>> required;  // (action, collection)
   std::string decision;                                       // allow | deny | error
-  std::string rule;
-  std::vector<std::pair<std::string, std::string>> dry_run;  // (rule, would: allow|deny)
+  std::string rule;                                           // empty: no rule decided
+  std::vector<std::pair<std::string, std::string>> dry_run;   // (rule, would: allow|deny)
   unsigned status = 0;
   std::optional<unsigned> upstream_status;
+  std::optional<bool> upstream_reused;  // a pooled upstream connection; null if not forwarded
   std::uint64_t bytes_in = 0;
   std::uint64_t bytes_out = 0;
   double duration_ms = 0;

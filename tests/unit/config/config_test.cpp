@@ -11,6 +11,7 @@ using namespace std::chrono_literals;
 using firewarden::config::Config;
 using firewarden::config::CredentialsType;
 using firewarden::config::Diagnostics;
+using firewarden::config::DocumentPaths;
 using firewarden::config::EnvLookup;
 using firewarden::config::IdentityMode;
 using firewarden::config::load_config_file;
@@ -138,6 +139,7 @@ TEST_CASE("the smallest config gets every default of SPEC section 2") {
   CHECK(config.limits.shutdown_grace == 20s);
   CHECK(config.logging.level == LogLevel::info);
   CHECK(config.logging.format == LogFormat::json);
+  CHECK(config.logging.document_paths == DocumentPaths::full);
   CHECK(config.logging.access_log);
   CHECK(config.threads == 0);
 }
@@ -330,6 +332,8 @@ TEST_CASE("each key accepts a valid value") {
          CHECK(c.logging.format == LogFormat::text);
          CHECK_FALSE(c.logging.access_log);
        }},
+      {"logging:\n  document_paths: hash\n",
+       [](const Config& c) { CHECK(c.logging.document_paths == DocumentPaths::hash); }},
       {"logging:\n  level: warn\n",
        [](const Config& c) { CHECK(c.logging.level == LogLevel::warn); }},
       {"logging:\n  level: error\n",
@@ -534,6 +538,8 @@ TEST_CASE("each kind of invalid value is refused at its position, naming the key
       {"logging:\n  level: INFO\n", "INFO", "logging.level", "expected one of"},
       {"logging:\n  format: xml\n", "xml", "logging.format", "expected one of json, text"},
       {"logging:\n  access_log: maybe\n", "maybe", "logging.access_log", "expected true or false"},
+      {"logging:\n  document_paths: sha1\n", "sha1", "logging.document_paths",
+       "expected one of full, hash, omit"},
       {"identity:\n  mode: xfcc\n  require_template: no_thanks\n", "no_thanks",
        "identity.require_template", "expected true or false"},
       {"threads: 257\n", "257", "threads", "between 0 and 256"},
@@ -1017,6 +1023,7 @@ const std::vector<std::string> kAllKeys = {
     "logging.level",
     "logging.format",
     "logging.access_log",
+    "logging.document_paths",
     "threads",
     // Written as "" (not set): present in the file, so no position is kept.
     // identity.fixed_id, firestore.ca_file, credentials.file, credentials.token

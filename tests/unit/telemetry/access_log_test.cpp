@@ -25,10 +25,32 @@ TEST_CASE("access line: every SPEC 10 field, absent values as null") {
   const std::string line = to_json_line(record);
   CHECK(line.find('\n') == std::string::npos);
   const auto json = nlohmann::json::parse(line);
-  for (const char* field :
-       {"time", "request_id", "trace_id", "peer", "identity", "namespace", "service_account",
-        "method", "required", "decision", "rule", "dry_run", "status", "upstream_status",
-        "bytes_in", "bytes_out", "duration_ms", "upstream_ms", "impersonated"}) {
+  for (const char* field : {"time",
+                            "request_id",
+                            "trace_id",
+                            "peer",
+                            "user_agent",
+                            "identity",
+                            "namespace",
+                            "service_account",
+                            "peer_certificate_serial",
+                            "peer_certificate_sha256",
+                            "http_method",
+                            "method",
+                            "document_paths",
+                            "required",
+                            "decision",
+                            "rule",
+                            "dry_run",
+                            "status",
+                            "upstream_status",
+                            "upstream_reused",
+                            "bytes_in",
+                            "bytes_out",
+                            "duration_ms",
+                            "upstream_ms",
+                            "impersonated",
+                            "error"}) {
     CAPTURE(field);
     CHECK(json.contains(field));
   }
@@ -39,7 +61,51 @@ TEST_CASE("access line: every SPEC 10 field, absent values as null") {
   CHECK(json["dry_run"] == nlohmann::json::parse(R"([{"rule":"audit","would":"allow"}])"));
   CHECK(json["required"] ==
         nlohmann::json::parse(R"([{"action":"update","collection":"orders"}])"));
-  CHECK_FALSE(json.contains("error"));
+  CHECK(json["error"].is_null());
+}
+
+TEST_CASE("access line: a field without a value is null, never an empty string") {
+  AccessRecord record;  // nothing known: an unreadable request
+  record.request_id = "r1";
+  record.peer = "127.0.0.1:1";
+  record.method = "unknown";
+  record.decision = "error";
+  const auto json = nlohmann::json::parse(to_json_line(record));
+  for (const char* field :
+       {"trace_id", "user_agent", "identity", "namespace", "service_account",
+        "peer_certificate_serial", "peer_certificate_sha256", "http_method", "document_paths",
+        "rule", "upstream_status", "upstream_reused", "upstream_ms", "impersonated", "error"}) {
+    CAPTURE(field);
+    CHECK(json[field].is_null());
+  }
+  for (const auto& [key, value] : json.items()) {
+    CAPTURE(key);
+    CHECK(value != "");
+  }
+}
+
+TEST_CASE("access line: who did what to which document") {
+  AccessRecord record;
+  record.http_method = "PATCH";
+  record.method = "patch";
+  record.user_agent = "grpc-node/1.9 \"quoted\"";
+  record.peer_certificate_serial = "0a1b";
+  record.peer_certificate_sha256 = std::string(64, 'f');
+  record.document_paths = std::vector<std::string>{"orders/o1", "orders/o2"};
+  record.upstream_reused = false;
+  const auto json = nlohmann::json::parse(to_json_line(record));
+  CHECK(json["http_method"] == "PATCH");
+  CHECK(json["method"] == "patch");
+  CHECK(json["user_agent"] == "grpc-node/1.9 \"quoted\"");
+  CHECK(json["peer_certificate_serial"] == "0a1b");
+  CHECK(json["peer_certificate_sha256"] == std::string(64, 'f'));
+  CHECK(json["document_paths"] == nlohmann::json::array({"orders/o1", "orders/o2"}));
+  CHECK(json["upstream_reused"] == false);
+  record.upstream_reused = true;
+  record.document_paths = std::vector<std::string>{};  // a query names no document
+  const auto again = nlohmann::json::parse(to_json_line(record));
+  CHECK(again["upstream_reused"] == true);
+  CHECK(again["document_paths"] == nlohmann::json::array());
 }
 
 TEST_CASE("access line: a deny forwarded in audit mode keeps its decision and upstream status") {
@@ -130,7 +196,7 @@ TEST_CASE("access line: every SPEC §10 field, JSON types kept") {
   // Durations in milliseconds with microsecond digits, always with a point.
   CHECK_THAT(line, Catch::Contains(R"("duration_ms":1.250,"upstream_ms":3.000)"));
   CHECK(j["impersonated"].is_null());
-  CHECK_FALSE(j.contains("error"));
+  CHECK(j["error"].is_null());
 }
 
 TEST_CASE("access line: client text cannot break the line or forge fields") {

@@ -2,13 +2,16 @@
 #include "firewarden/telemetry/trace.hpp"
 
 #include <catch2/catch.hpp>
+#include <regex>
 #include <set>
 #include <string>
 
+using firewarden::telemetry::continue_trace;
 using firewarden::telemetry::is_acceptable_request_id;
 using firewarden::telemetry::is_valid_traceparent;
 using firewarden::telemetry::new_request_id;
 using firewarden::telemetry::new_traceparent;
+using firewarden::telemetry::parse_cloud_trace_context;
 using firewarden::telemetry::trace_id_of;
 
 TEST_CASE("trace: new traceparents are valid, version 00, unsampled, and differ") {
@@ -45,4 +48,77 @@ TEST_CASE("trace: traceparent validation (W3C Trace Context)") {
   CHECK_FALSE(is_valid_traceparent("00-0AF7651916CD43DD8448EB211C80319C-b7ad6b7169203331-01"));
   CHECK_FALSE(is_valid_traceparent("01-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"));
   CHECK(trace_id_of("garbage").empty());
+}
+
+TEST_CASE("trace: a valid traceparent is continued with a new span of ours") {
+  const auto context = continue_trace("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
+                                      "11111111111111111111111111111111/5;o=0");
+  CHECK(context.trace_id == "0af7651916cd43dd8448eb211c80319c");
+  CHECK(context.caller_span_id == "b7ad6b7169203331");
+  CHECK(context.flags == "01");
+  CHECK(context.sampled());
+  CHECK(std::regex_match(context.span_id, std::regex("[0-9a-f]{16}")));
+  CHECK(context.span_id != "b7ad6b7169203331");
+  CHECK(context.traceparent() == "00-0af7651916cd43dd8448eb211c80319c-" + context.span_id + "-01");
+  CHECK(is_valid_traceparent(context.traceparent()));
+  // Each request is a span of its own.
+  CHECK(continue_trace(context.traceparent(), std::nullopt).span_id != context.span_id);
+}
+
+TEST_CASE("trace: a malformed traceparent starts a new trace, whatever else was sent") {
+  for (const std::string_view malformed :
+       {"garbage", "", "00-0AF7651916CD43DD8448EB211C80319C-b7ad6b7169203331-01",
+        "00-00000000000000000000000000000000-b7ad6b7169203331-01"}) {
+    CAPTURE(malformed);
+    const auto context = continue_trace(malformed, "0af7651916cd43dd8448eb211c80319c/5;o=1");
+    CHECK(std::regex_match(context.trace_id, std::regex("[0-9a-f]{32}")));
+    CHECK(context.trace_id != "0af7651916cd43dd8448eb211c80319c");
+    CHECK_FALSE(context.caller_span_id);
+    CHECK(context.flags == "00");
+    CHECK(is_valid_traceparent(context.traceparent()));
+  }
+  const auto fresh = continue_trace(std::nullopt, std::nullopt);
+  CHECK_FALSE(fresh.caller_span_id);
+  CHECK(is_valid_traceparent(fresh.traceparent()));
+  CHECK(continue_trace(std::nullopt, std::nullopt).trace_id != fresh.trace_id);
+}
+
+TEST_CASE("trace: X-Cloud-Trace-Context is continued when there is no traceparent") {
+  // Span ids are decimal in X-Cloud-Trace-Context, hex in traceparent.
+  const auto context =
+      continue_trace(std::nullopt, "4BF92F3577B34DA6A3CE929D0E0E4736/13235353014750950193;o=1");
+  CHECK(context.trace_id == "4bf92f3577b34da6a3ce929d0e0e4736");
+  CHECK(context.caller_span_id == "b7ad6b7169203331");  // 13235353014750950193
+  CHECK(context.sampled());
+  CHECK(context.cloud_trace_context() ==
+        "4bf92f3577b34da6a3ce929d0e0e4736/" +
+            std::to_string(std::stoull(context.span_id, nullptr, 16)) + ";o=1");
+  const auto unsampled = continue_trace(std::nullopt, "4bf92f3577b34da6a3ce929d0e0e4736/1");
+  CHECK(unsampled.caller_span_id == "0000000000000001");
+  CHECK_FALSE(unsampled.sampled());
+  CHECK_THAT(unsampled.cloud_trace_context(), Catch::EndsWith(";o=0"));
+}
+
+TEST_CASE("trace: X-Cloud-Trace-Context values that are not read") {
+  for (const std::string_view bad : {
+           "",
+           "4bf92f3577b34da6a3ce929d0e0e4736",                       // no span
+           "4bf92f3577b34da6a3ce929d0e0e4736/",                      // empty span
+           "4bf92f3577b34da6a3ce929d0e0e473/1;o=1",                  // 31 digits
+           "00000000000000000000000000000000/1;o=1",                 // zero trace
+           "4bf92f3577b34da6a3ce929d0e0e4736/0;o=1",                 // zero span
+           "4bf92f3577b34da6a3ce929d0e0e4736/18446744073709551616",  // > 2^64 - 1
+           "4bf92f3577b34da6a3ce929d0e0e4736/+1",                    // sign
+           "4bf92f3577b34da6a3ce929d0e0e4736/1;o=2",                 // options
+           "4bf92f3577b34da6a3ce929d0e0e4736/1;o=1 ",                // trailing
+           "4bf92f3577b34da6a3ce929d0e0e47zz/1",                     // not hex
+       }) {
+    CAPTURE(bad);
+    CHECK_FALSE(parse_cloud_trace_context(bad));
+  }
+  const auto largest =
+      parse_cloud_trace_context("4bf92f3577b34da6a3ce929d0e0e4736/18446744073709551615;o=0");
+  REQUIRE(largest);
+  CHECK(largest->span_id == "ffffffffffffffff");
+  CHECK_FALSE(largest->sampled);
 }
