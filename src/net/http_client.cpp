@@ -1,13 +1,10 @@
 #include "firewarden/net/http_client.hpp"
 
-#include <openssl/ssl.h>
-
 #include <algorithm>
-#include <boost/asio/ssl/host_name_verification.hpp>
 #include <cctype>
-#include <stdexcept>
 
 #include "firewarden/net/asio.hpp"
+#include "firewarden/net/client_connect.hpp"
 #include "firewarden/net/deadline.hpp"
 
 namespace firewarden::http_client {
@@ -34,16 +31,37 @@ bool valid_port(std::string_view port) {
 }
 
 std::string describe_error(const boost::system::error_code& ec) {
-  if (ec == beast::error::timeout || ec == net::error::timed_out) return "timed out";
+  if (ec == net::error::timed_out) return "timed out";
   return ec.message();
 }
 
-// Sends the request and reads the response on a connected (and, for https,
-// handshaken) stream. The stream's lowest layer carries the deadline.
+// ": connect: timed out", as the messages said before the connect path
+// moved to net/client_connect.
+std::string describe(const transport::ConnectError& failure, const std::string& host) {
+  using Step = transport::ConnectError::Step;
+  const std::string reason = failure.timed_out ? "timed out" : describe_error(failure.error);
+  switch (failure.step) {
+    case Step::resolve:
+      return ": resolve " + host + ": " + reason;
+    case Step::connect:
+      return ": connect: " + reason;
+    case Step::server_name:
+      return ": cannot set TLS server name";
+    case Step::handshake:
+      return ": TLS handshake: " + reason;
+  }
+  return ": connect: " + reason;
+}
+
+// Writes the request and reads the whole response; `timer` closes the
+// socket if the exchange's deadline passes first.
 template <typename Stream>
-net::awaitable<Result> exchange(Stream& stream, const Request& request, const Url& url,
-                                const Options& options, steady::time_point deadline,
-                                const std::string& where) {
+net::awaitable<Result> exchange_messages(Stream& stream, const Request& request, const Url& url,
+                                         const Options& options, const transport::Deadline& timer,
+                                         const std::string& where) {
+  const auto reason = [&timer](const boost::system::error_code& error) {
+    return timer.expired() ? std::string("timed out") : describe_error(error);
+  };
   http::request<http::string_body> message;
   const auto verb = http::string_to_verb(request.method);
   if (verb == http::verb::unknown) co_return Error{where + ": unknown method"};
@@ -60,23 +78,21 @@ net::awaitable<Result> exchange(Stream& stream, const Request& request, const Ur
     message.prepare_payload();
   }
 
-  beast::get_lowest_layer(stream).expires_at(deadline);
   auto [write_error, written] =
       co_await http::async_write(stream, message, net::as_tuple(net::use_awaitable));
-  if (write_error) co_return Error{where + ": send: " + describe_error(write_error)};
+  if (write_error) co_return Error{where + ": send: " + reason(write_error)};
 
   beast::flat_buffer buffer;
   http::response_parser<http::string_body> parser;
   parser.header_limit(64 * 1024);
   parser.body_limit(options.max_response_bytes);
-  beast::get_lowest_layer(stream).expires_at(deadline);
   auto [read_error, read] =
       co_await http::async_read(stream, buffer, parser, net::as_tuple(net::use_awaitable));
   if (read_error == http::error::body_limit) {
     co_return Error{where + ": response larger than " + std::to_string(options.max_response_bytes) +
                     " bytes"};
   }
-  if (read_error) co_return Error{where + ": receive: " + describe_error(read_error)};
+  if (read_error) co_return Error{where + ": receive: " + reason(read_error)};
 
   auto& answer = parser.get();
   Response response;
@@ -86,6 +102,27 @@ net::awaitable<Result> exchange(Stream& stream, const Request& request, const Ur
   }
   response.body = std::move(answer.body());
   co_return response;
+}
+
+// Sends the request and reads the response on a connected (and, for https,
+// handshaken) stream, all before `deadline`, then closes the connection.
+template <typename Stream>
+net::awaitable<Result> exchange(Stream& stream, const Request& request, const Url& url,
+                                const Options& options, steady::time_point deadline,
+                                const std::string& where) {
+  auto& socket = stream.lowest_layer();
+  transport::Deadline timer(co_await net::this_coro::executor, [&socket] {
+    boost::system::error_code ignored;
+    socket.close(ignored);
+  });
+  timer.expires_at(deadline);
+  auto result = co_await exchange_messages(stream, request, url, options, timer, where);
+  // The response is complete (Connection: close); a TLS close_notify would
+  // only add a round trip, so the connection is simply closed.
+  boost::system::error_code ignored;
+  socket.shutdown(tcp::socket::shutdown_both, ignored);
+  socket.close(ignored);
+  co_return result;
 }
 
 }  // namespace
@@ -158,19 +195,7 @@ std::string Response::header(std::string_view name) const {
 }
 
 std::shared_ptr<ssl::context> make_tls_context(const std::string& ca_file) {
-  auto context = std::make_shared<ssl::context>(ssl::context::tls_client);
-  context->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
-                       ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
-  context->set_verify_mode(ssl::verify_peer);
-  boost::system::error_code ec;
-  if (ca_file.empty()) {
-    context->set_default_verify_paths(ec);
-    if (ec) throw std::runtime_error("cannot load the system trust store: " + ec.message());
-  } else {
-    context->load_verify_file(ca_file, ec);
-    if (ec) throw std::runtime_error("cannot load CA file " + ca_file + ": " + ec.message());
-  }
-  return context;
+  return transport::make_client_tls_context(ca_file);
 }
 
 net::awaitable<Result> fetch(Request request, Options options) {
@@ -179,64 +204,17 @@ net::awaitable<Result> fetch(Request request, Options options) {
   const std::string where = request.method + " " + url->without_query();
 
   auto executor = co_await net::this_coro::executor;
-  const auto start = steady::now();
-  const auto deadline = start + options.total_timeout;
-  const auto connect_deadline = std::min(deadline, start + options.connect_timeout);
-
-  // The resolver has no timeout of its own.
-  tcp::resolver resolver(executor);
-  tcp::resolver::results_type endpoints;
-  {
-    transport::Deadline resolve_deadline(executor, [&resolver] { resolver.cancel(); });
-    resolve_deadline.expires_at(connect_deadline);
-    auto [resolve_error, results] =
-        co_await resolver.async_resolve(url->host, url->port, net::as_tuple(net::use_awaitable));
-    if (resolve_deadline.expired()) {
-      co_return Error{where + ": resolve " + url->host + ": timed out"};
-    }
-    if (resolve_error) {
-      co_return Error{where + ": resolve " + url->host + ": " + describe_error(resolve_error)};
-    }
-    endpoints = std::move(results);
+  const auto deadline = steady::now() + options.total_timeout;
+  auto context = url->tls && !options.tls_context ? make_tls_context() : options.tls_context;
+  auto connected = co_await transport::async_connect(
+      executor, url->host, url->port, url->tls ? context.get() : nullptr,
+      std::min<steady::duration>(options.connect_timeout, options.total_timeout));
+  if (const auto* failure = std::get_if<transport::ConnectError>(&connected)) {
+    co_return Error{where + describe(*failure, url->host)};
   }
-
-  beast::tcp_stream tcp_stream(executor);
-  tcp_stream.expires_at(connect_deadline);
-  auto [connect_error, endpoint] =
-      co_await tcp_stream.async_connect(endpoints, net::as_tuple(net::use_awaitable));
-  if (connect_error) co_return Error{where + ": connect: " + describe_error(connect_error)};
-
-  if (!url->tls) {
-    auto result = co_await exchange(tcp_stream, request, *url, options, deadline, where);
-    boost::system::error_code ignored;
-    tcp_stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
-    co_return result;
-  }
-
-  auto context = options.tls_context ? options.tls_context : make_tls_context();
-  beast::ssl_stream<beast::tcp_stream> stream(std::move(tcp_stream), *context);
-  boost::system::error_code address_error;
-  net::ip::make_address(url->host, address_error);
-  if (address_error) {
-    // SNI carries host names only (RFC 6066 §3), never IP literals.
-    // SSL_set_tlsext_host_name without the macro's C-style cast.
-    if (SSL_ctrl(stream.native_handle(), SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
-                 const_cast<char*>(url->host.c_str())) != 1) {
-      co_return Error{where + ": cannot set TLS server name"};
-    }
-  }
-  stream.set_verify_callback(ssl::host_name_verification(url->host));
-  beast::get_lowest_layer(stream).expires_at(connect_deadline);
-  auto [handshake_error] =
-      co_await stream.async_handshake(ssl::stream_base::client, net::as_tuple(net::use_awaitable));
-  if (handshake_error) {
-    co_return Error{where + ": TLS handshake: " + describe_error(handshake_error)};
-  }
-  auto result = co_await exchange(stream, request, *url, options, deadline, where);
-  // The response is complete (Connection: close); a TLS close_notify would
-  // only add a round trip, so the connection is simply closed.
-  beast::get_lowest_layer(stream).close();
-  co_return result;
+  auto& stream = std::get<transport::OutboundStream>(connected);
+  co_return co_await std::visit(
+      [&](auto& s) { return exchange(s, request, *url, options, deadline, where); }, stream);
 }
 
 }  // namespace firewarden::http_client

@@ -16,6 +16,7 @@
 #include <variant>
 
 #include "firewarden/net/asio.hpp"
+#include "firewarden/net/client_connect.hpp"
 #include "firewarden/net/deadline.hpp"
 
 namespace firewarden::proxy {
@@ -31,11 +32,10 @@ struct UpstreamOptions {
 
 class UpstreamConnection {
  public:
-  using Plain = net::ip::tcp::socket;
-  using Tls = ssl::stream<net::ip::tcp::socket>;
+  using Plain = transport::PlainConnection;
+  using Tls = transport::TlsConnection;
 
-  explicit UpstreamConnection(Plain socket) : stream_(std::move(socket)) {}
-  explicit UpstreamConnection(Tls stream) : stream_(std::move(stream)) {}
+  explicit UpstreamConnection(transport::OutboundStream stream) : stream_(std::move(stream)) {}
 
   net::ip::tcp::socket& socket();
   template <typename F>
@@ -51,7 +51,7 @@ class UpstreamConnection {
   bool reused = false;
 
  private:
-  std::variant<Plain, Tls> stream_;
+  transport::OutboundStream stream_;
 };
 
 // The per-operation deadline of a leased connection (net/deadline.hpp).

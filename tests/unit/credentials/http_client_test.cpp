@@ -1,11 +1,7 @@
 // The one-shot HTTP client that token requests go through (src/net/http_client.cpp).
 #include "firewarden/net/http_client.hpp"
 
-#include <openssl/evp.h>
-#include <openssl/pem.h>
-#include <openssl/rsa.h>
-#include <openssl/x509v3.h>
-
+#include "../../support/self_signed.hpp"
 #include "harness.hpp"
 
 namespace firewarden::credentials::test {
@@ -118,54 +114,12 @@ TEST_CASE("TLS contexts: a missing CA file is a start-up error") {
 namespace firewarden::credentials::test {
 namespace {
 
-struct SelfSigned {
-  std::string cert_pem;
-  std::string key_pem;
-};
-
-// A self-signed certificate for IP 127.0.0.1 only (no DNS name).
-SelfSigned make_self_signed() {
-  std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key(EVP_RSA_gen(2048), &EVP_PKEY_free);
-  std::unique_ptr<X509, decltype(&X509_free)> cert(X509_new(), &X509_free);
-  REQUIRE((key && cert));
-  X509_set_version(cert.get(), 2);
-  ASN1_INTEGER_set(X509_get_serialNumber(cert.get()), 1);
-  X509_gmtime_adj(X509_getm_notBefore(cert.get()), -60);
-  X509_gmtime_adj(X509_getm_notAfter(cert.get()), 3600);
-  X509_set_pubkey(cert.get(), key.get());
-  X509_NAME* name = X509_get_subject_name(cert.get());
-  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
-                             reinterpret_cast<const unsigned char*>("firewarden test"), -1, -1, 0);
-  X509_set_issuer_name(cert.get(), name);
-  X509V3_CTX context;
-  X509V3_set_ctx_nodb(&context);
-  X509V3_set_ctx(&context, cert.get(), cert.get(), nullptr, nullptr, 0);
-  for (const auto& [nid, value] : {std::pair{NID_subject_alt_name, "IP:127.0.0.1"},
-                                   std::pair{NID_basic_constraints, "critical,CA:TRUE"}}) {
-    X509_EXTENSION* extension = X509V3_EXT_conf_nid(nullptr, &context, nid, value);
-    REQUIRE(extension != nullptr);
-    X509_add_ext(cert.get(), extension, -1);
-    X509_EXTENSION_free(extension);
-  }
-  REQUIRE(X509_sign(cert.get(), key.get(), EVP_sha256()) > 0);
-  const auto pem = [](auto write) {
-    std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new(BIO_s_mem()), &BIO_free);
-    REQUIRE(write(bio.get()) == 1);
-    char* data = nullptr;
-    const long size = BIO_get_mem_data(bio.get(), &data);
-    return std::string(data, static_cast<std::size_t>(size));
-  };
-  return {pem([&](BIO* bio) { return PEM_write_bio_X509(bio, cert.get()); }), pem([&](BIO* bio) {
-            return PEM_write_bio_PrivateKey(bio, key.get(), nullptr, nullptr, 0, nullptr, nullptr);
-          })};
-}
-
 // Answers every TLS connection with one "200 secure".
 struct TlsServer {
   ssl::context context{ssl::context::tls_server};
   net::ip::tcp::acceptor acceptor;
 
-  TlsServer(net::io_context& ioc, const SelfSigned& identity) : acceptor(ioc) {
+  TlsServer(net::io_context& ioc, const testing::SelfSigned& identity) : acceptor(ioc) {
     context.use_certificate_chain(net::buffer(identity.cert_pem));
     context.use_private_key(net::buffer(identity.key_pem), ssl::context::pem);
     const net::ip::tcp::endpoint loopback(net::ip::make_address("127.0.0.1"), 0);
@@ -200,7 +154,7 @@ struct TlsServer {
 
 TEST_CASE("fetch over https: verified against the CA file, refused otherwise") {
   Harness h;
-  const auto identity = make_self_signed();
+  const auto identity = testing::make_self_signed("IP:127.0.0.1");
   TlsServer server(h.ioc, identity);
   const auto ca_file = h.dir.write("ca.pem", identity.cert_pem);
   const auto get = [&](const std::string& host, std::shared_ptr<ssl::context> tls) {
