@@ -7,6 +7,7 @@
 
 #include "firewarden/firestore/percent_encoding.hpp"
 #include "firewarden/firestore/text.hpp"
+#include "firewarden/text/ascii.hpp"
 
 namespace firewarden::firestore {
 namespace {
@@ -14,25 +15,22 @@ namespace {
 constexpr std::array<std::string_view, 3> kMethodOverrideHeaders = {
     "X-HTTP-Method-Override", "X-HTTP-Method", "X-Method-Override"};
 
-std::string_view trim(std::string_view text) {
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
-  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
-  return text;
-}
+using text::iequals;
+using text::trim;
 
 // RFC 9110 §8.3.1: media-type = type "/" subtype *( OWS ";" OWS parameter ).
 // Accepted: application/json, with at most one parameter, charset=utf-8.
 bool is_json_content_type(std::string_view value) {
   const std::size_t semicolon = value.find(';');
-  if (!equals_ignoring_ascii_case(trim(value.substr(0, semicolon)), "application/json")) {
+  if (!iequals(trim(value.substr(0, semicolon)), "application/json")) {
     return false;
   }
   if (semicolon == std::string_view::npos) return true;
   const std::string_view parameter = trim(value.substr(semicolon + 1));
   const std::size_t equals = parameter.find('=');
   if (equals == std::string_view::npos) return false;
-  return equals_ignoring_ascii_case(parameter.substr(0, equals), "charset") &&
-         equals_ignoring_ascii_case(parameter.substr(equals + 1), "utf-8");
+  return iequals(parameter.substr(0, equals), "charset") &&
+         iequals(parameter.substr(equals + 1), "utf-8");
 }
 
 constexpr std::string_view kResourcePrefix = "google-cloud-resource-prefix";
@@ -46,7 +44,7 @@ ApiError routing_mismatch(std::string_view header) {
 std::vector<std::string_view> header_values(const HttpRequest& request, std::string_view name) {
   std::vector<std::string_view> values;
   for (const auto& [field, value] : request.headers) {
-    if (equals_ignoring_ascii_case(field, name)) values.push_back(value);
+    if (iequals(field, name)) values.push_back(value);
   }
   return values;
 }
@@ -163,17 +161,17 @@ Refusal check_request_headers(const HttpRequest& request) {
   const std::string_view* content_type = nullptr;
   for (const auto& [name, value] : request.headers) {
     for (const std::string_view override_header : kMethodOverrideHeaders) {
-      if (equals_ignoring_ascii_case(name, override_header)) {
+      if (iequals(name, override_header)) {
         return ApiError::invalid_argument(std::string(override_header) +
                                           " is refused: Google would execute another method "
                                           "than the one authorized");
       }
     }
-    if (equals_ignoring_ascii_case(name, "Content-Encoding")) {
+    if (iequals(name, "Content-Encoding")) {
       return ApiError::invalid_argument("request Content-Encoding is not accepted: " +
                                         quote_input(value));
     }
-    if (equals_ignoring_ascii_case(name, "Content-Type")) {
+    if (iequals(name, "Content-Type")) {
       if (content_type != nullptr) {
         return ApiError::invalid_argument("more than one Content-Type header");
       }

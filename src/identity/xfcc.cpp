@@ -39,15 +39,7 @@ constexpr std::array<std::pair<std::string_view, Key>, 7> key_names{{
     {"dns", Key::dns},
 }};
 
-using text::to_lower;
-
-bool equals_ignoring_case(std::string_view text, std::string_view lower) {
-  if (text.size() != lower.size()) return false;
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    if (to_lower(text[i]) != lower[i]) return false;
-  }
-  return true;
-}
+using text::iequals;
 
 // Keys are case-insensitive (Envoy's XFCC documentation). An unknown key is
 // refused rather than skipped: Envoy documents a closed set, so anything
@@ -55,7 +47,7 @@ bool equals_ignoring_case(std::string_view text, std::string_view lower) {
 // guessing what it means for the caller's identity is not fail-closed.
 std::optional<Key> key_from_name(std::string_view name) {
   for (const auto& [key_name, key] : key_names) {
-    if (equals_ignoring_case(name, key_name)) return key;
+    if (iequals(name, key_name)) return key;
   }
   return std::nullopt;
 }

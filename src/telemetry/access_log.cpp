@@ -8,6 +8,7 @@
 
 #include "firewarden/telemetry/line_writer.hpp"
 #include "firewarden/telemetry/time_format.hpp"
+#include "firewarden/text/utf8.hpp"
 
 namespace firewarden::telemetry {
 namespace {
@@ -179,7 +180,7 @@ class LineWriter {
         ++i;
         continue;
       }
-      const std::size_t length = utf8_sequence_length(text, i);
+      const std::size_t length = firewarden::text::utf8_sequence_length(text, i);
       if (length == 0) {
         out_ += "\xEF\xBF\xBD";  // U+FFFD REPLACEMENT CHARACTER
         ++i;
@@ -199,38 +200,6 @@ class LineWriter {
     for (unsigned byte = 0x20; byte < 0x80; ++byte) plain[byte] = byte != '"' && byte != '\\';
     return plain;
   }();
-
-  // Length of the well-formed UTF-8 sequence starting at text[i] (Unicode
-  // Table 3-7: no overlongs, no surrogates, nothing above U+10FFFF), or 0.
-  static std::size_t utf8_sequence_length(std::string_view text, std::size_t i) {
-    const auto at = [&](std::size_t k) -> unsigned {
-      return i + k < text.size() ? static_cast<unsigned char>(text[i + k]) : 0U;
-    };
-    const unsigned b0 = at(0);
-    const unsigned b1 = at(1);
-    const auto continuation = [](unsigned b) { return b >= 0x80 && b <= 0xBF; };
-    std::size_t length = 0;
-    unsigned low = 0x80;
-    unsigned high = 0xBF;
-    if (b0 >= 0xC2 && b0 <= 0xDF) {
-      length = 2;
-    } else if (b0 >= 0xE0 && b0 <= 0xEF) {
-      length = 3;
-      if (b0 == 0xE0) low = 0xA0;
-      if (b0 == 0xED) high = 0x9F;
-    } else if (b0 >= 0xF0 && b0 <= 0xF4) {
-      length = 4;
-      if (b0 == 0xF0) low = 0x90;
-      if (b0 == 0xF4) high = 0x8F;
-    } else {
-      return 0;
-    }
-    if (b1 < low || b1 > high) return 0;
-    for (std::size_t k = 2; k < length; ++k) {
-      if (!continuation(at(k))) return 0;
-    }
-    return length;
-  }
 
   std::string& out_;
   bool first_ = true;

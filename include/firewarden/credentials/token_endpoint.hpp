@@ -17,21 +17,18 @@
 #include "firewarden/credentials/token_provider.hpp"
 #include "firewarden/credentials/token_source.hpp"
 #include "firewarden/net/http_client.hpp"
+#include "firewarden/text/base64.hpp"
+#include "firewarden/text/percent.hpp"
 
 namespace firewarden::credentials {
 
-using FormFields = std::vector<std::pair<std::string, std::string>>;
-
-// One form or query component: unreserved characters (ALPHA DIGIT * - . _)
-// kept, space as '+', everything else %XX.
-std::string form_escape(std::string_view text);
-std::string form_encode(const FormFields& fields);
-// The inverse (for the test server): '+' is a space, %XX decoded. Nullopt on
-// a malformed escape.
-std::optional<FormFields> form_decode(std::string_view body);
-
-std::string base64_encode(std::string_view bytes);
-std::string base64url_encode(std::string_view bytes);  // no padding (RFC 7515 §2)
+// Form encoding and base64 are text/'s; form_decode serves the test server.
+using text::base64_encode;
+using text::base64url_encode;
+using text::form_decode;
+using text::form_encode;
+using text::form_escape;
+using text::FormFields;
 
 // "2014-10-02T15:01:23Z", "2014-10-02T15:01:23.045123456Z", "…+02:00".
 std::optional<std::chrono::system_clock::time_point> parse_rfc3339(std::string_view text);

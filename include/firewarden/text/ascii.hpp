@@ -4,6 +4,9 @@
 // protocol syntax is defined on ASCII bytes only (RFC 9110 §5.1, RFC 3986 §2.1).
 // A leaf: no dependencies, usable by the pure core.
 
+#include <cstddef>
+#include <string_view>
+
 namespace firewarden::text {
 
 // The value of a hexadecimal digit (either case), or -1.
@@ -17,6 +20,24 @@ constexpr int hex_value(char c) {
 // 'A'-'Z' to 'a'-'z'; every other byte as it is.
 constexpr char to_lower(char c) {
   return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+}
+
+// Equal but for ASCII letter case (header names and values, media types,
+// XFCC keys); bytes above 0x7F compare as they are.
+constexpr bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (to_lower(a[i]) != to_lower(b[i])) return false;
+  }
+  return true;
+}
+
+// Without leading and trailing optional whitespace: SP and HTAB only
+// (RFC 9110 §5.6.3 OWS), never CR, LF or other bytes.
+constexpr std::string_view trim(std::string_view text) {
+  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
+  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
+  return text;
 }
 
 }  // namespace firewarden::text

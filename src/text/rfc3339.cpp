@@ -1,8 +1,8 @@
-#include "firewarden/firestore/timestamp.hpp"
+#include "firewarden/text/rfc3339.hpp"
 
 #include <array>
 
-namespace firewarden::firestore {
+namespace firewarden::text {
 namespace {
 
 // Reads exactly `count` decimal digits at text[pos], advancing pos. Inlined:
@@ -48,24 +48,30 @@ std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) {
 constexpr std::int64_t kMinSeconds = -62135596800;  // 0001-01-01T00:00:00Z
 constexpr std::int64_t kMaxSeconds = 253402300799;  // 9999-12-31T23:59:59Z
 
-}  // namespace
-
-std::optional<Timestamp> parse_timestamp(std::string_view text) {
+// One body for both modes; a template so that the strict mode, on the
+// request path, compiles to the code it had before the lenient mode existed.
+template <bool kLenient>
+std::optional<Timestamp> parse(std::string_view text) {
+  const auto expect_letter = [&](std::size_t& at, char upper) {
+    return expect(text, at, upper) ||
+           (kLenient && expect(text, at, static_cast<char>(upper - 'A' + 'a')));
+  };
   std::size_t pos = 0;
   const auto year = read_digits(text, pos, 4);
   if (!year || !expect(text, pos, '-')) return std::nullopt;
   const auto month = read_digits(text, pos, 2);
   if (!month || !expect(text, pos, '-')) return std::nullopt;
   const auto day = read_digits(text, pos, 2);
-  if (!day || !expect(text, pos, 'T')) return std::nullopt;
+  if (!day || !expect_letter(pos, 'T')) return std::nullopt;
   const auto hour = read_digits(text, pos, 2);
   if (!hour || !expect(text, pos, ':')) return std::nullopt;
   const auto minute = read_digits(text, pos, 2);
   if (!minute || !expect(text, pos, ':')) return std::nullopt;
   const auto second = read_digits(text, pos, 2);
   if (!second) return std::nullopt;
-  if (*year < 1 || *month < 1 || *month > 12 || *day < 1 || *day > days_in_month(*year, *month) ||
-      *hour > 23 || *minute > 59 || *second > 59) {
+  if ((!kLenient && *year < 1) || *month < 1 || *month > 12 || *day < 1 ||
+      *day > days_in_month(*year, *month) || *hour > 23 || *minute > 59 ||
+      *second > (kLenient ? 60 : 59)) {
     return std::nullopt;
   }
 
@@ -74,7 +80,12 @@ std::optional<Timestamp> parse_timestamp(std::string_view text) {
     ++pos;
     std::size_t digits = 0;
     while (pos < text.size() && text[pos] >= '0' && text[pos] <= '9') {
-      if (++digits > 9) return std::nullopt;
+      if (digits == 9) {
+        if (!kLenient) return std::nullopt;
+        ++pos;  // beyond nanoseconds: ignored
+        continue;
+      }
+      ++digits;
       nanos = nanos * 10 + (text[pos] - '0');
       ++pos;
     }
@@ -83,7 +94,7 @@ std::optional<Timestamp> parse_timestamp(std::string_view text) {
   }
 
   std::int64_t offset_seconds = 0;
-  if (expect(text, pos, 'Z')) {
+  if (expect_letter(pos, 'Z')) {
     // UTC
   } else if (pos < text.size() && (text[pos] == '+' || text[pos] == '-')) {
     const std::int64_t sign = text[pos] == '+' ? 1 : -1;
@@ -91,7 +102,8 @@ std::optional<Timestamp> parse_timestamp(std::string_view text) {
     const auto offset_hours = read_digits(text, pos, 2);
     if (!offset_hours || !expect(text, pos, ':')) return std::nullopt;
     const auto offset_minutes = read_digits(text, pos, 2);
-    if (!offset_minutes || *offset_hours > 23 || *offset_minutes > 59) return std::nullopt;
+    if (!offset_minutes) return std::nullopt;
+    if (!kLenient && (*offset_hours > 23 || *offset_minutes > 59)) return std::nullopt;
     offset_seconds = sign * (*offset_hours * 3600 + *offset_minutes * 60);
   } else {
     return std::nullopt;
@@ -101,8 +113,14 @@ std::optional<Timestamp> parse_timestamp(std::string_view text) {
   const std::int64_t seconds =
       days_from_civil(*year, static_cast<unsigned>(*month), static_cast<unsigned>(*day)) * 86400 +
       *hour * 3600 + *minute * 60 + *second - offset_seconds;
-  if (seconds < kMinSeconds || seconds > kMaxSeconds) return std::nullopt;
+  if (!kLenient && (seconds < kMinSeconds || seconds > kMaxSeconds)) return std::nullopt;
   return Timestamp{seconds, nanos};
 }
 
-}  // namespace firewarden::firestore
+}  // namespace
+
+std::optional<Timestamp> parse_rfc3339(std::string_view text, Rfc3339 mode) {
+  return mode == Rfc3339::strict ? parse<false>(text) : parse<true>(text);
+}
+
+}  // namespace firewarden::text
