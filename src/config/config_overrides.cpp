@@ -6,6 +6,7 @@
 
 #include "config_loader.hpp"
 #include "firewarden/config/overrides.hpp"
+#include "firewarden/text/ascii.hpp"
 
 namespace firewarden::config {
 namespace {
@@ -183,7 +184,7 @@ std::variant<Overrides, Diagnostics> environment_overrides(
     // FIREWARDEN_FIRESTORE_PROJET reads as firestore.projet: unknown, as in a file.
     std::string path;
     for (char c : name.substr(kPrefix.size())) {
-      path += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      path += text::to_lower(c);
     }
     const std::size_t underscore = path.find('_');
     std::string dotted = path;

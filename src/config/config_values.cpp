@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <charconv>
 
+#include "firewarden/text/ids.hpp"
+
 namespace firewarden::config::detail {
 namespace {
 
@@ -116,25 +118,14 @@ std::optional<std::string> check_project_id(std::string_view text) {
   }
   // Google requires 6..30 characters for new projects; shorter ids are
   // accepted because the emulator takes any id and tests use short ones.
-  const bool ok = !text.empty() && text.size() <= 63 && is_lower(text.front()) &&
-                  text.back() != '-' && std::all_of(text.begin(), text.end(), [](char c) {
-                    return is_lower(c) || is_digit(c) || c == '-';
-                  });
-  if (!ok) {
+  if (!text::is_lowercase_id(text, 1, 63)) {
     return "expected a project id (lowercase letters, digits and '-', starting with a letter)";
   }
   return std::nullopt;
 }
 
 std::optional<std::string> check_database_id(std::string_view text) {
-  if (text == "(default)") return std::nullopt;
-  // Firestore: 4..63 characters, lowercase letters, digits and '-', first a
-  // letter, last a letter or digit.
-  const bool ok = text.size() >= 4 && text.size() <= 63 && is_lower(text.front()) &&
-                  text.back() != '-' && std::all_of(text.begin(), text.end(), [](char c) {
-                    return is_lower(c) || is_digit(c) || c == '-';
-                  });
-  if (!ok) {
+  if (!text::is_database_id(text)) {
     return "expected \"(default)\" or a database id (4 to 63 lowercase letters, digits and "
            "'-', starting with a letter)";
   }

@@ -6,6 +6,7 @@
 #include "firewarden/net/asio.hpp"
 #include "firewarden/net/client_connect.hpp"
 #include "firewarden/net/deadline.hpp"
+#include "firewarden/text/ascii.hpp"
 
 namespace firewarden::http_client {
 namespace {
@@ -13,12 +14,7 @@ namespace {
 using tcp = net::ip::tcp;
 using steady = std::chrono::steady_clock;
 
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
-}
+using text::iequals;
 
 bool valid_port(std::string_view port) {
   if (port.empty() || port.size() > 5) return false;

@@ -4,6 +4,8 @@
 #include <cctype>
 #include <cstddef>
 
+#include "firewarden/text/ids.hpp"
+
 namespace firewarden::policy::detail {
 namespace {
 
@@ -23,22 +25,9 @@ bool valid_rule_name(std::string_view name) {
   });
 }
 
-// Firestore database IDs: "(default)", or 4-63 characters of [a-z0-9-],
-// starting with a letter and not ending with '-'.
-bool valid_database_id(std::string_view id) {
-  if (id == "(default)") return true;
-  if (id.size() < 4 || id.size() > 63) return false;
-  if (id.front() < 'a' || id.front() > 'z' || id.back() == '-') return false;
-  return std::all_of(id.begin(), id.end(), [](char c) { return is_lower_alnum(c) || c == '-'; });
-}
+bool valid_database_id(std::string_view id) { return text::is_database_id(id); }
 
-// A Google Cloud project ID: 6-30 characters of [a-z0-9-], starting with a
-// letter, not ending with '-'.
-bool valid_project_id(std::string_view id) {
-  if (id.size() < 6 || id.size() > 30) return false;
-  if (id.front() < 'a' || id.front() > 'z' || id.back() == '-') return false;
-  return std::all_of(id.begin(), id.end(), [](char c) { return is_lower_alnum(c) || c == '-'; });
-}
+bool valid_project_id(std::string_view id) { return text::is_lowercase_id(id, 6, 30); }
 
 // The service account emails IAM can mint tokens for:
 //   NAME@PROJECT.iam.gserviceaccount.com (PROJECT may be domain-scoped,

@@ -4,6 +4,7 @@
 
 #include "firewarden/text/ascii.hpp"
 #include "firewarden/text/base64.hpp"
+#include "firewarden/text/ids.hpp"
 #include "firewarden/text/percent.hpp"
 #include "firewarden/text/utf8.hpp"
 
@@ -86,4 +87,18 @@ TEST_CASE("quote_input escapes controls and cuts long input") {
   CHECK(quote_input("a\nb\xFF") == R"("a\x0Ab\xFF")");
   const std::string long_input(kMaxQuotedBytes + 1, 'x');
   CHECK(quote_input(long_input) == "\"" + std::string(kMaxQuotedBytes, 'x') + "\"…");
+}
+
+TEST_CASE("ids: the lowercase shape and Firestore database ids") {
+  CHECK(is_database_id("(default)"));
+  CHECK(is_database_id("orders-eu"));
+  CHECK_FALSE(is_database_id("abc"));                 // 4 at least
+  CHECK_FALSE(is_database_id(std::string(64, 'a')));  // 63 at most
+  CHECK_FALSE(is_database_id("Orders"));
+  CHECK_FALSE(is_database_id("1orders"));
+  CHECK_FALSE(is_database_id("orders-"));
+  CHECK(is_lowercase_id("my-project-1", 6, 30));
+  CHECK_FALSE(is_lowercase_id("my-pr", 6, 30));
+  CHECK_FALSE(is_lowercase_id("", 0, 30));
+  CHECK_FALSE(is_lowercase_id("my_project", 6, 30));
 }
