@@ -1,3 +1,6 @@
+// Just over 350 lines: one pipeline from tallied access lines to policy YAML
+// (callers, rules, counts, the commented output), kept together so the
+// suggestion reads top to bottom.
 #include "firewarden/app/suggested_policy.hpp"
 
 #include <algorithm>

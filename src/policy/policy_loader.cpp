@@ -9,6 +9,7 @@
 
 #include "firewarden/policy/policy.hpp"
 #include "firewarden/policy/policy_spec.hpp"
+#include "firewarden/text/ascii.hpp"
 #include "firewarden/yaml/yaml_reader.hpp"
 #include "policy_values.hpp"
 
@@ -24,16 +25,7 @@ std::string item_path(std::string_view path, std::size_t i) {
 }
 
 // A value quoted for a message, shortened so a huge one cannot flood the output.
-std::string quoted(std::string_view text) {
-  constexpr std::size_t kMax = 80;
-  // Appended piece by piece: `"\"" + std::string(...)` trips GCC 12's false
-  // -Wrestrict positive at -O3 (GCC bug 105651).
-  std::string out = "\"";
-  out += text.substr(0, kMax);
-  if (text.size() > kMax) out += "…";
-  out += '"';
-  return out;
-}
+std::string quoted(std::string_view text) { return text::quoted_prefix(text, 80); }
 
 class PolicyReader {
  public:

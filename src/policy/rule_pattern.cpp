@@ -4,6 +4,8 @@
 #include <array>
 #include <utility>
 
+#include "firewarden/text/ascii.hpp"
+
 namespace firewarden::policy {
 namespace {
 
@@ -13,16 +15,7 @@ constexpr std::array<std::pair<std::string_view, Variable>, 3> kVariables{{
     {"{trust_domain}", Variable::trust_domain},
 }};
 
-std::string quoted(std::string_view text) {
-  constexpr std::size_t kMax = 60;
-  // Appended piece by piece: `"\"" + std::string(...)` trips GCC 12's false
-  // -Wrestrict positive at -O3 (GCC bug 105651).
-  std::string out = "\"";
-  out += text.substr(0, kMax);
-  if (text.size() > kMax) out += "…";
-  out += '"';
-  return out;
-}
+std::string quoted(std::string_view text) { return text::quoted_prefix(text, 60); }
 
 bool is_control(char c) {
   const auto byte = static_cast<unsigned char>(c);

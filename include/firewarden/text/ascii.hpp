@@ -5,6 +5,7 @@
 // A leaf: no dependencies, usable by the pure core.
 
 #include <cstddef>
+#include <string>
 #include <string_view>
 
 namespace firewarden::text {
@@ -38,6 +39,20 @@ constexpr std::string_view trim(std::string_view text) {
   while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
   while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
   return text;
+}
+
+// `text` in double quotes for a diagnostic, its first `max` bytes only (then
+// "…"), so a huge value cannot flood the output. Bytes are kept as they are:
+// for values the reader has already accepted as text (YAML scalars, policy
+// patterns); untrusted request bytes go through quote_input (utf8.hpp).
+inline std::string quoted_prefix(std::string_view text, std::size_t max) {
+  // Appended piece by piece: `"\"" + std::string(...)` trips GCC 12's false
+  // -Wrestrict positive at -O3 (GCC bug 105651).
+  std::string out = "\"";
+  out += text.substr(0, max);
+  if (text.size() > max) out += "…";
+  out += '"';
+  return out;
 }
 
 }  // namespace firewarden::text

@@ -102,3 +102,11 @@ TEST_CASE("ids: the lowercase shape and Firestore database ids") {
   CHECK_FALSE(is_lowercase_id("", 0, 30));
   CHECK_FALSE(is_lowercase_id("my_project", 6, 30));
 }
+
+TEST_CASE("quoted_prefix quotes a value and shortens only what is over the limit") {
+  CHECK(quoted_prefix("orders", 80) == "\"orders\"");
+  CHECK(quoted_prefix("", 80) == "\"\"");
+  CHECK(quoted_prefix(std::string(80, 'a'), 80) == "\"" + std::string(80, 'a') + "\"");
+  CHECK(quoted_prefix(std::string(81, 'a'), 80) == "\"" + std::string(80, 'a') + "…\"");
+  CHECK(quoted_prefix("abcdef", 3) == "\"abc…\"");
+}
