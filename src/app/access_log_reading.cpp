@@ -30,7 +30,7 @@ std::optional<json> parse_strict(std::string_view line, std::string& error) {
   if (value.is_discarded()) {
     error =
         "not a JSON line (suggest reads the access log, firewarden's stdout with "
-        "logging.format: json)";
+        "logging.format: json or gcp)";
     return std::nullopt;
   }
   if (duplicate) {

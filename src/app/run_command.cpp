@@ -29,6 +29,18 @@ spdlog::level::level_enum to_spdlog(config::LogLevel level) {
   return spdlog::level::info;
 }
 
+telemetry::LogFormat to_telemetry(config::LogFormat format) {
+  switch (format) {
+    case config::LogFormat::json:
+      return telemetry::LogFormat::json;
+    case config::LogFormat::text:
+      return telemetry::LogFormat::text;
+    case config::LogFormat::gcp:
+      return telemetry::LogFormat::gcp;
+  }
+  return telemetry::LogFormat::json;
+}
+
 }  // namespace
 
 int run_command(const CommandLine& line) {
@@ -37,11 +49,7 @@ int run_command(const CommandLine& line) {
   // --log-level on the command line wins over the config file.
   auto level = to_spdlog(config->logging.level);
   if (auto flag = line.option("log-level")) level = *telemetry::parse_log_level(*flag);
-  telemetry::setup_logging(level,
-                           config->logging.format == config::LogFormat::json
-                               ? telemetry::LogFormat::json
-                               : telemetry::LogFormat::text,
-                           /*background=*/true);
+  telemetry::setup_logging(level, to_telemetry(config->logging.format), /*background=*/true);
   // A log pipe whose reader went away is a write error (counted, dropped),
   // not a signal that kills the proxy.
   std::signal(SIGPIPE, SIG_IGN);

@@ -110,7 +110,8 @@ Daemon::Daemon(std::shared_ptr<const config::Config> config)
     : config_(std::move(config)),
       io_(static_cast<int>(config_->threads)),
       signals_(io_),
-      access_log_(config_->logging.access_log, telemetry::stdout_writer()) {
+      access_log_(config_->logging.access_log, telemetry::stdout_writer(),
+                  {config_->logging.format == config::LogFormat::gcp, config_->firestore.project}) {
   register_process_metrics();
   load_at_start();
   try {

@@ -33,7 +33,8 @@ inline constexpr std::array kLogLevels{
     Choice<LogLevel>{"info", LogLevel::info}, Choice<LogLevel>{"warn", LogLevel::warn},
     Choice<LogLevel>{"error", LogLevel::error}};
 inline constexpr std::array kLogFormats{Choice<LogFormat>{"json", LogFormat::json},
-                                        Choice<LogFormat>{"text", LogFormat::text}};
+                                        Choice<LogFormat>{"text", LogFormat::text},
+                                        Choice<LogFormat>{"gcp", LogFormat::gcp}};
 inline constexpr std::array kDocumentPaths{Choice<DocumentPaths>{"full", DocumentPaths::full},
                                            Choice<DocumentPaths>{"hash", DocumentPaths::hash},
                                            Choice<DocumentPaths>{"omit", DocumentPaths::omit}};

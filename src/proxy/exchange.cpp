@@ -121,6 +121,12 @@ FirestoreProxy::Exchange FirestoreProxy::open_exchange(const transport::Connecti
   record.http_method = std::string(request.method_string());
   record.method = record.http_method;
   record.bytes_in = request.body().size();
+  // The path names documents: logged (gcp's requestUrl) only when
+  // logging.document_paths shows them in full; the query is left out.
+  if (options_.document_paths == config::DocumentPaths::full) {
+    const std::string_view target = request.target();
+    record.request_url = std::string(target.substr(0, target.find('?')));
+  }
   return exchange;
 }
 

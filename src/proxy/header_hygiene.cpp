@@ -94,6 +94,7 @@ std::string upstream_request_bytes(const http::request<http::string_body>& clien
   for (const auto& field : client) {
     const std::string_view name = field.name_string();
     if (is_forwarded_request_header(name) &&
+        (headers.forward_tracestate || !equals_ignoring_case(name, "tracestate")) &&
         std::none_of(hop_by_hop.begin(), hop_by_hop.end(),
                      [&](const std::string& named) { return equals_ignoring_case(name, named); })) {
       line(name, field.value());

@@ -39,7 +39,7 @@ net::awaitable<bool> FirestoreProxy::forward(Exchange& exchange, transport::Requ
       request, model.upstream_target, model.upstream_body,
       UpstreamHeaders{options_.upstream_authority, token, traceparent, cloud_trace_context,
                       exchange.request_id(), model.upstream_resource_prefix,
-                      model.upstream_request_params});
+                      model.upstream_request_params, exchange.trace.from_traceparent});
   const auto executor = co_await net::this_coro::executor;
   const auto upstream_started = Clock::now();
 

@@ -1,211 +1,17 @@
 #include "firewarden/telemetry/access_log.hpp"
 
-#include <array>
+#include <algorithm>
 #include <charconv>
 #include <chrono>
 #include <cmath>
-#include <cstring>
 
 #include "firewarden/telemetry/line_writer.hpp"
 #include "firewarden/telemetry/time_format.hpp"
-#include "firewarden/text/utf8.hpp"
+#include "json_line_writer.hpp"
 
 namespace firewarden::telemetry {
-namespace {
 
-// The access line is written field by field instead of through a JSON DOM:
-// building and dumping an nlohmann::json object was a third of firewarden's
-// instructions per proxied GET (bench/RESULTS.md).
-class LineWriter {
- public:
-  explicit LineWriter(std::string& out) : out_(out) {}
-
-  void key(std::string_view name) {  // names are our own constants: nothing to escape
-    // Put together on the stack and appended once: a line has ~20 keys.
-    char text[48];
-    if (name.size() > sizeof text - 4) name = name.substr(0, sizeof text - 4);
-    text[0] = first_ ? '{' : ',';
-    text[1] = '"';
-    std::memcpy(text + 2, name.data(), name.size());
-    text[2 + name.size()] = '"';
-    text[3 + name.size()] = ':';
-    out_.append(text, name.size() + 4);
-    first_ = false;
-  }
-  void timestamp(std::string_view name, std::chrono::system_clock::time_point when) {
-    key(name);
-    out_ += '"';
-    append_rfc3339_millis(out_, when);
-    out_ += '"';
-  }
-  void text(std::string_view name, std::string_view value) {
-    key(name);
-    string(value);
-  }
-  void optional_text(std::string_view name, const std::optional<std::string>& value) {
-    key(name);
-    value ? string(*value) : null();
-  }
-  // "" is no value: written as null.
-  void text_or_null(std::string_view name, std::string_view value) {
-    key(name);
-    value.empty() ? null() : string(value);
-  }
-  void optional_boolean(std::string_view name, const std::optional<bool>& value) {
-    key(name);
-    out_ += !value ? "null" : *value ? "true" : "false";
-  }
-  void optional_strings(std::string_view name,
-                        const std::optional<std::vector<std::string>>& items) {
-    key(name);
-    if (!items) return null();
-    out_ += '[';
-    for (std::size_t i = 0; i < items->size(); ++i) {
-      if (i != 0) out_ += ',';
-      string((*items)[i]);
-    }
-    out_ += ']';
-  }
-  void integer(std::string_view name, std::uint64_t value) {
-    key(name);
-    number(value);
-  }
-  void optional_integer(std::string_view name, const std::optional<unsigned>& value) {
-    key(name);
-    value ? number(std::uint64_t{*value}) : null();
-  }
-  void real(std::string_view name, double value) {
-    key(name);
-    number(value);
-  }
-  void optional_real(std::string_view name, const std::optional<double>& value) {
-    key(name);
-    value ? number(*value) : null();
-  }
-  // [{"first_name": a, "second_name": b}, …]
-  void pairs(std::string_view name, const std::vector<std::pair<std::string, std::string>>& items,
-             std::string_view first_name, std::string_view second_name) {
-    key(name);
-    out_ += '[';
-    for (std::size_t i = 0; i < items.size(); ++i) {
-      if (i != 0) out_ += ',';
-      out_ += '{';
-      out_ += '"';
-      out_ += first_name;
-      out_ += "\":";
-      string(items[i].first);
-      out_ += ",\"";
-      out_ += second_name;
-      out_ += "\":";
-      string(items[i].second);
-      out_ += '}';
-    }
-    out_ += ']';
-  }
-  void close() { out_ += first_ ? "{}" : "}"; }
-
- private:
-  void null() { out_ += "null"; }
-  void number(std::uint64_t value) {
-    char buffer[24];
-    const auto result = std::to_chars(buffer, buffer + sizeof buffer, value);
-    out_.append(buffer, result.ptr);
-  }
-  // Milliseconds with three decimals (microseconds), always with a point:
-  // "1.250", "3.000". Durations need no more digits, and integer formatting
-  // is a fraction of the shortest round-trip double formatting's cost.
-  void number(double value) {
-    char buffer[40];
-    if (!(value >= 0 && value < 1e15)) {  // not a duration (or NaN): as before
-      const auto result = std::to_chars(buffer, buffer + sizeof buffer, value);
-      const std::string_view text(buffer, static_cast<std::size_t>(result.ptr - buffer));
-      out_ += text;
-      if (text.find_first_of(".e") == std::string_view::npos) out_ += ".0";
-      return;
-    }
-    const auto thousandths = static_cast<std::uint64_t>(std::llround(value * 1000));
-    char* end = std::to_chars(buffer, buffer + 24, thousandths / 1000).ptr;
-    const auto fraction = static_cast<unsigned>(thousandths % 1000);
-    end[0] = '.';
-    end[1] = static_cast<char>('0' + fraction / 100);
-    end[2] = static_cast<char>('0' + fraction / 10 % 10);
-    end[3] = static_cast<char>('0' + fraction % 10);
-    out_.append(buffer, static_cast<std::size_t>(end + 4 - buffer));
-  }
-
-  // A JSON string (RFC 8259 §7): quote, backslash and control characters
-  // escaped; client-controlled text may be invalid UTF-8, and every invalid
-  // sequence becomes U+FFFD, so a line is always valid JSON and one line.
-  void string(std::string_view text) {
-    static constexpr char kHex[] = "0123456789abcdef";
-    out_ += '"';
-    std::size_t i = 0;
-    while (i < text.size()) {
-      // The common case, a run of printable ASCII, is copied in one go.
-      std::size_t run = i;
-      while (run < text.size() && is_plain(static_cast<unsigned char>(text[run]))) ++run;
-      out_.append(text.data() + i, run - i);
-      i = run;
-      if (i == text.size()) break;
-      const auto byte = static_cast<unsigned char>(text[i]);
-      if (byte < 0x80) {
-        if (byte == '"' || byte == '\\') {
-          out_ += '\\';
-          out_ += static_cast<char>(byte);
-        } else if (byte < 0x20) {
-          switch (byte) {
-            case '\n':
-              out_ += "\\n";
-              break;
-            case '\r':
-              out_ += "\\r";
-              break;
-            case '\t':
-              out_ += "\\t";
-              break;
-            case '\b':
-              out_ += "\\b";
-              break;
-            case '\f':
-              out_ += "\\f";
-              break;
-            default:
-              out_ += "\\u00";
-              out_ += kHex[byte >> 4U];
-              out_ += kHex[byte & 0xFU];
-          }
-        } else {
-          out_ += static_cast<char>(byte);
-        }
-        ++i;
-        continue;
-      }
-      const std::size_t length = firewarden::text::utf8_sequence_length(text, i);
-      if (length == 0) {
-        out_ += "\xEF\xBF\xBD";  // U+FFFD REPLACEMENT CHARACTER
-        ++i;
-      } else {
-        out_.append(text.data() + i, length);
-        i += length;
-      }
-    }
-    out_ += '"';
-  }
-
-  static bool is_plain(unsigned char byte) { return kPlain[byte]; }
-
-  // Printable ASCII but quote and backslash: copied as is.
-  static constexpr std::array<bool, 256> kPlain = [] {
-    std::array<bool, 256> plain{};
-    for (unsigned byte = 0x20; byte < 0x80; ++byte) plain[byte] = byte != '"' && byte != '\\';
-    return plain;
-  }();
-
-  std::string& out_;
-  bool first_ = true;
-};
-
-}  // namespace
+using detail::LineWriter;
 
 std::string to_json_line(const AccessRecord& record) {
   std::string line;
@@ -213,9 +19,10 @@ std::string to_json_line(const AccessRecord& record) {
   return line;
 }
 
-void append_json_line(std::string& line, const AccessRecord& r) {
-  LineWriter w(line);
-  w.timestamp("time", std::chrono::system_clock::now());
+namespace {
+
+// Every firewarden field of an access line after "time", in every format.
+void append_fields(LineWriter& w, const AccessRecord& r) {
   w.text("log", "access");
   w.text("request_id", r.request_id);
   w.text_or_null("trace_id", r.trace_id);
@@ -245,14 +52,94 @@ void append_json_line(std::string& line, const AccessRecord& r) {
   w.optional_text("impersonated", r.impersonated);
   w.text("enforcement", r.enforcement);
   w.text_or_null("error", r.error);
+}
+
+std::string decimal(std::uint64_t value) {
+  char digits[24];
+  const auto end = std::to_chars(digits, digits + sizeof digits, value).ptr;
+  return std::string(digits, end);
+}
+
+// "POST commit 200 allow": what the request was, how it ended.
+std::string access_message(const AccessRecord& r) {
+  std::string message;
+  if (!r.http_method.empty() && r.http_method != r.method) message += r.http_method + ' ';
+  message += r.method;
+  message += ' ';
+  message += decimal(r.status);
+  message += ' ';
+  message += r.decision;
+  return message;
+}
+
+}  // namespace
+
+void append_json_line(std::string& line, const AccessRecord& r) {
+  LineWriter w(line);
+  w.timestamp("time", std::chrono::system_clock::now());
+  append_fields(w, r);
+  w.close();
+}
+
+std::string_view gcp_access_severity(const AccessRecord& r) {
+  if (r.status >= 500) return "ERROR";
+  if (r.status >= 400 || r.decision != "allow") return "WARNING";  // audit: a deny forwarded
+  return "INFO";
+}
+
+std::string gcp_latency(double milliseconds) {
+  // google.protobuf.Duration in JSON: seconds with 0, 3, 6 or 9 fractional
+  // digits and an "s"; microseconds are all a duration here has.
+  const auto micros =
+      static_cast<std::uint64_t>(std::llround(std::max(milliseconds, 0.0) * 1000.0));
+  std::string out = decimal(micros / 1'000'000);
+  const std::uint64_t fraction = micros % 1'000'000;
+  if (fraction != 0) {
+    std::string digits = decimal(fraction);
+    digits.insert(0, 6 - digits.size(), '0');
+    if (fraction % 1000 == 0) digits.resize(3);
+    out += '.' + digits;
+  }
+  out += 's';
+  return out;
+}
+
+void append_gcp_line(std::string& line, const AccessRecord& r, std::string_view project) {
+  LineWriter w(line);
+  w.timestamp("time", std::chrono::system_clock::now());
+  w.text("severity", gcp_access_severity(r));
+  w.text("message", access_message(r));
+  // Cloud Logging's HttpRequest; int64 fields are strings in its JSON form.
+  w.begin_object("httpRequest");
+  w.text_or_null("requestMethod", r.http_method);
+  w.text_or_null("requestUrl", r.request_url);
+  w.integer("status", std::uint64_t{r.status});
+  w.text("latency", gcp_latency(r.duration_ms));
+  w.text("remoteIp", r.peer);
+  w.optional_text("userAgent", r.user_agent);
+  w.text("requestSize", decimal(r.bytes_in));
+  w.text("responseSize", decimal(r.bytes_out));
+  w.end_object();
+  if (r.trace_id.empty()) {
+    w.text_or_null("logging.googleapis.com/trace", "");
+  } else {
+    w.text("logging.googleapis.com/trace",
+           "projects/" + std::string(project) + "/traces/" + r.trace_id);
+  }
+  w.text_or_null("logging.googleapis.com/spanId", r.span_id);
+  append_fields(w, r);
   w.close();
 }
 
 std::string handshake_failure_json_line(std::uint64_t connection, const std::string& peer,
-                                        const std::string& reason) {
+                                        const std::string& reason, bool gcp) {
   std::string line;
   LineWriter w(line);
   w.timestamp("time", std::chrono::system_clock::now());
+  if (gcp) {
+    w.text("severity", "WARNING");
+    w.text("message", "TLS handshake failed: " + reason);
+  }
   w.text("log", "tls_handshake");
   w.integer("connection", connection);
   w.text("peer", peer);
@@ -266,8 +153,8 @@ AccessLog::AccessLog(bool enabled, std::FILE* out) : enabled_(enabled), out_(out
   if (enabled_) flusher_ = std::thread([this] { flush_loop(); });
 }
 
-AccessLog::AccessLog(bool enabled, BackgroundWriter& writer)
-    : enabled_(enabled), out_(stdout), writer_(&writer) {}
+AccessLog::AccessLog(bool enabled, BackgroundWriter& writer, AccessLineFormat format)
+    : enabled_(enabled), out_(stdout), writer_(&writer), format_(std::move(format)) {}
 
 AccessLog::~AccessLog() {
   if (!enabled_ || writer_ != nullptr) return;
@@ -285,14 +172,19 @@ void AccessLog::write(const AccessRecord& record) const {
   // One buffer per thread, reused: no allocation per access line.
   thread_local std::string line;
   line.clear();
-  append_json_line(line, record);
+  if (format_.gcp) {
+    append_gcp_line(line, record, format_.project);
+  } else {
+    append_json_line(line, record);
+  }
   line += '\n';
   write_line(line);
 }
 
 void AccessLog::write_handshake_failure(std::uint64_t connection, const std::string& peer,
                                         const std::string& reason) const {
-  if (enabled_) write_line(handshake_failure_json_line(connection, peer, reason) + '\n');
+  if (enabled_)
+    write_line(handshake_failure_json_line(connection, peer, reason, format_.gcp) + '\n');
 }
 
 void AccessLog::write_line(std::string_view line) const {

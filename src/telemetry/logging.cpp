@@ -43,6 +43,21 @@ class JsonFormatter final : public spdlog::formatter {
   }
 };
 
+// logging.format: gcp. {"time":…,"severity":…,"message":…}: the fields
+// Cloud Logging reads from a JSON line (structured logging), escaped as above.
+class GcpFormatter final : public spdlog::formatter {
+ public:
+  void format(const spdlog::details::log_msg& msg, spdlog::memory_buf_t& dest) override {
+    const std::string text = gcp_diagnostic_line(
+        msg.level, std::string_view(msg.payload.data(), msg.payload.size()), msg.time);
+    dest.append(text.data(), text.data() + text.size());
+    dest.push_back('\n');
+  }
+  std::unique_ptr<spdlog::formatter> clone() const override {
+    return std::make_unique<GcpFormatter>();
+  }
+};
+
 // Formats like any spdlog sink, then hands the line to the background writer.
 class BackgroundSink final : public spdlog::sinks::base_sink<std::mutex> {
  protected:
@@ -55,6 +70,34 @@ class BackgroundSink final : public spdlog::sinks::base_sink<std::mutex> {
 };
 
 }  // namespace
+
+std::string_view gcp_severity(spdlog::level::level_enum level) {
+  switch (level) {
+    case spdlog::level::trace:
+    case spdlog::level::debug:
+      return "DEBUG";
+    case spdlog::level::info:
+      return "INFO";
+    case spdlog::level::warn:
+      return "WARNING";
+    case spdlog::level::err:
+      return "ERROR";
+    case spdlog::level::critical:
+      return "CRITICAL";
+    default:
+      return "DEFAULT";
+  }
+}
+
+std::string gcp_diagnostic_line(spdlog::level::level_enum level, std::string_view message,
+                                std::chrono::system_clock::time_point when) {
+  const nlohmann::json line = {
+      {"time", format_rfc3339_millis(when)},
+      {"severity", std::string(gcp_severity(level))},
+      {"message", message},
+  };
+  return line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
 
 std::optional<spdlog::level::level_enum> parse_log_level(std::string_view name) {
   if (name == "trace") return spdlog::level::trace;
@@ -75,6 +118,8 @@ void setup_logging(spdlog::level::level_enum level, LogFormat format, bool backg
   auto logger = std::make_shared<spdlog::logger>("firewarden", std::move(sink));
   if (format == LogFormat::json) {
     logger->set_formatter(std::make_unique<JsonFormatter>());
+  } else if (format == LogFormat::gcp) {
+    logger->set_formatter(std::make_unique<GcpFormatter>());
   } else {
     logger->set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %l %v", spdlog::pattern_time_type::utc);
   }

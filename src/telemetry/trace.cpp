@@ -136,6 +136,7 @@ TraceContext continue_trace(std::optional<std::string_view> traceparent,
       context.trace_id = std::string(traceparent->substr(3, 32));
       context.caller_span_id = std::string(traceparent->substr(36, 16));
       context.flags = std::string(traceparent->substr(53, 2));
+      context.from_traceparent = true;
       return context;
     }
   } else if (cloud_trace_context) {

@@ -88,7 +88,7 @@ FirewardenInstance::FirewardenInstance(InstanceOptions options) : options_(std::
       "credentials: " + options_.credentials + "\n" +
       "admin:\n  address: \"127.0.0.1:" + std::to_string(admin_port_) +
       "\"\n  enable_quit: true\n" + options_.admin_extra + "limits: " + options_.limits + "\n" +
-      "logging:\n  level: debug\n  format: json\n" + options_.extra;
+      "logging:\n  level: debug\n  format: " + options_.log_format + "\n" + options_.extra;
   const std::string config_path = dir_.write("firewarden.yaml", config);
   process_ = std::make_unique<ChildProcess>(
       std::vector<std::string>{FIREWARDEN_BINARY, "run", "--config", config_path},

@@ -53,6 +53,7 @@ struct InstanceOptions {
   std::string trust_domains{};
   std::string trust_bundles{};
   std::string request_timeout = "5s";  // firestore.request_timeout
+  std::string log_format = "json";     // logging.format
   // Where the daemon's stdout (access log) and stderr go; empty: files in
   // directory(). A FIFO nobody reads or /dev/full tests log faults.
   std::string stdout_path{};

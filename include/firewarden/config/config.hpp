@@ -40,7 +40,8 @@ enum class TlsVersion { tls1_2, tls1_3 };
 enum class IdentityMode { mtls, xfcc, fixed };
 enum class CredentialsType { external_account, metadata, service_account_key, static_token, none };
 enum class LogLevel { trace, debug, info, warn, error };
-enum class LogFormat { json, text };
+// gcp: JSON with Cloud Logging's structured fields (severity, httpRequest, trace).
+enum class LogFormat { json, text, gcp };
 // logging.document_paths: how access lines show the documents a request names.
 enum class DocumentPaths { full, hash, omit };
 // enforce: a policy deny is refused (403). audit: decided, logged and counted

@@ -24,6 +24,9 @@ struct UpstreamHeaders {
   // Routing hints rebuilt by the classifier (RequestModel); empty: not sent.
   std::string_view resource_prefix;  // google-cloud-resource-prefix
   std::string_view request_params;   // x-goog-request-params
+  // The client's tracestate is passed on only when its traceparent was
+  // continued: with a new trace it describes a trace upstream never sees.
+  bool forward_tracestate = false;
 };
 
 // The request sent upstream, as the bytes to write (HTTP/1.1): the

@@ -52,16 +52,38 @@ struct AccessRecord {
   // decision "deny" and an upstream status mark a denied request forwarded.
   std::string_view enforcement = "enforce";
   std::string error;  // why the request was refused or failed, when it was
+  // The request's path (no query) for Cloud Logging's httpRequest.requestUrl;
+  // empty unless logging.document_paths is full (the path names documents).
+  std::string request_url;
 };
 
 std::string to_json_line(const AccessRecord& record);                 // one line, no newline
 void append_json_line(std::string& out, const AccessRecord& record);  // the same, appended
 
+// logging.format: gcp. The same line with Cloud Logging's structured fields
+// first (https://cloud.google.com/logging/docs/structured-logging): severity,
+// message, httpRequest, logging.googleapis.com/trace ("projects/PROJECT/
+// traces/TRACE_ID") and logging.googleapis.com/spanId; every firewarden field
+// follows unchanged, so tools reading json lines read these too.
+void append_gcp_line(std::string& out, const AccessRecord& record, std::string_view project);
+// ERROR for a 5xx, WARNING for any other refusal or a deny (audit), else INFO.
+std::string_view gcp_access_severity(const AccessRecord& record);
+// A duration as google.protobuf.Duration's JSON: "0.012s", "1.000250s", "3s".
+std::string gcp_latency(double milliseconds);
+
+// How the daemon writes access lines: JSON, or gcp with the trace under
+// firestore.project.
+struct AccessLineFormat {
+  bool gcp = false;
+  std::string project;
+};
+
 // A TLS handshake that failed: no request was read, so no AccessRecord; one
 // line of its own in the same stream, {"log":"tls_handshake", ...}, so that
 // refused clients show up next to the requests (SPEC §10, issue 6).
+// With `gcp`, severity WARNING and a message come after "time".
 std::string handshake_failure_json_line(std::uint64_t connection, const std::string& peer,
-                                        const std::string& reason);
+                                        const std::string& reason, bool gcp = false);
 
 // Lines are formatted on the request's thread and written by a background
 // thread (off the hot path: one write(2) per batch instead of one per
@@ -80,7 +102,7 @@ class AccessLog {
   // Lines go through `writer` instead (the daemon): never blocking a request
   // on a stuck destination; what does not fit is dropped and counted
   // (docs/faults.md). No flusher thread of its own then.
-  AccessLog(bool enabled, BackgroundWriter& writer);
+  AccessLog(bool enabled, BackgroundWriter& writer, AccessLineFormat format = {});
   ~AccessLog();
   AccessLog(const AccessLog&) = delete;
   AccessLog& operator=(const AccessLog&) = delete;
@@ -104,6 +126,7 @@ class AccessLog {
   bool stopping_ = false;
   std::thread flusher_;
   BackgroundWriter* writer_ = nullptr;
+  AccessLineFormat format_;
 };
 
 }  // namespace firewarden::telemetry

@@ -22,6 +22,9 @@ struct TraceContext {
   std::optional<std::string> caller_span_id;  // 16 lowercase hex; none for a new trace
   std::string span_id;                        // ours: 16 lowercase hex, new per request
   std::string flags = "00";                   // trace-flags, passed on as received
+  // Continued from a valid traceparent: the caller's tracestate belongs to
+  // this trace and is passed on; otherwise it is not (W3C Trace Context §3.3).
+  bool from_traceparent = false;
 
   bool sampled() const;                     // trace-flags bit 0
   std::string traceparent() const;          // "00-TRACE-SPAN-FLAGS" with our span

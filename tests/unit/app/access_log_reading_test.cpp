@@ -105,6 +105,33 @@ TEST_CASE("suggest input: request lines become observations, counted once per sh
   CHECK(second.patterns == std::vector<std::string>{"orders/*/items"});
 }
 
+TEST_CASE("suggest input: logging.format gcp lines are read as json lines") {
+  AccessLogReader reader;
+  std::string allowed;
+  firewarden::telemetry::append_gcp_line(allowed, orders_get(), "shop-prod");
+  CHECK_FALSE(reader.add_line(allowed, "gcp.log:1"));
+  auto denied = orders_get("orders/o1/items");
+  denied.decision = "deny";
+  denied.status = 403;
+  std::string denied_line;
+  firewarden::telemetry::append_gcp_line(denied_line, denied, "shop-prod");
+  CHECK_FALSE(reader.add_line(denied_line, "gcp.log:2"));
+  CHECK_FALSE(
+      reader.add_line(handshake_failure_json_line(7, "10.0.0.1:5555", "unknown_ca", true), "l"));
+  CHECK_FALSE(reader.add_line(
+      R"({"time":"2026-01-01T00:00:00.000Z","severity":"INFO","message":"hi"})", "l"));
+
+  const auto& tally = reader.tally();
+  CHECK(tally.request_lines == 2);
+  CHECK(tally.other_lines == 2);
+  REQUIRE(tally.observations.size() == 2);
+  CHECK(tally.observations[0].first_seen == "gcp.log:1");
+  CHECK(tally.observations[0].decision == "allow");
+  CHECK(tally.observations[0].patterns == std::vector<std::string>{"orders"});
+  CHECK(tally.observations[1].decision == "deny");
+  CHECK(tally.observations[1].patterns == std::vector<std::string>{"orders/*/items"});
+}
+
 TEST_CASE("suggest input: lines that are not requests are skipped and counted") {
   AccessLogReader reader;
   CHECK_FALSE(reader.add_line(handshake_failure_json_line(7, "10.0.0.1:5555", "unknown_ca"), "l"));

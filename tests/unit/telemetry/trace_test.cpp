@@ -122,3 +122,14 @@ TEST_CASE("trace: X-Cloud-Trace-Context values that are not read") {
   CHECK(largest->span_id == "ffffffffffffffff");
   CHECK_FALSE(largest->sampled);
 }
+
+TEST_CASE("trace: only a continued traceparent carries its tracestate on") {
+  CHECK(continue_trace("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01", std::nullopt)
+            .from_traceparent);
+  CHECK_FALSE(continue_trace("00-zz", std::nullopt).from_traceparent);
+  CHECK_FALSE(continue_trace(std::nullopt, std::nullopt).from_traceparent);
+  // Continued from X-Cloud-Trace-Context: no traceparent, so no tracestate.
+  const auto cloud = continue_trace(std::nullopt, "0af7651916cd43dd8448eb211c80319c/5;o=1");
+  CHECK(cloud.caller_span_id.has_value());
+  CHECK_FALSE(cloud.from_traceparent);
+}
