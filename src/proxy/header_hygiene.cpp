@@ -5,6 +5,8 @@
 #include <charconv>
 #include <vector>
 
+#include "firewarden/text/ascii.hpp"
+
 namespace firewarden::proxy {
 namespace {
 
@@ -24,19 +26,9 @@ constexpr std::array<std::string_view, 10> kForwardedRequestHeaders{
     "x-goog-request-reason",
 };
 
-bool equals_ignoring_case(std::string_view a, std::string_view b) {
-  const auto lower = [](char c) {
-    return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
-  };
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(),
-                                            [&](char x, char y) { return lower(x) == lower(y); });
-}
-
 std::string lowercase(std::string_view text) {
   std::string out(text);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
+  for (char& c : out) c = text::to_lower(c);
   return out;
 }
 
@@ -57,7 +49,7 @@ std::vector<std::string> connection_named(const http::fields& fields) {
         token.remove_prefix(1);
       while (!token.empty() && (token.back() == ' ' || token.back() == '\t'))
         token.remove_suffix(1);
-      if (!token.empty() && !equals_ignoring_case(token, "keep-alive")) {
+      if (!token.empty() && !text::iequals(token, "keep-alive")) {
         named.push_back(lowercase(token));
       }
     }
@@ -69,7 +61,7 @@ std::vector<std::string> connection_named(const http::fields& fields) {
 
 bool is_forwarded_request_header(std::string_view name) {
   for (std::string_view allowed : kForwardedRequestHeaders) {
-    if (equals_ignoring_case(name, allowed)) return true;
+    if (text::iequals(name, allowed)) return true;
   }
   return false;
 }
@@ -94,9 +86,9 @@ std::string upstream_request_bytes(const http::request<http::string_body>& clien
   for (const auto& field : client) {
     const std::string_view name = field.name_string();
     if (is_forwarded_request_header(name) &&
-        (headers.forward_tracestate || !equals_ignoring_case(name, "tracestate")) &&
+        (headers.forward_tracestate || !text::iequals(name, "tracestate")) &&
         std::none_of(hop_by_hop.begin(), hop_by_hop.end(),
-                     [&](const std::string& named) { return equals_ignoring_case(name, named); })) {
+                     [&](const std::string& named) { return text::iequals(name, named); })) {
       line(name, field.value());
     }
   }
@@ -161,7 +153,7 @@ void strip_hop_by_hop(http::fields& fields) {
         return true;
       default:
         return std::any_of(named.begin(), named.end(), [&](const std::string& name) {
-          return equals_ignoring_case(field.name_string(), name);
+          return text::iequals(field.name_string(), name);
         });
     }
   };
