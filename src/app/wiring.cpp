@@ -122,7 +122,7 @@ Daemon::Daemon(std::shared_ptr<const config::Config> config)
   }
   upstream_ = std::make_unique<proxy::UpstreamPool>(io_, upstream_options(*config_));
   proxy_ = std::make_unique<proxy::FirestoreProxy>(proxy_options(*config_), policies_, *tokens_,
-                                                   *upstream_, metrics_, access_log_);
+                                                   *upstream_, catalogue_, access_log_);
   admin_handler_ =
       std::make_unique<admin::AdminHandler>(*this, catalogue_, config_->admin.enable_quit);
   make_servers();
@@ -176,7 +176,7 @@ void Daemon::make_servers() {
   data_options.idle_timeout = limits.idle_timeout;
   data_options.overload_threshold_percent = limits.overload_threshold_percent;
   data_options.single_thread = worker_threads() == 1;
-  data_server_ = std::make_unique<transport::Server>(io_, data_options, *proxy_, metrics_);
+  data_server_ = std::make_unique<transport::Server>(io_, data_options, *proxy_, catalogue_);
 
   transport::ServerOptions admin_options;
   admin_options.address = to_endpoint(config_->admin.address);
@@ -186,7 +186,7 @@ void Daemon::make_servers() {
   admin_options.count_connections = false;
   admin_options.single_thread = data_options.single_thread;
   admin_server_ =
-      std::make_unique<transport::Server>(io_, admin_options, *admin_handler_, metrics_);
+      std::make_unique<transport::Server>(io_, admin_options, *admin_handler_, catalogue_);
 }
 
 }  // namespace firewarden::app

@@ -79,13 +79,13 @@ http::response<http::string_body> RequestHandler::on_unreadable_request(
 }
 
 Server::Server(net::io_context& io, ServerOptions options, RequestHandler& handler,
-               telemetry::Registry& metrics)
+               const telemetry::MetricCatalogue& metrics)
     : io_(io),
       options_(std::move(options)),
       handler_(handler),
-      metrics_(metrics),
+      handshake_failures_(metrics.tls_handshake_failures_total),
       acceptor_(io),
-      counters_(options_.count_connections ? metrics_ : uncounted_),
+      counters_(options_.count_connections ? metrics : uncounted_),
       overload_connections_(std::max<std::size_t>(
           1, (std::size_t{options_.max_connections} * options_.overload_threshold_percent + 99) /
                  100)) {}
@@ -284,11 +284,7 @@ net::awaitable<bool> Server::handshake(Session& session) {
     (reason == "timeout" ? counters_.closed_tls_handshake_timeout
                          : counters_.closed_tls_handshake_failure)
         .increment();
-    metrics_
-        .counter("firewarden_tls_handshake_failures_total",
-                 "TLS handshakes that failed, by reason.", {"reason"})
-        .with({reason})
-        .increment();
+    handshake_failures_.with({reason}).increment();
     spdlog::info("[c{}] TLS handshake from {} failed: {}", connection.id,
                  connection.peer.address().to_string(), reason);
     handler_.on_handshake_failed(connection, reason);

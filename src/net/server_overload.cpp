@@ -11,40 +11,21 @@
 #include "session.hpp"
 
 namespace firewarden::transport {
-namespace {
-
-telemetry::Family<telemetry::Counter>& closed(telemetry::Registry& registry) {
-  return registry.counter("firewarden_connections_closed_total",
-                          "Client connections the server closed because they were too slow, by "
-                          "reason: header_timeout, idle_timeout, tls_handshake_timeout; or whose "
-                          "TLS handshake failed: tls_handshake_failure.",
-                          {"reason"});
-}
-
-}  // namespace
 
 std::chrono::milliseconds overload_timeout(std::chrono::milliseconds configured) {
   return std::min(configured, std::max(configured / 10, std::chrono::milliseconds(1000)));
 }
 
-Server::ConnectionCounters::ConnectionCounters(telemetry::Registry& registry)
-    : active(registry.gauge("firewarden_connections_active", "Client connections currently open.")
-                 .with({})),
-      accepted(registry
-                   .counter("firewarden_connections_accepted_total",
-                            "Client connections accepted (within limits.max_connections).")
-                   .with({})),
-      refused_max_connections(
-          registry
-              .counter("firewarden_connections_refused_total",
-                       "Client connections closed at once, by reason (max_connections: the "
-                       "limit was reached).",
-                       {"reason"})
-              .with({"max_connections"})),
-      closed_header_timeout(closed(registry).with({"header_timeout"})),
-      closed_idle_timeout(closed(registry).with({"idle_timeout"})),
-      closed_tls_handshake_timeout(closed(registry).with({"tls_handshake_timeout"})),
-      closed_tls_handshake_failure(closed(registry).with({"tls_handshake_failure"})) {}
+Server::ConnectionCounters::ConnectionCounters(const telemetry::MetricCatalogue& metrics)
+    : active(metrics.connections_active.with({})),
+      accepted(metrics.connections_accepted_total.with({})),
+      refused_max_connections(metrics.connections_refused_total.with({"max_connections"})),
+      closed_header_timeout(metrics.connections_closed_total.with({"header_timeout"})),
+      closed_idle_timeout(metrics.connections_closed_total.with({"idle_timeout"})),
+      closed_tls_handshake_timeout(
+          metrics.connections_closed_total.with({"tls_handshake_timeout"})),
+      closed_tls_handshake_failure(
+          metrics.connections_closed_total.with({"tls_handshake_failure"})) {}
 
 bool Server::overloaded() const {
   return open_connections_.load(std::memory_order_relaxed) >= overload_connections_;

@@ -28,14 +28,6 @@ bool writes_documents(const firestore::RequestModel& model) {
   });
 }
 
-// The upstream pool's hit rate: connections requests were sent on.
-telemetry::Family<telemetry::Counter>& upstream_connections(telemetry::Registry& metrics) {
-  return metrics.counter("firewarden_upstream_connections_total",
-                         "Upstream connections requests were sent on: a pooled idle one "
-                         "(reused) or a new one.",
-                         {"result"});
-}
-
 // What a write returns is a read (SPEC §4): decided with the request, cut
 // on the way back. The cut must read the body, so it is asked for unencoded.
 std::optional<WriteResponse> plan_response_cut(const FirestoreProxy::Exchange& exchange,
@@ -58,41 +50,25 @@ std::optional<WriteResponse> plan_response_cut(const FirestoreProxy::Exchange& e
 
 FirestoreProxy::FirestoreProxy(ProxyOptions options, const PolicyStore& policies,
                                credentials::TokenProvider& tokens, UpstreamPool& upstream,
-                               telemetry::Registry& metrics, const telemetry::AccessLog& access_log)
+                               const telemetry::MetricCatalogue& metrics,
+                               const telemetry::AccessLog& access_log)
     : options_(std::move(options)),
       policies_(policies),
       tokens_(tokens),
       upstream_(upstream),
-      metrics_(metrics),
       access_log_(access_log),
-      requests_total_(
-          metrics.counter("firewarden_requests_total",
-                          "Requests answered, by Firestore method, decision and HTTP code.",
-                          {"method", "decision", "code"})),
-      request_duration_(telemetry::MetricCatalogue(metrics).request_duration_seconds),
-      upstream_duration_(
-          metrics
-              .histogram("firewarden_upstream_duration_seconds",
-                         "Time from sending a request upstream to its response head.")
-              .with({})),
-      rule_matches_(
-          metrics.counter("firewarden_rule_matches_total",
-                          "Policy rules that decided a request (enforce) or would have (dry-run).",
-                          {"rule", "mode"})),
-      dry_run_verdicts_(telemetry::MetricCatalogue(metrics).dry_run_verdicts_total),
-      upstream_reused_(upstream_connections(metrics).with({"reused"})),
-      upstream_new_(upstream_connections(metrics).with({"new"})),
-      handshake_failures_(metrics.counter("firewarden_tls_handshake_failures_total",
-                                          "TLS handshakes that failed, by reason.", {"reason"})),
-      identity_refusals_(metrics.counter(
-          "firewarden_identity_refusals_total",
-          "Forwarded client identities (xfcc) refused with 401, by reason.", {"reason"})) {
+      requests_total_(metrics.requests_total),
+      request_duration_(metrics.request_duration_seconds),
+      upstream_duration_(metrics.upstream_duration_seconds.with({})),
+      rule_matches_(metrics.rule_matches_total),
+      dry_run_verdicts_(metrics.dry_run_verdicts_total),
+      upstream_reused_(metrics.upstream_connections_total.with({"reused"})),
+      upstream_new_(metrics.upstream_connections_total.with({"new"})),
+      handshake_failures_(metrics.tls_handshake_failures_total),
+      identity_refusals_(metrics.identity_refusals_total) {
   // Both series exist: alerts can match mode="audit" == 1.
-  auto& mode =
-      metrics.gauge("firewarden_enforcement_mode",
-                    "policy.enforcement: 1 for the active mode (enforce or audit).", {"mode"});
   for (const auto enforcement : {config::Enforcement::enforce, config::Enforcement::audit}) {
-    mode.with({std::string(config::to_string(enforcement))})
+    metrics.enforcement_mode.with({std::string(config::to_string(enforcement))})
         .set(enforcement == options_.enforcement ? 1 : 0);
   }
 }

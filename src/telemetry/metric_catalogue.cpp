@@ -39,6 +39,20 @@ MetricCatalogue::MetricCatalogue(Registry& r)
                                {"mode"})),
       connections_active(
           r.gauge("firewarden_connections_active", "Client connections currently open.")),
+      connections_accepted_total(
+          r.counter("firewarden_connections_accepted_total",
+                    "Client connections accepted (within limits.max_connections).")),
+      connections_refused_total(
+          r.counter("firewarden_connections_refused_total",
+                    "Client connections closed at once, by reason (max_connections: the "
+                    "limit was reached).",
+                    {"reason"})),
+      connections_closed_total(
+          r.counter("firewarden_connections_closed_total",
+                    "Client connections the server closed because they were too slow, by "
+                    "reason: header_timeout, idle_timeout, tls_handshake_timeout; or whose "
+                    "TLS handshake failed: tls_handshake_failure.",
+                    {"reason"})),
       tls_handshake_failures_total(r.counter("firewarden_tls_handshake_failures_total",
                                              "TLS handshakes that failed, by reason.", {"reason"})),
       policy_generation(

@@ -16,11 +16,8 @@
 #include "firewarden/net/asio.hpp"
 #include "firewarden/net/client_stream.hpp"
 #include "firewarden/net/request_reader.hpp"
+#include "firewarden/telemetry/metric_catalogue.hpp"
 #include "firewarden/telemetry/metrics.hpp"
-
-namespace firewarden::telemetry {
-class Registry;
-}
 
 namespace firewarden::transport {
 
@@ -112,8 +109,10 @@ struct ServerOptions {
 
 class Server {
  public:
+  // `metrics` (firewarden_connections_*, firewarden_tls_handshake_failures_total)
+  // must outlive the server.
   Server(net::io_context& io, ServerOptions options, RequestHandler& handler,
-         telemetry::Registry& metrics);
+         const telemetry::MetricCatalogue& metrics);
   ~Server();
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
@@ -137,7 +136,7 @@ class Server {
  private:
   // firewarden_connections_*: what happened to connections (server_overload.cpp).
   struct ConnectionCounters {
-    explicit ConnectionCounters(telemetry::Registry& registry);
+    explicit ConnectionCounters(const telemetry::MetricCatalogue& metrics);
     telemetry::Gauge& active;
     telemetry::Counter& accepted;
     telemetry::Counter& refused_max_connections;
@@ -166,10 +165,12 @@ class Server {
   net::io_context& io_;
   ServerOptions options_;
   RequestHandler& handler_;
-  telemetry::Registry& metrics_;
+  telemetry::Family<telemetry::Counter>& handshake_failures_;  // counted for every listener
   net::ip::tcp::acceptor acceptor_;
   std::atomic<bool> draining_{false};
-  telemetry::Registry uncounted_;  // never rendered: when !options_.count_connections
+  // Never rendered: the connection counters when !options_.count_connections.
+  telemetry::Registry uncounted_registry_;
+  telemetry::MetricCatalogue uncounted_{uncounted_registry_};
   ConnectionCounters counters_;
   std::size_t overload_connections_;  // open connections from which overload applies
   std::atomic<std::size_t> open_connections_{0};

@@ -20,6 +20,7 @@
 #include "firewarden/proxy/response_cut.hpp"
 #include "firewarden/proxy/upstream_pool.hpp"
 #include "firewarden/telemetry/access_log.hpp"
+#include "firewarden/telemetry/metric_catalogue.hpp"
 #include "firewarden/telemetry/metrics.hpp"
 
 namespace firewarden::proxy {
@@ -59,7 +60,7 @@ class FirestoreProxy final : public transport::RequestHandler {
  public:
   FirestoreProxy(ProxyOptions options, const PolicyStore& policies,
                  credentials::TokenProvider& tokens, UpstreamPool& upstream,
-                 telemetry::Registry& metrics, const telemetry::AccessLog& access_log);
+                 const telemetry::MetricCatalogue& metrics, const telemetry::AccessLog& access_log);
 
   std::unique_ptr<transport::ConnectionState> on_connected(const transport::Connection& connection,
                                                            SSL* ssl) override;
@@ -135,7 +136,6 @@ class FirestoreProxy final : public transport::RequestHandler {
   const PolicyStore& policies_;
   credentials::TokenProvider& tokens_;
   UpstreamPool& upstream_;
-  telemetry::Registry& metrics_;
   const telemetry::AccessLog& access_log_;
   std::atomic<bool> draining_{false};
 

@@ -31,6 +31,9 @@ struct MetricCatalogue {
 
   // Client connections (net/).
   Family<Gauge>& connections_active;
+  Family<Counter>& connections_accepted_total;
+  Family<Counter>& connections_refused_total;     // reason: max_connections
+  Family<Counter>& connections_closed_total;      // reason: header_timeout, idle_timeout, ...
   Family<Counter>& tls_handshake_failures_total;  // reason
 
   // Policy and serving certificate (app/).
