@@ -129,8 +129,10 @@ TEST_CASE(
   InstanceOptions options;
   external_account(dir, peer, upstream, options);
   options.admin_extra = "  readiness_requires_token: false\n";
-  FirewardenInstance fw(options);  // ready and started: holds a token issued just now
-  REQUIRE(fw.admin("/startup").status == 200);
+  FirewardenInstance fw(options);
+  // The instance waits for /readyz, which here does not wait for the first
+  // token: /startup turns 200 once that token is held (fetched at start).
+  REQUIRE(eventually([&] { return fw.admin("/startup").status == 200; }, 10s));
   REQUIRE(get_order(fw).status == 200);
   const auto forwarded = upstream.requests().size();
   peer.google.set_fault(Endpoint::sts, Fault::http_error(503, "backend unavailable"));
