@@ -137,15 +137,20 @@ Metric& Family<Metric>::find_or_add(const Values& values) {
 template <typename Metric>
 void Family<Metric>::set_only(std::initializer_list<std::string_view> values,
                               double value) requires std::is_same_v<Metric, Gauge> {
-  check_label_count(values.size());
-  std::lock_guard lock(mutex_);
-  for (auto it = metrics_.begin(); it != metrics_.end();) {
-    const bool keep = std::equal(it->first.begin(), it->first.end(), values.begin(), values.end());
-    it = keep ? std::next(it) : metrics_.erase(it);
+  // Clang instantiates this member for every `template class Family<…>`
+  // below despite its constraint, so the body compiles only for gauges.
+  if constexpr (std::is_same_v<Metric, Gauge>) {
+    check_label_count(values.size());
+    std::lock_guard lock(mutex_);
+    for (auto it = metrics_.begin(); it != metrics_.end();) {
+      const bool keep =
+          std::equal(it->first.begin(), it->first.end(), values.begin(), values.end());
+      it = keep ? std::next(it) : metrics_.erase(it);
+    }
+    auto& slot = metrics_[std::vector<std::string>(values.begin(), values.end())];
+    if (!slot) slot = std::make_unique<Metric>();
+    slot->set(value);
   }
-  auto& slot = metrics_[std::vector<std::string>(values.begin(), values.end())];
-  if (!slot) slot = std::make_unique<Gauge>();
-  slot->set(value);
 }
 
 template class Family<Counter>;
