@@ -167,17 +167,36 @@ net::awaitable<void> send_input(net::ip::tcp::socket& socket, const std::uint8_t
   socket.shutdown(net::ip::tcp::socket::shutdown_send, ignored);
 }
 
+// Connect and accept are asynchronous: libFuzzer's -timeout alarm (SIGALRM)
+// interrupts a blocking connect() with EINTR, which must not read as a crash.
+net::awaitable<void> connect_and_send(net::ip::tcp::socket& socket,
+                                      net::ip::tcp::acceptor& acceptor, const std::uint8_t* data,
+                                      std::size_t size) {
+  auto [error] =
+      co_await socket.async_connect(acceptor.local_endpoint(), net::as_tuple(net::use_awaitable));
+  if (error) {
+    acceptor.cancel();  // the reader's accept ends too: nothing to read
+    co_return;
+  }
+  co_await send_input(socket, data, size);
+}
+
+net::awaitable<void> accept_and_read(net::ip::tcp::acceptor& acceptor, const Policy& policy) {
+  auto [error, socket] = co_await acceptor.async_accept(net::as_tuple(net::use_awaitable));
+  if (error) co_return;
+  ClientStream client(std::move(socket));
+  co_await read_messages(client, policy);
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   static const std::shared_ptr<const Policy> policy = load_policy();
   static net::io_context io;
   static net::ip::tcp::acceptor acceptor(io, {net::ip::address_v4::loopback(), 0});
-  net::ip::tcp::socket sender(io);
-  sender.connect(acceptor.local_endpoint());
-  ClientStream client(acceptor.accept());
-  net::co_spawn(io, send_input(sender, data, size), net::detached);
-  net::co_spawn(io, read_messages(client, *policy), net::detached);
+  net::ip::tcp::socket sender(io);  // open until the reader is done
+  net::co_spawn(io, connect_and_send(sender, acceptor, data, size), net::detached);
+  net::co_spawn(io, accept_and_read(acceptor, *policy), net::detached);
   io.restart();
   io.run();  // both end: the reader within kMaxMessages reads, the sender once it closed
   return 0;
