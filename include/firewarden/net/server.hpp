@@ -15,6 +15,7 @@
 
 #include "firewarden/net/asio.hpp"
 #include "firewarden/net/client_stream.hpp"
+#include "firewarden/net/http2_stream.hpp"
 #include "firewarden/net/request_reader.hpp"
 #include "firewarden/telemetry/metric_catalogue.hpp"
 #include "firewarden/telemetry/metrics.hpp"
@@ -65,6 +66,17 @@ class RequestHandler {
   // `client`. Returns whether the connection may stay open.
   virtual net::awaitable<bool> handle(Connection& connection, Request& request,
                                       ClientStream& client) = 0;
+
+  // One HTTP/2 request stream (a gRPC call or a REST request over HTTP/2).
+  // Runs on the connection's strand, concurrently with the connection's
+  // other streams. The stream is answered (headers, data, trailers) or reset
+  // by the time this returns; one left open is reset by the transport. The
+  // default refuses the stream (REFUSED_STREAM): a handler that serves no
+  // HTTP/2 never sees one once its listener does not offer it.
+  virtual net::awaitable<void> handle_stream(Connection& /*connection*/, Http2Stream& stream) {
+    stream.reset(Http2Error::refused_stream);
+    co_return;
+  }
 
   // A request could not be read: the server sends the response returned
   // here and closes the connection. The default answers the status with the
