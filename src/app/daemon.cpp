@@ -122,7 +122,8 @@ net::awaitable<void> Daemon::shutdown() {
   data_server_->close_all();
   admin_server_->stop_accepting();
   admin_server_->close_all();
-  tokens_->stop();  // ends background refresh loops
+  grpc_upstream_->close_all();  // GOAWAY upstream: no stream is left to finish
+  tokens_->stop();              // ends background refresh loops
   signals_.cancel();
   // Let the closes run, then stop the workers.
   timer.expires_after(std::chrono::milliseconds(20));

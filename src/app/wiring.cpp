@@ -87,9 +87,11 @@ proxy::ProxyOptions proxy_options(const config::Config& config) {
   }
   options.scope = firestore::Scope{config.firestore.project, config.firestore.databases};
   options.upstream_authority = config.firestore.endpoint.authority;
+  options.upstream_scheme = config.firestore.endpoint.tls ? "https" : "http";
   options.request_timeout = config.firestore.request_timeout;
   options.client_write_timeout = config.limits.idle_timeout;
   options.max_cut_response_bytes = config.limits.max_body_bytes;
+  options.max_body_bytes = config.limits.max_body_bytes;
   options.document_paths = config.logging.document_paths;
   return options;
 }
@@ -102,6 +104,18 @@ proxy::UpstreamOptions upstream_options(const config::Config& config) {
                                 config.firestore.ca_file,
                                 config.firestore.connect_timeout,
                                 config.firestore.max_idle_connections};
+}
+
+// The gRPC upstream: the same endpoint over HTTP/2 (TLS with ALPN h2 to
+// Google, prior-knowledge h2c to an http:// emulator).
+transport::Http2ClientOptions grpc_upstream_options(const config::Config& config) {
+  const auto& endpoint = config.firestore.endpoint;
+  transport::Http2ClientOptions options;
+  options.host = endpoint.host;
+  options.port = std::to_string(endpoint.port);
+  if (endpoint.tls) options.tls = transport::make_client_tls_context(config.firestore.ca_file);
+  options.connect_timeout = config.firestore.connect_timeout;
+  return options;
 }
 
 }  // namespace
@@ -123,6 +137,9 @@ Daemon::Daemon(std::shared_ptr<const config::Config> config)
   upstream_ = std::make_unique<proxy::UpstreamPool>(io_, upstream_options(*config_));
   proxy_ = std::make_unique<proxy::FirestoreProxy>(proxy_options(*config_), policies_, *tokens_,
                                                    *upstream_, catalogue_, access_log_);
+  grpc_upstream_ =
+      std::make_unique<transport::Http2Client>(io_.get_executor(), grpc_upstream_options(*config_));
+  proxy_->set_grpc_upstream(grpc_upstream_.get());
   admin_handler_ =
       std::make_unique<admin::AdminHandler>(*this, catalogue_, config_->admin.enable_quit);
   make_servers();

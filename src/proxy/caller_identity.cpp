@@ -52,7 +52,7 @@ std::unique_ptr<transport::ConnectionState> FirestoreProxy::on_connected(
 }
 
 std::variant<const identity::Identity*, firestore::ApiError> FirestoreProxy::identify(
-    const transport::Connection& connection, const transport::Request& request,
+    const transport::Connection& connection, const firestore::HttpRequest& request,
     std::optional<identity::Identity>& from_header) const {
   switch (options_.mode) {
     case config::IdentityMode::mtls: {

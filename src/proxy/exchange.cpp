@@ -7,6 +7,7 @@
 
 #include "firewarden/proxy/error_response.hpp"
 #include "firewarden/telemetry/trace.hpp"
+#include "firewarden/text/ascii.hpp"
 
 namespace firewarden::proxy {
 
@@ -19,15 +20,9 @@ double milliseconds_since(Clock::time_point start) {
   return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
 }
 
-// 403 is a refusal by policy or scope (deny); every other error status,
-// including failures after an allow, is an error (SPEC §9).
-std::string decision_label(const firestore::ApiError& error) {
-  return error.http_status == 403 ? "deny" : "error";
-}
-
 // A trace header's value; a repeated one is passed as "", which no trace
 // format accepts: two values cannot both name the caller's span.
-std::optional<std::string_view> trace_header(const transport::Request& request,
+std::optional<std::string_view> trace_header(const firestore::HttpRequest& request,
                                              std::string_view name) {
   bool repeated = false;
   const auto value = single_header(request, name, repeated);
@@ -37,22 +32,25 @@ std::optional<std::string_view> trace_header(const transport::Request& request,
 
 // Every User-Agent value, joined as a repeated field is (RFC 9110 §5.3);
 // none or only empty ones: no value.
-std::optional<std::string> user_agent(const transport::Request& request) {
+std::optional<std::string> user_agent(const firestore::HttpRequest& request) {
   std::optional<std::string> joined;
-  const auto fields = request.equal_range(http::field::user_agent);
-  for (auto field = fields.first; field != fields.second; ++field) {
-    if (field->value().empty()) continue;
+  for (const auto& [name, value] : request.headers) {
+    if (value.empty() || !text::iequals(name, "user-agent")) continue;
     if (joined) {
       *joined += ", ";
-      *joined += field->value();
+      *joined += value;
     } else {
-      joined.emplace(field->value());
+      joined.emplace(value);
     }
   }
   return joined;
 }
 
 }  // namespace
+
+std::string decision_label(const firestore::ApiError& error) {
+  return error.http_status == 403 ? "deny" : "error";
+}
 
 void fail(FirestoreProxy::Exchange& exchange, std::string_view what, std::string_view why) {
   auto& error = exchange.record.error;
@@ -66,16 +64,23 @@ void fail(FirestoreProxy::Exchange& exchange, std::string_view what,
   fail(exchange, what, error.message());
 }
 
-std::optional<std::string_view> single_header(const transport::Request& request,
+std::optional<std::string_view> single_header(const firestore::HttpRequest& request,
                                               std::string_view name, bool& repeated) {
   std::optional<std::string_view> value;
   repeated = false;
-  const auto fields = request.equal_range(name);
-  for (auto field = fields.first; field != fields.second; ++field) {
+  for (const auto& [field, field_value] : request.headers) {
+    if (!text::iequals(field, name)) continue;
     if (value) repeated = true;
-    value = field->value();
+    value = field_value;
   }
   return value;
+}
+
+firestore::HttpRequest request_view(const transport::Request& request) {
+  firestore::HttpRequest view{request.method_string(), request.target(), {}, request.body()};
+  view.headers.reserve(static_cast<std::size_t>(std::distance(request.begin(), request.end())));
+  for (const auto& field : request) view.headers.emplace_back(field.name_string(), field.value());
+  return view;
 }
 
 // IPv4, the common case, is formatted by hand: address::to_string() (inet_ntop
@@ -94,8 +99,8 @@ std::string peer_string(const net::ip::tcp::endpoint& peer) {
   return std::string(text, end);
 }
 
-FirestoreProxy::Exchange FirestoreProxy::open_exchange(const transport::Connection& connection,
-                                                       const transport::Request& request) const {
+FirestoreProxy::Exchange FirestoreProxy::open_exchange(
+    const transport::Connection& connection, const firestore::HttpRequest& request) const {
   Exchange exchange;
   exchange.connection_id = connection.id;
   exchange.request_number = connection.requests;
@@ -118,13 +123,13 @@ FirestoreProxy::Exchange FirestoreProxy::open_exchange(const transport::Connecti
   }
   record.user_agent = user_agent(request);
   record.enforcement = config::to_string(options_.enforcement);
-  record.http_method = std::string(request.method_string());
+  record.http_method = std::string(request.method);
   record.method = record.http_method;
-  record.bytes_in = request.body().size();
+  record.bytes_in = request.body.size();
   // The path names documents: logged (gcp's requestUrl) only when
   // logging.document_paths shows them in full; the query is left out.
   if (options_.document_paths == config::DocumentPaths::full) {
-    const std::string_view target = request.target();
+    const std::string_view target = request.target;
     record.request_url = std::string(target.substr(0, target.find('?')));
   }
   return exchange;
@@ -155,7 +160,9 @@ void FirestoreProxy::finish(Exchange& exchange) {
   if (record.decision.empty()) record.decision = "error";
   const double elapsed_ms = milliseconds_since(exchange.started);
   record.duration_ms = elapsed_ms;
-  requests_total_.with({exchange.metric_method, record.decision, std::to_string(record.status)})
+  requests_total_
+      .with({exchange.metric_method, record.decision, std::to_string(record.status),
+             std::string(record.protocol)})
       .increment();
   request_duration_.with({exchange.metric_method, record.decision}).observe(elapsed_ms / 1000);
   access_log_.write(record);

@@ -43,9 +43,24 @@ void fail(FirestoreProxy::Exchange& exchange, std::string_view what,
           const boost::system::error_code& error);
 
 // The single value of a header that must not repeat; nullopt when absent.
-// `repeated` says whether it was given more than once.
-std::optional<std::string_view> single_header(const transport::Request& request,
+// `repeated` says whether it was given more than once. Names compare
+// case-insensitively.
+std::optional<std::string_view> single_header(const firestore::HttpRequest& request,
                                               std::string_view name, bool& repeated);
+
+// A transport's request as the data path reads it: views into `request`,
+// valid while it is not changed.
+firestore::HttpRequest request_view(const transport::Request& request);
+
+// The access line's decision for a refusal: 403 (policy or scope) is a deny,
+// every other error status an error (SPEC §9).
+std::string decision_label(const firestore::ApiError& error);
+
+// Whether a write's response must be cut before the caller sees it: the
+// policy says so, or audit mode forwards a denied write of documents (a
+// denied decision does not say whether the caller may read them: fail
+// closed).
+bool needs_response_cut(const firestore::RequestModel& model, const policy::Decision& decision);
 
 // "ip:port" ("[ip]:port" for IPv6) for the access log.
 std::string peer_string(const net::ip::tcp::endpoint& peer);

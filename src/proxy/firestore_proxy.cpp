@@ -18,25 +18,13 @@ namespace firewarden::proxy {
 
 namespace {
 
-// Whether `model` creates or updates documents, so its response carries
-// them. Audit mode cuts the response of such a write when the policy denied
-// it: a denied decision does not say whether the caller may read the
-// documents, so it is treated as if it may not (fail closed).
-bool writes_documents(const firestore::RequestModel& model) {
-  return std::any_of(model.requirements.begin(), model.requirements.end(), [](const auto& r) {
-    return r.action == firestore::Action::create || r.action == firestore::Action::update;
-  });
-}
-
 // What a write returns is a read (SPEC §4): decided with the request, cut
 // on the way back. The cut must read the body, so it is asked for unencoded.
 std::optional<WriteResponse> plan_response_cut(const FirestoreProxy::Exchange& exchange,
                                                transport::Request& request,
                                                const firestore::RequestModel& model,
                                                const policy::Decision& decision) {
-  if (!decision.cuts_response() && (decision.allowed || !writes_documents(model))) {
-    return std::nullopt;
-  }
+  if (!needs_response_cut(model, decision)) return std::nullopt;
   request.erase(http::field::accept_encoding);
   if (spdlog::should_log(spdlog::level::debug)) {
     spdlog::debug("{} response will be cut: {}", exchange.log_prefix(),
@@ -46,7 +34,19 @@ std::optional<WriteResponse> plan_response_cut(const FirestoreProxy::Exchange& e
   return write_response_of(model.method);
 }
 
+// Whether `model` creates or updates documents, so its response carries
+// them.
+bool writes_documents(const firestore::RequestModel& model) {
+  return std::any_of(model.requirements.begin(), model.requirements.end(), [](const auto& r) {
+    return r.action == firestore::Action::create || r.action == firestore::Action::update;
+  });
+}
+
 }  // namespace
+
+bool needs_response_cut(const firestore::RequestModel& model, const policy::Decision& decision) {
+  return decision.cuts_response() || (!decision.allowed && writes_documents(model));
+}
 
 FirestoreProxy::FirestoreProxy(ProxyOptions options, const PolicyStore& policies,
                                credentials::TokenProvider& tokens, UpstreamPool& upstream,
@@ -76,14 +76,17 @@ FirestoreProxy::FirestoreProxy(ProxyOptions options, const PolicyStore& policies
 net::awaitable<bool> FirestoreProxy::handle(transport::Connection& connection,
                                             transport::Request& request,
                                             transport::ClientStream& client) {
-  Exchange exchange = open_exchange(connection, request);
+  // Views into `request`, read by identity and classification only: the
+  // response cut changes `request` after them.
+  const firestore::HttpRequest view = request_view(request);
+  Exchange exchange = open_exchange(connection, view);
   if (draining_) {
     co_return co_await respond_error(
         exchange, firestore::ApiError::unavailable("firewarden is shutting down"), request, client);
   }
 
   std::optional<identity::Identity> from_header;  // xfcc mode
-  auto who_or_error = identify(connection, request, from_header);
+  auto who_or_error = identify(connection, view, from_header);
   if (auto* error = std::get_if<firestore::ApiError>(&who_or_error)) {
     co_return co_await respond_error(exchange, *error, request, client);
   }
@@ -92,7 +95,7 @@ net::awaitable<bool> FirestoreProxy::handle(transport::Connection& connection,
   exchange.record.namespace_name = who.namespace_name;
   exchange.record.service_account = who.service_account;
 
-  auto classified = classify_request(exchange, request);
+  auto classified = classify_request(exchange, view);
   if (auto* error = std::get_if<firestore::ApiError>(&classified)) {
     co_return co_await respond_error(exchange, *error, request, client);
   }
@@ -116,27 +119,28 @@ net::awaitable<bool> FirestoreProxy::handle(transport::Connection& connection,
 }
 
 std::variant<firestore::RequestModel, firestore::ApiError> FirestoreProxy::classify_request(
-    Exchange& exchange, const transport::Request& request) const {
+    Exchange& exchange, const firestore::HttpRequest& request) const {
   // Origin-form only: absolute-form and authority-form targets would let a
   // request name another host (RFC 9112 §3.2).
-  if (!request.target().starts_with('/')) {
+  if (!request.target.starts_with('/')) {
     return firestore::ApiError::invalid_argument("request target must be a path");
   }
-  firestore::HttpRequest view{request.method_string(), request.target(), {}, request.body()};
-  view.headers.reserve(static_cast<std::size_t>(std::distance(request.begin(), request.end())));
-  for (const auto& field : request) view.headers.emplace_back(field.name_string(), field.value());
-  auto classified = firestore::classify(view, options_.scope);
+  auto classified = firestore::classify(request, options_.scope);
   if (const auto* model = std::get_if<firestore::RequestModel>(&classified)) {
-    auto& record = exchange.record;
-    record.method = model->method;
-    exchange.metric_method = model->method;
-    record.document_paths = logged_document_paths(model->documents, options_.document_paths);
-    for (const auto& requirement : model->requirements) {
-      record.required.emplace_back(std::string(firestore::to_string(requirement.action)),
-                                   requirement.collection.to_string());
-    }
+    record_model(exchange, *model);
   }
   return classified;
+}
+
+void FirestoreProxy::record_model(Exchange& exchange, const firestore::RequestModel& model) const {
+  auto& record = exchange.record;
+  record.method = model.method;
+  exchange.metric_method = model.method;
+  record.document_paths = logged_document_paths(model.documents, options_.document_paths);
+  for (const auto& requirement : model.requirements) {
+    record.required.emplace_back(std::string(firestore::to_string(requirement.action)),
+                                 requirement.collection.to_string());
+  }
 }
 
 std::optional<firestore::ApiError> FirestoreProxy::enforce(Exchange& exchange,

@@ -26,12 +26,6 @@ constexpr std::array<std::string_view, 10> kForwardedRequestHeaders{
     "x-goog-request-reason",
 };
 
-std::string lowercase(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) c = text::to_lower(c);
-  return out;
-}
-
 // The field names a Connection header lists (lowercase): hop-by-hop fields
 // (RFC 9110 §7.6.1). "keep-alive", the usual one, is left out: the fixed
 // list removes Keep-Alive anyway, and leaving it out spares the common
@@ -50,7 +44,7 @@ std::vector<std::string> connection_named(const http::fields& fields) {
       while (!token.empty() && (token.back() == ' ' || token.back() == '\t'))
         token.remove_suffix(1);
       if (!token.empty() && !text::iequals(token, "keep-alive")) {
-        named.push_back(lowercase(token));
+        named.push_back(text::lowercase(token));
       }
     }
   }

@@ -35,6 +35,7 @@ void append_fields(LineWriter& w, const AccessRecord& r) {
   w.optional_text("service_account", r.service_account);
   w.optional_text("peer_certificate_serial", r.peer_certificate_serial);
   w.optional_text("peer_certificate_sha256", r.peer_certificate_sha256);
+  w.text("protocol", r.protocol);
   w.text_or_null("http_method", r.http_method);
   w.text("method", r.method);
   w.optional_strings("document_paths", r.document_paths);

@@ -7,8 +7,9 @@ namespace firewarden::telemetry {
 MetricCatalogue::MetricCatalogue(Registry& r)
     : registry(r),
       requests_total(r.counter("firewarden_requests_total",
-                               "Requests answered, by Firestore method, decision and HTTP code.",
-                               {"method", "decision", "code"})),
+                               "Requests and gRPC calls answered, by Firestore method, decision, "
+                               "code (HTTP status for REST, gRPC status for gRPC) and protocol.",
+                               {"method", "decision", "code", "protocol"})),
       request_duration_seconds(
           r.histogram("firewarden_request_duration_seconds",
                       "Time from a complete request to the end of its response, by Firestore "

@@ -198,7 +198,8 @@ TEST_CASE("admin: health, readiness, status and metrics") {
   fw.request({"GET", fw.documents() + "/orders/o1", {}, {}});
   // Counted once the response is out, so possibly just after the client has it.
   const std::string counted =
-      "firewarden_requests_total{method=\"get\",decision=\"allow\",code=\"404\"} 1";
+      "firewarden_requests_total{method=\"get\",decision=\"allow\",code=\"404\",protocol=\"rest\"} "
+      "1";
   CHECK(eventually([&] { return fw.admin("/metrics").body.find(counted) != std::string::npos; },
                    std::chrono::seconds(5)));
   CHECK_THAT(fw.admin("/metrics").body, Catch::Contains("firewarden_build_info{version=\""));

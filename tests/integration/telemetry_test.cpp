@@ -171,6 +171,7 @@ TEST_CASE("telemetry: metrics, access lines and logs after a scripted mix of req
                                         "upstream_ms",
                                         "impersonated",
                                         "http_method",
+                                        "protocol",
                                         "document_paths",
                                         "user_agent",
                                         "peer_certificate_serial",
@@ -271,7 +272,7 @@ TEST_CASE("telemetry: metrics, access lines and logs after a scripted mix of req
   const auto& exposition = std::get<prometheus::Exposition>(parsed);
 
   const std::map<std::string, std::pair<std::string, std::set<std::string>>> spec{
-      {"firewarden_requests_total", {"counter", {"method", "decision", "code"}}},
+      {"firewarden_requests_total", {"counter", {"method", "decision", "code", "protocol"}}},
       {"firewarden_request_duration_seconds", {"histogram", {"method", "decision"}}},
       {"firewarden_upstream_duration_seconds", {"histogram", {}}},
       {"firewarden_rule_matches_total", {"counter", {"rule", "mode"}}},
@@ -327,6 +328,7 @@ TEST_CASE("telemetry: metrics, access lines and logs after a scripted mix of req
     CHECK(std::set<std::string>{"allow", "deny", "error"}.count(sample.labels.at("decision")) == 1);
     CHECK(std::regex_match(sample.labels.at("code"), std::regex("[1-5][0-9][0-9]")));
     CHECK(std::regex_match(sample.labels.at("method"), std::regex("[a-z_]+")));
+    CHECK(sample.labels.at("protocol") == "rest");
   }
   for (const auto& sample : exposition.family("firewarden_rule_matches_total")->samples) {
     CHECK(std::set<std::string>{"enforce", "dry-run"}.count(sample.labels.at("mode")) == 1);

@@ -16,6 +16,7 @@
 #include "firewarden/config/config.hpp"
 #include "firewarden/credentials/token_provider.hpp"
 #include "firewarden/net/asio.hpp"
+#include "firewarden/net/http2_client.hpp"
 #include "firewarden/net/server.hpp"
 #include "firewarden/proxy/firestore_proxy.hpp"
 #include "firewarden/proxy/policy_store.hpp"
@@ -67,7 +68,8 @@ class Daemon final : public admin::StatusSource {
   std::unique_ptr<PolicyWatcher> policy_watcher_;
   std::unique_ptr<CertificateWatcher> certificate_watcher_;  // when listener.tls is set
   std::shared_ptr<credentials::TokenProvider> tokens_;
-  std::unique_ptr<proxy::UpstreamPool> upstream_;
+  std::unique_ptr<proxy::UpstreamPool> upstream_;          // REST: HTTP/1.1
+  std::unique_ptr<transport::Http2Client> grpc_upstream_;  // gRPC: HTTP/2
   std::unique_ptr<proxy::FirestoreProxy> proxy_;
   std::unique_ptr<admin::AdminHandler> admin_handler_;
   std::unique_ptr<transport::Server> data_server_;

@@ -15,6 +15,7 @@
 #include "firewarden/credentials/token_provider.hpp"
 #include "firewarden/firestore/classify.hpp"
 #include "firewarden/identity/identity_rules.hpp"
+#include "firewarden/net/http2_client.hpp"
 #include "firewarden/net/server.hpp"
 #include "firewarden/proxy/policy_store.hpp"
 #include "firewarden/proxy/response_cut.hpp"
@@ -31,13 +32,17 @@ struct ProxyOptions {
   std::vector<config::Cidr> trusted_peers;           // xfcc
   std::optional<identity::Identity> fixed_identity;  // fixed
   firestore::Scope scope;
-  std::string upstream_authority;  // Host header sent upstream
+  std::string upstream_authority;         // Host header sent upstream (:authority for gRPC)
+  std::string upstream_scheme = "https";  // :scheme of gRPC calls upstream
   std::chrono::milliseconds request_timeout{60000};
   std::chrono::milliseconds client_write_timeout{60000};
   // The largest write response read whole to be cut (SPEC §4); larger ones
   // get 502. limits.max_body_bytes: a cut response may take the memory a
   // request body may.
   std::uint64_t max_cut_response_bytes = std::uint64_t{10} << 20;
+  // The largest gRPC request message (limits.max_body_bytes): larger ones
+  // get RESOURCE_EXHAUSTED.
+  std::uint64_t max_body_bytes = std::uint64_t{10} << 20;
   // policy.enforcement: audit forwards what the policy denies (decided,
   // logged and counted as a deny all the same).
   config::Enforcement enforcement = config::Enforcement::enforce;
@@ -56,6 +61,12 @@ struct CertificateIdentity final : transport::ConnectionState {
   std::optional<std::string> sha256;
 };
 
+struct GrpcCall;  // one gRPC call's bookkeeping (src/proxy/grpc_call.hpp)
+
+// The shape of a gRPC write RPC's response for the cut ("UpdateDocument",
+// "CreateDocument": a Document; "Commit", "BatchWrite": write results).
+WriteResponse grpc_write_response_of(std::string_view rpc);
+
 class FirestoreProxy final : public transport::RequestHandler {
  public:
   FirestoreProxy(ProxyOptions options, const PolicyStore& policies,
@@ -66,6 +77,12 @@ class FirestoreProxy final : public transport::RequestHandler {
                                                            SSL* ssl) override;
   net::awaitable<bool> handle(transport::Connection& connection, transport::Request& request,
                               transport::ClientStream& client) override;
+  // A gRPC call over HTTP/2 (grpc_exchange.cpp, grpc_relay.cpp).
+  net::awaitable<void> handle_stream(transport::Connection& connection,
+                                     transport::Http2Stream& stream) override;
+  // The HTTP/2 pool gRPC calls are forwarded on; without one they get
+  // UNAVAILABLE. Must outlive the proxy.
+  void set_grpc_upstream(transport::Http2Client* upstream) { grpc_upstream_ = upstream; }
   void on_handshake_failed(const transport::Connection& connection,
                            const std::string& reason) override;
   http::response<http::string_body> on_unreadable_request(
@@ -82,16 +99,19 @@ class FirestoreProxy final : public transport::RequestHandler {
   // The record of a request just read: its ids (x-request-id, traceparent),
   // peer, HTTP method and size (exchange.cpp).
   Exchange open_exchange(const transport::Connection& connection,
-                         const transport::Request& request) const;
+                         const firestore::HttpRequest& request) const;
   // The caller's identity: the connection's (mtls), the configured one
   // (fixed), or one read from the request into `from_header` (xfcc).
   std::variant<const identity::Identity*, firestore::ApiError> identify(
-      const transport::Connection& connection, const transport::Request& request,
+      const transport::Connection& connection, const firestore::HttpRequest& request,
       std::optional<identity::Identity>& from_header) const;
   // The request model of an origin-form request (recorded: method and
   // requirements), or why there is none.
   std::variant<firestore::RequestModel, firestore::ApiError> classify_request(
-      Exchange& exchange, const transport::Request& request) const;
+      Exchange& exchange, const firestore::HttpRequest& request) const;
+  // Records what a classified request requires (method, documents,
+  // requirements) on its access line.
+  void record_model(Exchange& exchange, const firestore::RequestModel& model) const;
   // Records and counts the policy's decision; the refusal to answer with
   // when the request may not be forwarded (audit mode forwards a deny).
   std::optional<firestore::ApiError> enforce(Exchange& exchange, const identity::Identity& who,
@@ -132,12 +152,42 @@ class FirestoreProxy final : public transport::RequestHandler {
   // Counts the exchange and writes its access line (exchange.cpp).
   void finish(Exchange& exchange);
 
+  // gRPC (grpc_exchange.cpp): the call from its path to the decision.
+  net::awaitable<void> serve_grpc(transport::Connection& connection, GrpcCall& call,
+                                  const firestore::HttpRequest& view);
+  // content: POST, no compression, grpc-timeout (which sets the deadline).
+  std::optional<firestore::ApiError> check_call_headers(GrpcCall& call,
+                                                        const firestore::HttpRequest& view) const;
+  // The call's one request message, read whole within max_body_bytes.
+  net::awaitable<std::variant<std::string, firestore::ApiError>> read_request_message(
+      GrpcCall& call);
+  // Answers a refused call with its gRPC status (trailers-only for unary
+  // calls, headers then trailers for server-streaming ones) and finishes it.
+  net::awaitable<void> refuse(GrpcCall& call, const firestore::ApiError& error);
+  void finish_cancelled(GrpcCall& call, std::string_view why);
+  net::awaitable<void> refuse_rest_over_http2(GrpcCall& call);
+  static transport::HeaderList grpc_response_headers();
+  // gRPC (grpc_relay.cpp): the call upstream and its response back.
+  transport::HeaderList upstream_grpc_headers(const GrpcCall& call,
+                                              const firestore::HttpRequest& view,
+                                              const firestore::RequestModel& model,
+                                              const std::string& token) const;
+  net::awaitable<void> forward_grpc(GrpcCall& call, const firestore::HttpRequest& view,
+                                    const firestore::RequestModel& model, const std::string& token,
+                                    std::optional<WriteResponse> cut);
+  net::awaitable<void> relay_grpc_response(GrpcCall& call, transport::Http2ClientStream& upstream,
+                                           std::optional<WriteResponse> cut);
+  net::awaitable<std::optional<firestore::ApiError>> relay_grpc_messages(
+      GrpcCall& call, transport::Http2ClientStream& upstream, std::optional<WriteResponse> cut);
+  firestore::ApiError cut_refusal(GrpcCall& call, const std::string& why) const;
+
   ProxyOptions options_;
   const PolicyStore& policies_;
   credentials::TokenProvider& tokens_;
   UpstreamPool& upstream_;
   const telemetry::AccessLog& access_log_;
   std::atomic<bool> draining_{false};
+  transport::Http2Client* grpc_upstream_ = nullptr;
 
   telemetry::Family<telemetry::Counter>& requests_total_;
   telemetry::Family<telemetry::Histogram>& request_duration_;  // method, decision

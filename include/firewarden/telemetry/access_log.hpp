@@ -31,8 +31,9 @@ struct AccessRecord {
   // mtls: the client certificate's serial and SHA-256 fingerprint (hex).
   std::optional<std::string> peer_certificate_serial;
   std::optional<std::string> peer_certificate_sha256;
-  std::string http_method;  // the request line's method; empty when no request was read
-  std::string method;       // Firestore RPC ("commit") or the HTTP method when unknown
+  std::string_view protocol = "rest";  // "rest" or "grpc", a string literal
+  std::string http_method;             // the request line's method; empty when no request was read
+  std::string method;                  // Firestore RPC ("commit") or the HTTP method when unknown
   // The documents the request names as logging.document_paths shows them
   // (paths, digests); nullopt when omitted or the request was not classified.
   std::optional<std::vector<std::string>> document_paths;

@@ -20,7 +20,7 @@ struct MetricCatalogue {
   Registry& registry;
 
   // Requests (proxy/).
-  Family<Counter>& requests_total;              // method, decision, code
+  Family<Counter>& requests_total;              // method, decision, code, protocol
   Family<Histogram>& request_duration_seconds;  // method, decision
   Family<Histogram>& upstream_duration_seconds;
   Family<Counter>& upstream_connections_total;  // result: reused | new

@@ -23,6 +23,13 @@ constexpr char to_lower(char c) {
   return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
 }
 
+// `text` with ASCII letters in lower case (header names).
+inline std::string lowercase(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) c = to_lower(c);
+  return out;
+}
+
 // Equal but for ASCII letter case (header names and values, media types,
 // XFCC keys); bytes above 0x7F compare as they are.
 constexpr bool iequals(std::string_view a, std::string_view b) {

@@ -35,6 +35,7 @@ TEST_CASE("access line: every SPEC 10 field, absent values as null") {
                             "service_account",
                             "peer_certificate_serial",
                             "peer_certificate_sha256",
+                            "protocol",
                             "http_method",
                             "method",
                             "document_paths",

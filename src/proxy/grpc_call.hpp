@@ -1,0 +1,41 @@
+#pragma once
+// One gRPC call's bookkeeping on the data path (private to the proxy
+// module): the exchange every step writes into, the client's stream, and
+// what the steps learnt of the call so far.
+#include <chrono>
+
+#include "exchange.hpp"
+#include "firewarden/firestore/grpc_classify.hpp"
+#include "firewarden/net/deadline.hpp"
+#include "firewarden/net/http2_client.hpp"
+#include "firewarden/net/http2_stream.hpp"
+
+namespace firewarden::proxy {
+
+struct GrpcCall {
+  GrpcCall(FirestoreProxy::Exchange opened, transport::Http2Stream& client_stream)
+      : exchange(std::move(opened)), stream(client_stream) {}
+
+  FirestoreProxy::Exchange exchange;
+  transport::Http2Stream& stream;
+  firestore::Rpc rpc;                  // unary until the path was read
+  std::chrono::nanoseconds timeout{};  // grpc-timeout, capped by request_timeout
+  bool request_ended = false;          // the client's END_STREAM was read
+  bool response_started = false;       // response headers went out
+  bool cancelled = false;              // the client reset the stream
+  // What the call's deadline ends when it passes (on_deadline): the
+  // upstream stream while one is open, the client's stream while a read or
+  // write on it waits (a client that stops reading or sending).
+  transport::Deadline* deadline = nullptr;
+  transport::Http2ClientStream* upstream = nullptr;
+  bool client_write_pending = false;
+  bool deadline_passed = false;
+
+  void on_deadline() {
+    deadline_passed = true;
+    if (upstream != nullptr) upstream->reset(transport::Http2Error::cancel);
+    if (upstream == nullptr || client_write_pending) stream.reset(transport::Http2Error::cancel);
+  }
+};
+
+}  // namespace firewarden::proxy

@@ -1,0 +1,212 @@
+// gRPC through firewarden against the real emulator (h2c prior knowledge, as
+// every gRPC SDK speaks under FIRESTORE_EMULATOR_HOST): allowed calls reach
+// it, denied and unreadable ones get their gRPC status and leave it
+// unchanged (checked directly over REST), server-streaming refusals send
+// headers before trailers, and every call leaves one access line.
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <thread>
+
+#include "support/firewarden_instance.hpp"
+#include "support/grpc_call.hpp"
+#include "support/proto_writer.hpp"
+
+using namespace firewarden::testing;
+
+namespace {
+
+const std::string kOrdersApi = "spiffe://cluster.local/ns/orders/sa/orders-api";
+
+std::string database(const FirewardenInstance& fw) {
+  return "projects/" + fw.options().project + "/databases/(default)";
+}
+
+// Document{name, fields{"total": integer_value 3}}
+ProtoWriter document(const std::string& name) {
+  ProtoWriter value;
+  value.varint(2, 3);  // Value.integer_value
+  ProtoWriter entry;
+  entry.string(1, "total").message(2, value);
+  ProtoWriter doc;
+  doc.string(1, name).message(2, entry);
+  return doc;
+}
+
+// CommitRequest{database, writes: [Write{update: document}]}
+std::string commit_update(const FirewardenInstance& fw, const std::string& path) {
+  ProtoWriter write;
+  write.message(1, document(fw.document_name(path)));
+  ProtoWriter commit;
+  commit.string(1, database(fw)).message(2, write);
+  return commit.bytes();
+}
+
+// RunQueryRequest{parent: documents, structured_query{from: [{collection_id}]}}
+std::string run_query(const FirewardenInstance& fw, const std::string& collection) {
+  ProtoWriter selector;
+  selector.string(2, collection);
+  ProtoWriter query;
+  query.message(2, selector);
+  ProtoWriter request;
+  request.string(1, database(fw) + "/documents").message(2, query);
+  return request.bytes();
+}
+
+std::string get_document(const FirewardenInstance& fw, const std::string& path) {
+  return ProtoWriter().string(1, fw.document_name(path)).bytes();
+}
+
+// The access lines of the calls, by method.
+std::vector<nlohmann::json> grpc_lines(const FirewardenInstance& fw) {
+  std::vector<nlohmann::json> lines;
+  std::istringstream log(fw.access_log());
+  for (std::string line; std::getline(log, line);) {
+    if (line.empty() || line.front() != '{') continue;
+    auto json = nlohmann::json::parse(line, nullptr, false);
+    if (json.is_object() && json.value("protocol", "") == "grpc") lines.push_back(json);
+  }
+  return lines;
+}
+
+}  // namespace
+
+TEST_CASE("grpc: an allowed Commit writes to the emulator and GetDocument reads it back") {
+  FirewardenInstance fw;  // fixed: orders namespace
+  const auto commit = grpc_call(fw.port(), {"Commit", commit_update(fw, "orders/g1")});
+  INFO(commit.transport_error << " " << commit.message);
+  REQUIRE(commit.status == 0);
+  CHECK(commit.messages.size() == 1);
+  CHECK(emulator_get(fw.options().project, "orders/g1").status == 200);
+
+  const auto get = grpc_call(fw.port(), {"GetDocument", get_document(fw, "orders/g1")});
+  REQUIRE(get.status == 0);
+  REQUIRE(get.messages.size() == 1);
+  CHECK_THAT(get.messages[0], Catch::Contains(fw.document_name("orders/g1")));
+  CHECK_THAT(get.messages[0], Catch::Contains("total"));
+}
+
+TEST_CASE("grpc: a denied Commit is PERMISSION_DENIED and nothing reaches the emulator") {
+  FirewardenInstance fw;
+  const auto denied = grpc_call(fw.port(), {"Commit", commit_update(fw, "payments/p1")});
+  INFO(denied.transport_error);
+  CHECK(denied.status == 7);
+  CHECK(denied.trailers_only);  // unary: a trailers-only answer
+  CHECK_THAT(denied.message, Catch::Contains(kOrdersApi));
+  CHECK_THAT(denied.message, Catch::Contains("payments"));
+  CHECK(denied.messages.empty());
+  CHECK(emulator_get(fw.options().project, "payments/p1").status == 404);
+}
+
+TEST_CASE("grpc: a denied RunQuery gets response headers first, then PERMISSION_DENIED") {
+  FirewardenInstance fw;
+  const auto denied = grpc_call(fw.port(), {"RunQuery", run_query(fw, "payments")});
+  INFO(denied.transport_error);
+  CHECK(denied.status == 7);
+  CHECK_FALSE(denied.trailers_only);
+  CHECK(denied.header(":status") == "200");
+  CHECK(denied.header("content-type") == "application/grpc");
+}
+
+TEST_CASE("grpc: an allowed RunQuery streams the collection's documents") {
+  FirewardenInstance fw;
+  emulator_put(fw.options().project, "orders/q1", R"({"total":{"integerValue":"1"}})");
+  emulator_put(fw.options().project, "orders/q2", R"({"total":{"integerValue":"2"}})");
+  const auto query = grpc_call(fw.port(), {"RunQuery", run_query(fw, "orders")});
+  INFO(query.transport_error << " " << query.message);
+  REQUIRE(query.status == 0);
+  std::string all;
+  for (const auto& message : query.messages) all += message;
+  CHECK_THAT(all, Catch::Contains(fw.document_name("orders/q1")));
+  CHECK_THAT(all, Catch::Contains(fw.document_name("orders/q2")));
+}
+
+TEST_CASE("grpc: unreadable calls are refused and nothing reaches the emulator") {
+  FirewardenInstance fw;
+  const std::string commit = commit_update(fw, "orders/bad");
+  const std::string framed_commit =
+      std::string("\0\0\0\0", 4) + static_cast<char>(commit.size()) + commit;
+  struct Case {
+    std::string name;
+    GrpcCallSpec spec;
+    int status;
+  };
+  std::vector<Case> cases{
+      {"database given twice",
+       {"Commit", ProtoWriter().string(1, database(fw)).raw(commit).bytes()},
+       3},
+      {"unknown field", {"Commit", ProtoWriter().raw(commit).varint(99, 1).bytes()}, 3},
+      {"compressed message flag",
+       {"Commit", "", {}, std::string("\1\0\0\0", 4) + static_cast<char>(commit.size()) + commit},
+       3},
+      {"two request messages on a unary call",
+       {"Commit", "", {}, framed_commit + framed_commit},
+       3},
+      {"truncated message", {"Commit", "", {}, framed_commit.substr(0, 9)}, 3},
+      {"grpc-encoding gzip", {"Commit", commit, {{"grpc-encoding", "gzip"}}}, 3},
+      {"malformed grpc-timeout", {"Commit", commit, {{"grpc-timeout", "10x"}}}, 3},
+      {"Listen (bidi) is not served yet", {"Listen", ""}, 12},
+      {"ExecutePipeline", {"ExecutePipeline", ""}, 12},
+      {"another service",
+       {"Commit", commit, {}, std::nullopt, "/google.datastore.v1.Datastore/Commit"},
+       12},
+  };
+  for (const auto& c : cases) {
+    CAPTURE(c.name);
+    const auto refused = grpc_call(fw.port(), c.spec);
+    INFO(refused.transport_error << " " << refused.message);
+    CHECK(refused.status == c.status);
+  }
+  CHECK(emulator_get(fw.options().project, "orders/bad").status == 404);
+}
+
+TEST_CASE("grpc: a message over max_body_bytes is RESOURCE_EXHAUSTED") {
+  FirewardenInstance fw({.limits = "{shutdown_grace: 3s, max_body_bytes: 1KiB}"});
+  ProtoWriter big;
+  big.string(1, database(fw));
+  const auto refused = grpc_call(fw.port(), {"Commit", big.raw(std::string(2048, '\0')).bytes()});
+  CHECK(refused.status == 8);
+}
+
+TEST_CASE("grpc: xfcc identity is read per call, from trusted peers only") {
+  FirewardenInstance fw({.mode = "xfcc"});
+  const std::string orders =
+      "By=spiffe://cluster.local/ns/firewarden/sa/firewarden;URI=" + kOrdersApi;
+  const auto allowed = grpc_call(
+      fw.port(), {"Commit", commit_update(fw, "orders/x1"), {{"x-forwarded-client-cert", orders}}});
+  INFO(allowed.transport_error << " " << allowed.message);
+  CHECK(allowed.status == 0);
+  const auto anonymous = grpc_call(fw.port(), {"Commit", commit_update(fw, "orders/x2")});
+  CHECK(anonymous.status == 16);
+  CHECK(emulator_get(fw.options().project, "orders/x1").status == 200);
+  CHECK(emulator_get(fw.options().project, "orders/x2").status == 404);
+}
+
+TEST_CASE("grpc: each call leaves an access line and is counted with protocol grpc") {
+  FirewardenInstance fw;
+  REQUIRE(grpc_call(fw.port(), {"Commit", commit_update(fw, "orders/l1")}).status == 0);
+  REQUIRE(grpc_call(fw.port(), {"Commit", commit_update(fw, "payments/l2")}).status == 7);
+  std::vector<nlohmann::json> lines;
+  for (int attempt = 0; attempt < 50 && lines.size() < 2; ++attempt) {
+    lines = grpc_lines(fw);
+    if (lines.size() < 2) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  REQUIRE(lines.size() == 2);
+  CHECK(lines[0]["method"] == "Commit");
+  CHECK(lines[0]["decision"] == "allow");
+  CHECK(lines[0]["status"] == 0);
+  CHECK(lines[0]["upstream_status"] == 0);
+  CHECK(lines[1]["decision"] == "deny");
+  CHECK(lines[1]["status"] == 7);
+  CHECK(lines[1]["upstream_status"].is_null());
+  const auto metrics = fw.admin("/metrics").body;
+  CHECK_THAT(metrics, Catch::Contains("firewarden_requests_total{method=\"Commit\",decision="
+                                      "\"deny\",code=\"7\",protocol=\"grpc\"} 1"));
+}
+
+TEST_CASE("grpc: the HTTP/1.1 REST path keeps working on the same port") {
+  FirewardenInstance fw;
+  REQUIRE(grpc_call(fw.port(), {"Commit", commit_update(fw, "orders/r1")}).status == 0);
+  const auto read = fw.request({"GET", fw.documents() + "/orders/r1", {}, {}});
+  CHECK(read.status == 200);
+}
