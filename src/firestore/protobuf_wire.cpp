@@ -199,6 +199,33 @@ WireReader::Next WireReader::next(WireField& field) {
   }
 }
 
+namespace {
+
+void append_varint(std::string& out, std::uint64_t value) {
+  while (value >= 0x80U) {
+    out += static_cast<char>((value & 0x7FU) | 0x80U);
+    value >>= 7;
+  }
+  out += static_cast<char>(value);
+}
+
+void append_tag(std::string& out, std::uint32_t number, WireType wire) {
+  append_varint(out, (std::uint64_t{number} << 3) | static_cast<std::uint64_t>(wire));
+}
+
+}  // namespace
+
+void append_varint_field(std::string& out, std::uint32_t number, std::uint64_t value) {
+  append_tag(out, number, WireType::varint);
+  append_varint(out, value);
+}
+
+void append_length_delimited(std::string& out, std::uint32_t number, std::string_view bytes) {
+  append_tag(out, number, WireType::length_delimited);
+  append_varint(out, bytes.size());
+  out += bytes;
+}
+
 Checked<Message> read_message(std::string_view bytes, const MessageSpec& spec) {
   if (Refusal refusal = check_fields(bytes, spec, 1)) return *refusal;
   return Message(bytes, spec);

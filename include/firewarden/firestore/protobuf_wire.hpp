@@ -20,6 +20,7 @@
 #include <cstdint>
 #include <optional>
 #include <span>
+#include <string>
 #include <string_view>
 
 #include "firewarden/firestore/checked.hpp"
@@ -60,6 +61,10 @@ class WireReader {
   std::string_view rest_;
   std::string_view error_;
 };
+
+// Writing: a field appended to `out` in the canonical (minimal) encoding.
+void append_varint_field(std::string& out, std::uint32_t number, std::uint64_t value);
+void append_length_delimited(std::string& out, std::uint32_t number, std::string_view bytes);
 
 // What a field holds, and so its wire type.
 enum class FieldKind : std::uint8_t {
