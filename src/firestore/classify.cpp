@@ -1,4 +1,4 @@
-// About 555 lines on purpose: the route table and the reader of each
+// About 510 lines on purpose: the route table and the reader of each
 // method stay in one file so that the order of checks below reads in one
 // place.
 //
@@ -15,6 +15,7 @@
 #include "firewarden/firestore/firestore_messages.hpp"
 #include "firewarden/firestore/json_schema.hpp"
 #include "firewarden/firestore/json_tape.hpp"
+#include "firewarden/firestore/method_requirements.hpp"
 #include "firewarden/firestore/path.hpp"
 #include "firewarden/firestore/query_params.hpp"
 #include "firewarden/firestore/request_headers.hpp"
@@ -179,20 +180,6 @@ Checked<RouteInfo> resolve_route(std::string_view method, const DocumentsPath& p
   return known->info;
 }
 
-Refusal check_scope(const DatabaseRef& database, const Scope& scope) {
-  if (database.project != scope.project) {
-    return ApiError::permission_denied("project " + quote_input(database.project) +
-                                       " is not served by this proxy");
-  }
-  if (std::find(scope.databases.begin(), scope.databases.end(), database.database) ==
-      scope.databases.end()) {
-    return ApiError::permission_denied("database " + quote_input(database.database) +
-                                       " of project " + quote_input(database.project) +
-                                       " is not served by this proxy");
-  }
-  return std::nullopt;
-}
-
 // Members of a body already read against its schema (so types are known; a
 // member is found by its lowerCamel name whichever spelling was sent); 0 when absent.
 std::size_t member(const MessageTape& body, std::size_t object, std::string_view name) {
@@ -211,18 +198,10 @@ std::optional<std::string_view> string_field(const MessageTape& body, std::size_
 // Preconditions
 // ---------------------------------------------------------------------------
 
-// An updateTime precondition means "must exist". The Unix epoch is what an
-// unset Timestamp looks like, so a server could read it as no precondition at
-// all, i.e. an upsert; no document was ever updated then, so refusing costs
-// nothing.
+// currentDocument.updateTime as RFC 3339 text (method_requirements.hpp says
+// why the epoch is refused).
 Refusal check_update_time(std::string_view text) {
-  const std::optional<Timestamp> time = parse_timestamp(text);
-  if (!time || time->seconds < 0 || (time->seconds == 0 && time->nanos == 0)) {
-    return ApiError::invalid_argument(
-        "currentDocument.updateTime must be a time after 1970-01-01T00:00:00Z, not " +
-        quote_input(text));
-  }
-  return std::nullopt;
+  return firestore::check_update_time(parse_timestamp(text), text);
 }
 
 Checked<WritePrecondition> precondition_of(const std::string* exists,
@@ -263,19 +242,6 @@ ApiError in_element(std::string_view field, std::size_t index, const ApiError& e
   return located;
 }
 
-// Appends the document whose IDs are `ids` ("orders/o1") unless already there.
-template <typename Ids>
-void add_document(std::vector<std::string>& documents, const Ids& ids) {
-  std::string path;
-  for (const auto& id : ids) {
-    if (!path.empty()) path += '/';
-    path += id;
-  }
-  if (std::find(documents.begin(), documents.end(), path) == documents.end()) {
-    documents.push_back(std::move(path));
-  }
-}
-
 Refusal add_write(const MessageTape& body, std::size_t write, const DatabaseRef& database,
                   RequirementSet& requirements, std::vector<std::string>& documents) {
   std::optional<std::string_view> target;
@@ -300,15 +266,9 @@ Refusal add_write(const MessageTape& body, std::size_t write, const DatabaseRef&
   Checked<WritePrecondition> precondition = precondition_of(body, write);
   if (!precondition.ok()) return precondition.error();
 
-  // The document's collection: its IDs but the last (document_name_ids
-  // returns an even, non-zero number of them).
-  const std::span<const std::string_view> collection(ids.value().data(), ids.value().size() - 1);
-  add_document(documents, ids.value());
-  if (member(body, write, "delete") != 0) {
-    requirements.add_literal(Action::remove, collection);
-  } else {
-    requirements.add_literal_write(collection, precondition.value());  // update and transform
-  }
+  require_document_write(std::span<const std::string_view>(ids.value().data(), ids.value().size()),
+                         member(body, write, "delete") != 0, precondition.value(), requirements,
+                         documents);
   return std::nullopt;
 }
 
@@ -324,21 +284,13 @@ Refusal add_query(const MessageTape& body, std::size_t structured_query,
     return ApiError::invalid_argument("structuredQuery.from must name the collections to query");
   }
   for (std::size_t selector = from + 1; selector < body[from].end; selector = body.skip(selector)) {
-    CollectionPattern pattern = literal_collection(parent);
     const std::size_t all_descendants = member(body, selector, "allDescendants");
-    if (all_descendants != 0 && body[all_descendants].truth) {
-      pattern.segments.push_back(Segment::any_depth());
-    }
     const auto collection_id = string_field(body, selector, "collectionId");
-    if (!collection_id || collection_id->empty()) {
-      pattern.segments.push_back(Segment::any_one());
-    } else {
-      if (Refusal refusal = check_id(*collection_id)) {
-        return ApiError::invalid_argument("structuredQuery.from collectionId: " + refusal->message);
-      }
-      pattern.segments.push_back(Segment::literal(std::string(*collection_id)));
+    if (Refusal refusal = require_query_selector(
+            literal_collection(parent), all_descendants != 0 && body[all_descendants].truth,
+            collection_id.value_or(std::string_view{}), requirements)) {
+      return refusal;
     }
-    requirements.add(Action::query, pattern);
   }
   return std::nullopt;
 }
@@ -369,9 +321,9 @@ Refusal add_body_requirements(Route route, const MessageTape& body, const Docume
         // A document named in a body must be in the URL's database.
         Checked<DocumentNameIds> ids = document_name_ids(body[document].text, path.database);
         if (!ids.ok()) return ids.error();
-        requirements.add(Action::get, literal_collection(std::span<const std::string_view>(
-                                          ids.value().data(), ids.value().size() - 1)));
-        add_document(documents, ids.value());
+        require_document_read(
+            std::span<const std::string_view>(ids.value().data(), ids.value().size()), requirements,
+            documents);
         return std::nullopt;
       });
     case Route::commit:

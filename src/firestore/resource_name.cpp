@@ -155,6 +155,27 @@ Checked<DocumentNameIds> document_name_ids(std::string_view name, const Database
   return ids;
 }
 
+Checked<ResourceName> parse_resource_name(std::string_view name) {
+  const Parts parts = split(name, '/');
+  const bool is_database = parts.size() == 4;
+  if (parts.size() < 4 || parts[0] != "projects" || parts[2] != "databases" || parts[1].empty() ||
+      parts[3].empty() || (!is_database && parts[4] != "documents")) {
+    return ApiError::invalid_argument("not a Firestore database or document resource name: " +
+                                      quote_input(name));
+  }
+  ResourceName result;
+  result.database = {std::string(parts[1]), std::string(parts[3])};
+  result.below_database = !is_database;
+  for (std::size_t i = 5; i < parts.size(); ++i) {
+    if (Refusal refusal = check_id(parts[i])) {
+      return ApiError::invalid_argument("resource name " + quote_input(name) + ": " +
+                                        refusal->message);
+    }
+    result.ids.emplace_back(parts[i]);
+  }
+  return result;
+}
+
 Checked<std::vector<std::string>> parse_document_name(std::string_view name,
                                                       const DatabaseRef& database) {
   Checked<DocumentNameIds> ids = document_name_ids(name, database);

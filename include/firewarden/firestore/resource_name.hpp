@@ -46,4 +46,16 @@ Checked<std::vector<std::string>> parse_document_name(std::string_view name,
 using DocumentNameIds = boost::container::small_vector<std::string_view, 8>;
 Checked<DocumentNameIds> document_name_ids(std::string_view name, const DatabaseRef& database);
 
+// A resource name as a gRPC request message carries it (not percent-decoded):
+// projects/P/databases/D (a database), projects/P/databases/D/documents
+// (its documents root) or a collection or document below that root. P and D
+// must be non-empty; the IDs below documents/ are checked as
+// document_name_ids checks them. 400 for anything else.
+struct ResourceName {
+  DatabaseRef database;
+  bool below_database = false;  // the name goes on to documents[/…]
+  DocumentNameIds ids;          // below documents/, views into the name
+};
+Checked<ResourceName> parse_resource_name(std::string_view name);
+
 }  // namespace firewarden::firestore
