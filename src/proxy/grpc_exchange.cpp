@@ -148,7 +148,7 @@ net::awaitable<void> FirestoreProxy::serve_grpc(transport::Connection& connectio
         call, errors::ApiError::unavailable("no valid upstream token: " + problem->message));
   }
   const auto cut = needs_response_cut(model, decision)
-                       ? std::optional<WriteResponse>(grpc_write_response_of(call.rpc.name))
+                       ? std::optional<GrpcWriteResponse>(grpc_write_response_of(call.rpc.name))
                        : std::nullopt;
   co_await forward_grpc(call, view, model, std::get<credentials::AccessToken>(token).value, cut);
 }
@@ -199,6 +199,9 @@ net::awaitable<std::variant<std::string, errors::ApiError>> FirestoreProxy::read
       }
       if (status == firestore::GrpcMessageReader::Status::compressed) {
         co_return errors::ApiError::invalid_argument("compressed gRPC messages are not accepted");
+      }
+      if (status == firestore::GrpcMessageReader::Status::unreadable) {
+        co_return errors::ApiError::invalid_argument("request body is not gRPC message framing");
       }
       if (message) {
         co_return errors::ApiError::invalid_argument(

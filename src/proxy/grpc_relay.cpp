@@ -8,7 +8,6 @@
 #include "exchange.hpp"
 #include "firewarden/firestore/grpc_frame.hpp"
 #include "firewarden/net/http2_client.hpp"
-#include "firewarden/proxy/grpc_response_cut.hpp"
 #include "firewarden/proxy/grpc_status.hpp"
 #include "firewarden/proxy/header_hygiene.hpp"
 #include "firewarden/text/ascii.hpp"
@@ -70,12 +69,6 @@ std::optional<unsigned> grpc_status_of(const transport::HeaderList& fields) {
 
 }  // namespace
 
-WriteResponse grpc_write_response_of(std::string_view rpc) {
-  if (rpc == "UpdateDocument" || rpc == "CreateDocument") return WriteResponse::document;
-  if (rpc == "Commit" || rpc == "BatchWrite") return WriteResponse::write_results;
-  return WriteResponse::other;
-}
-
 transport::HeaderList FirestoreProxy::upstream_grpc_headers(const GrpcCall& call,
                                                             const firestore::HttpRequest& view,
                                                             const firestore::RequestModel& model,
@@ -118,7 +111,7 @@ net::awaitable<void> FirestoreProxy::forward_grpc(GrpcCall& call,
                                                   const firestore::HttpRequest& view,
                                                   const firestore::RequestModel& model,
                                                   const std::string& token,
-                                                  std::optional<WriteResponse> cut) {
+                                                  std::optional<GrpcWriteResponse> cut) {
   auto& record = call.exchange.record;
   if (grpc_upstream_ == nullptr) {
     co_return co_await refuse(call, errors::ApiError::bad_gateway("no gRPC upstream configured"));
@@ -159,7 +152,7 @@ net::awaitable<void> FirestoreProxy::forward_grpc(GrpcCall& call,
 
 net::awaitable<void> FirestoreProxy::relay_grpc_response(GrpcCall& call,
                                                          transport::Http2ClientStream& upstream,
-                                                         std::optional<WriteResponse> cut) {
+                                                         std::optional<GrpcWriteResponse> cut) {
   auto& record = call.exchange.record;
   const auto& head = upstream.headers();
   const auto http_status = field(head, ":status");
@@ -197,7 +190,7 @@ net::awaitable<void> FirestoreProxy::relay_grpc_response(GrpcCall& call,
 }
 
 net::awaitable<std::optional<errors::ApiError>> FirestoreProxy::relay_grpc_messages(
-    GrpcCall& call, transport::Http2ClientStream& upstream, std::optional<WriteResponse> cut) {
+    GrpcCall& call, transport::Http2ClientStream& upstream, std::optional<GrpcWriteResponse> cut) {
   firestore::GrpcMessageReader messages(options_.max_cut_response_bytes);
   std::string message;
   for (bool ended = false; !ended;) {

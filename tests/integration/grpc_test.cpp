@@ -210,3 +210,27 @@ TEST_CASE("grpc: the HTTP/1.1 REST path keeps working on the same port") {
   const auto read = fw.request({"GET", fw.documents() + "/orders/r1", {}, {}});
   CHECK(read.status == 200);
 }
+
+TEST_CASE("grpc: a caller that may write but not read gets UpdateDocument's answer cut") {
+  const char* const policy = R"(version: 1
+rules:
+  - name: ingest-writes-orders
+    subjects: {namespaces: [ingest]}
+    collections: [orders]
+    actions: [write]
+)";
+  TempDir dir;
+  const std::string policy_file = dir.write("policy.yaml", policy);
+  FirewardenInstance fw(
+      {.fixed_id = "spiffe://cluster.local/ns/ingest/sa/loader", .policy_file = policy_file});
+  const std::string update =
+      ProtoWriter().message(1, document(fw.document_name("orders/c1"))).bytes();
+  const auto cut = grpc_call(fw.port(), {"UpdateDocument", update});
+  INFO(cut.transport_error << " " << cut.message);
+  REQUIRE(cut.status == 0);
+  REQUIRE(cut.messages.size() == 1);
+  CHECK_THAT(cut.messages[0], Catch::Contains(fw.document_name("orders/c1")));
+  CHECK_THAT(cut.messages[0], !Catch::Contains("total"));  // the fields are gone
+  // The write itself happened.
+  CHECK_THAT(emulator_get(fw.options().project, "orders/c1").body, Catch::Contains("total"));
+}

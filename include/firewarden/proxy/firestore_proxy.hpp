@@ -17,6 +17,7 @@
 #include "firewarden/identity/identity_rules.hpp"
 #include "firewarden/net/http2_client.hpp"
 #include "firewarden/net/server.hpp"
+#include "firewarden/proxy/grpc_response_cut.hpp"
 #include "firewarden/proxy/policy_store.hpp"
 #include "firewarden/proxy/response_cut.hpp"
 #include "firewarden/proxy/upstream_pool.hpp"
@@ -62,10 +63,6 @@ struct CertificateIdentity final : transport::ConnectionState {
 };
 
 struct GrpcCall;  // one gRPC call's bookkeeping (src/proxy/grpc_call.hpp)
-
-// The shape of a gRPC write RPC's response for the cut ("UpdateDocument",
-// "CreateDocument": a Document; "Commit", "BatchWrite": write results).
-WriteResponse grpc_write_response_of(std::string_view rpc);
 
 class FirestoreProxy final : public transport::RequestHandler {
  public:
@@ -174,11 +171,11 @@ class FirestoreProxy final : public transport::RequestHandler {
                                               const std::string& token) const;
   net::awaitable<void> forward_grpc(GrpcCall& call, const firestore::HttpRequest& view,
                                     const firestore::RequestModel& model, const std::string& token,
-                                    std::optional<WriteResponse> cut);
+                                    std::optional<GrpcWriteResponse> cut);
   net::awaitable<void> relay_grpc_response(GrpcCall& call, transport::Http2ClientStream& upstream,
-                                           std::optional<WriteResponse> cut);
+                                           std::optional<GrpcWriteResponse> cut);
   net::awaitable<std::optional<firestore::ApiError>> relay_grpc_messages(
-      GrpcCall& call, transport::Http2ClientStream& upstream, std::optional<WriteResponse> cut);
+      GrpcCall& call, transport::Http2ClientStream& upstream, std::optional<GrpcWriteResponse> cut);
   firestore::ApiError cut_refusal(GrpcCall& call, const std::string& why) const;
 
   ProxyOptions options_;
