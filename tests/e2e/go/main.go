@@ -262,7 +262,8 @@ type result struct {
 // runOne runs one operation with a bounded wait and prints its line; it
 // reports whether the outcome was the expected one.
 func runOne(op operation, expect string) bool {
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	// Bounded, so that an unreachable target ends the run in minutes, not hours.
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	r := result{SDK: "go", Op: op.name, Expect: expect, Outcome: "ok"}
 	if err := op.run(ctx); err != nil {

@@ -166,12 +166,17 @@ async function runOne(name, expect, operation) {
   let outcome = 'ok';
   let code = 0;
   let message;
+  let timer;
   try {
-    await operation();
+    // Bounded, so that an unreachable target ends the run in minutes, not hours.
+    const timeout = new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('no answer in 20 s')), 20000)));
+    await Promise.race([operation(), timeout]);
   } catch (error) {
     code = typeof error.code === 'number' ? error.code : -1;
     outcome = code === PERMISSION_DENIED ? 'denied' : 'error';
     message = String(error.message).split('\n')[0];
+  } finally {
+    clearTimeout(timer);
   }
   console.log(JSON.stringify({sdk: 'node', op: name, expect, outcome, code, ...(message ? {message} : {})}));
   return outcome === expect;

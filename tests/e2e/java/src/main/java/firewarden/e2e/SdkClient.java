@@ -12,15 +12,16 @@
 // --target defaults to $FIRESTORE_EMULATOR_HOST. Without --ca: setEmulatorHost
 // (plaintext HTTP/2, as to the emulator or a sidecar). With it (mtls):
 // InstantiatingGrpcChannelProvider whose Netty channel has an SslContext holding
-// the client certificate, and NoCredentialsProvider. --expect-denied adds the
+// the client certificate, and credentials that add nothing (see client()). --expect-denied adds the
 // operations that tests/e2e/policy.yaml denies to
 // spiffe://cluster.local/ns/orders/sa/orders-api, each of which must fail with
 // gRPC code 7 (PERMISSION_DENIED).
 package firewarden.e2e;
 
-import com.google.api.gax.core.NoCredentialsProvider;
+import com.google.api.gax.core.FixedCredentialsProvider;
 import com.google.api.gax.grpc.InstantiatingGrpcChannelProvider;
 import com.google.api.gax.rpc.ApiException;
+import com.google.auth.Credentials;
 import com.google.cloud.Timestamp;
 import com.google.cloud.firestore.AggregateField;
 import com.google.cloud.firestore.AggregateQuerySnapshot;
@@ -39,6 +40,7 @@ import io.grpc.netty.shaded.io.grpc.netty.GrpcSslContexts;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.netty.shaded.io.netty.handler.ssl.SslContext;
 import java.io.File;
+import java.net.URI;
 import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -91,11 +93,43 @@ public final class SdkClient {
         .setEndpoint(args.get("--target"))
         .setChannelConfigurator(builder -> ((NettyChannelBuilder) builder).sslContext(ssl))
         .build();
-    // No Google credentials: the certificate is the caller's identity.
-    return options.setChannelProvider(channel)
-        .setCredentialsProvider(NoCredentialsProvider.create())
+    // No Google credentials: the certificate is the caller's identity. Not
+    // NoCredentialsProvider: FirestoreOptions.Builder.build() hands its null
+    // credentials to setCredentials (NullPointerException), and with
+    // NoCredentials GrpcFirestoreRpc takes the emulator path and opens a
+    // plaintext channel to the host, ignoring the channel provider (SDK 3.37).
+    // setHost too: the SDK points the channel provider at its host.
+    return options.setHost(args.get("--target"))
+        .setChannelProvider(channel)
+        .setCredentialsProvider(FixedCredentialsProvider.create(new CertificateOnly()))
         .build()
         .getService();
+  }
+
+  /** Credentials that add nothing to a call: the TLS client certificate authenticates. */
+  private static final class CertificateOnly extends Credentials {
+    @Override
+    public String getAuthenticationType() {
+      return "tls-client-certificate";
+    }
+
+    @Override
+    public Map<String, List<String>> getRequestMetadata(URI uri) {
+      return Map.of();
+    }
+
+    @Override
+    public boolean hasRequestMetadata() {
+      return false;
+    }
+
+    @Override
+    public boolean hasRequestMetadataOnly() {
+      return true;
+    }
+
+    @Override
+    public void refresh() {}
   }
 
   private static void check(boolean condition, Object what) {
@@ -202,6 +236,9 @@ public final class SdkClient {
       code = grpcCode(error);
       outcome = code == PERMISSION_DENIED ? "denied" : "error";
       message = String.valueOf(error.getMessage()).lines().findFirst().orElse("");
+      if (!outcome.equals(expect)) {
+        error.printStackTrace(); // stderr: why, for the test's failure message
+      }
     }
     result.put("outcome", json(outcome));
     result.put("code", code);
