@@ -8,14 +8,15 @@
 // and exit status 1 when any outcome is not the expected one.
 //
 //	go run . --target 127.0.0.1:PORT --project ID [--run ID] [--expect-denied]
-//	         [--ca ca.pem --cert svid.pem --key svid.key]
+//	         [--ca ca.pem --cert svid.pem --key svid.key] [--pause-ms N]
 //
 // --target defaults to $FIRESTORE_EMULATOR_HOST. Without --ca the SDK is pointed
 // at the target with FIRESTORE_EMULATOR_HOST (plaintext HTTP/2, as to the emulator
 // or a sidecar); with it, option.WithGRPCConn over TLS with the client
 // certificate (mtls). --expect-denied adds the operations that
 // tests/e2e/policy.yaml denies to spiffe://cluster.local/ns/orders/sa/orders-api,
-// each of which must fail with codes.PermissionDenied.
+// each of which must fail with codes.PermissionDenied. --pause-ms waits after
+// each result line (tests/e2e/node/capture-grpc.js attributes messages by them).
 package main
 
 import (
@@ -44,6 +45,7 @@ import (
 type options struct {
 	target, project, run, ca, cert, key string
 	expectDenied                        bool
+	pause                               time.Duration
 }
 
 func parseFlags() options {
@@ -55,7 +57,9 @@ func parseFlags() options {
 	flag.StringVar(&o.ca, "ca", "", "mtls: CA bundle that signed the server certificate")
 	flag.StringVar(&o.cert, "cert", "", "mtls: client certificate (X.509-SVID)")
 	flag.StringVar(&o.key, "key", "", "mtls: client key")
+	pauseMs := flag.Int("pause-ms", 0, "pause after each result line")
 	flag.Parse()
+	o.pause = time.Duration(*pauseMs) * time.Millisecond
 	if o.target == "" || o.project == "" {
 		fail("--target (or FIRESTORE_EMULATOR_HOST) and --project are required")
 	}
@@ -261,7 +265,7 @@ type result struct {
 
 // runOne runs one operation with a bounded wait and prints its line; it
 // reports whether the outcome was the expected one.
-func runOne(op operation, expect string) bool {
+func runOne(op operation, expect string, pause time.Duration) bool {
 	// Bounded, so that an unreachable target ends the run in minutes, not hours.
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
@@ -276,6 +280,7 @@ func runOne(op operation, expect string) bool {
 	}
 	line, _ := json.Marshal(r)
 	fmt.Println(string(line))
+	time.Sleep(pause)
 	return r.Outcome == expect
 }
 
@@ -288,13 +293,13 @@ func main() {
 	defer db.Close()
 	surprises := 0
 	for _, op := range operations(db, o.run) {
-		if !runOne(op, "ok") {
+		if !runOne(op, "ok", o.pause) {
 			surprises++
 		}
 	}
 	if o.expectDenied {
 		for _, op := range deniedOperations(db, o.run) {
-			if !runOne(op, "denied") {
+			if !runOne(op, "denied", o.pause) {
 				surprises++
 			}
 		}

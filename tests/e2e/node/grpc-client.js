@@ -7,13 +7,14 @@
 // and exit status 1 when any outcome is not the expected one.
 //
 //   node grpc-client.js --target 127.0.0.1:PORT --project ID [--run ID] [--expect-denied]
-//                       [--ca ca.pem --cert svid.pem --key svid.key]
+//                       [--ca ca.pem --cert svid.pem --key svid.key] [--pause-ms N]
 //
 // --target defaults to $FIRESTORE_EMULATOR_HOST. Without --ca the channel is
 // plaintext HTTP/2 (h2c), as to the emulator or a sidecar; with it, TLS with the
 // client certificate (mtls). --expect-denied adds the operations that
 // tests/e2e/policy.yaml denies to spiffe://cluster.local/ns/orders/sa/orders-api,
-// each of which must fail with gRPC code 7 (PERMISSION_DENIED).
+// each of which must fail with gRPC code 7 (PERMISSION_DENIED). --pause-ms waits
+// after each result line (capture-grpc.js attributes messages by them).
 'use strict';
 
 const crypto = require('node:crypto');
@@ -36,6 +37,7 @@ function parseArgs(argv) {
     else if (flag === '--ca') opts.ca = value();
     else if (flag === '--cert') opts.cert = value();
     else if (flag === '--key') opts.key = value();
+    else if (flag === '--pause-ms') opts.pauseMs = Number(value());
     else throw new Error(`unknown argument ${flag}`);
   }
   if (!opts.target || !opts.project) throw new Error('--target (or FIRESTORE_EMULATOR_HOST) and --project are required');
@@ -162,6 +164,8 @@ function deniedOperations(db, run) {
   ];
 }
 
+let pauseMs = 0;
+
 async function runOne(name, expect, operation) {
   let outcome = 'ok';
   let code = 0;
@@ -179,11 +183,13 @@ async function runOne(name, expect, operation) {
     clearTimeout(timer);
   }
   console.log(JSON.stringify({sdk: 'node', op: name, expect, outcome, code, ...(message ? {message} : {})}));
+  if (pauseMs) await new Promise(resolve => setTimeout(resolve, pauseMs));
   return outcome === expect;
 }
 
 async function main() {
   const opts = parseArgs(process.argv);
+  pauseMs = opts.pauseMs || 0;
   const db = client(opts);
   let surprises = 0;
   try {

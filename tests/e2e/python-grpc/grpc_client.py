@@ -7,6 +7,7 @@ and exit status 1 when any outcome is not the expected one.
 
   .venv/bin/python grpc_client.py --target 127.0.0.1:PORT --project ID [--run ID]
                                   [--expect-denied] [--ca ca.pem --cert svid.pem --key svid.key]
+                                  [--pause-ms N]
 
 --target defaults to $FIRESTORE_EMULATOR_HOST. Without --ca the SDK is pointed at
 the target with FIRESTORE_EMULATOR_HOST (plaintext HTTP/2, as to the emulator or
@@ -16,7 +17,8 @@ client_options.api_endpoint and credentials only), so MtlsClient below gives it
 a gRPC channel made with grpc.ssl_channel_credentials, through the one method
 that builds the channel. --expect-denied adds the operations that
 tests/e2e/policy.yaml denies to spiffe://cluster.local/ns/orders/sa/orders-api,
-each of which must fail with gRPC code 7 (PERMISSION_DENIED).
+each of which must fail with gRPC code 7 (PERMISSION_DENIED). --pause-ms waits
+after each result line (tests/e2e/node/capture-grpc.js attributes messages by them).
 """
 
 import argparse
@@ -24,6 +26,7 @@ import json
 import os
 import secrets
 import sys
+import time
 
 import grpc
 from google.api_core import exceptions
@@ -149,7 +152,7 @@ def grpc_code(error):
     return status.value[0] if status is not None else -1
 
 
-def run_one(name, expect, operation):
+def run_one(name, expect, operation, pause_ms):
     result = {"sdk": "python", "op": name, "expect": expect, "outcome": "ok", "code": 0}
     try:
         operation()
@@ -158,6 +161,7 @@ def run_one(name, expect, operation):
         result["outcome"] = "denied" if isinstance(error, exceptions.PermissionDenied) else "error"
         result["message"] = str(error).splitlines()[0] if str(error) else type(error).__name__
     print(json.dumps(result), flush=True)
+    time.sleep(pause_ms / 1000)
     return result["outcome"] == expect
 
 
@@ -170,6 +174,7 @@ def main():
     parser.add_argument("--ca")
     parser.add_argument("--cert")
     parser.add_argument("--key")
+    parser.add_argument("--pause-ms", type=int, default=0)
     args = parser.parse_args()
     if not args.target:
         parser.error("--target (or FIRESTORE_EMULATOR_HOST) is required")
@@ -179,10 +184,10 @@ def main():
     db = make_client(args)
     surprises = 0
     for name, operation in operations(db, args.run):
-        surprises += not run_one(name, "ok", operation)
+        surprises += not run_one(name, "ok", operation, args.pause_ms)
     if args.expect_denied:
         for name, operation in denied_operations(db, args.run):
-            surprises += not run_one(name, "denied", operation)
+            surprises += not run_one(name, "denied", operation, args.pause_ms)
     db.close()
     print(json.dumps({"sdk": "python", "run": args.run, "surprises": surprises}), flush=True)
     return 0 if surprises == 0 else 1

@@ -7,7 +7,7 @@
 //
 //   java -cp target/classes:$(cat target/classpath.txt) firewarden.e2e.SdkClient \
 //     --target 127.0.0.1:PORT --project ID [--run ID] [--expect-denied]
-//     [--ca ca.pem --cert svid.pem --key svid.key]
+//     [--ca ca.pem --cert svid.pem --key svid.key] [--pause-ms N]
 //
 // --target defaults to $FIRESTORE_EMULATOR_HOST. Without --ca: setEmulatorHost
 // (plaintext HTTP/2, as to the emulator or a sidecar). With it (mtls):
@@ -15,7 +15,8 @@
 // the client certificate, and credentials that add nothing (see client()). --expect-denied adds the
 // operations that tests/e2e/policy.yaml denies to
 // spiffe://cluster.local/ns/orders/sa/orders-api, each of which must fail with
-// gRPC code 7 (PERMISSION_DENIED).
+// gRPC code 7 (PERMISSION_DENIED). --pause-ms waits after each result line
+// (tests/e2e/node/capture-grpc.js attributes messages by them).
 package firewarden.e2e;
 
 import com.google.api.gax.core.FixedCredentialsProvider;
@@ -222,7 +223,7 @@ public final class SdkClient {
     return "\"" + s.replace("\\", "\\\\").replace("\"", "\\\"") + "\"";
   }
 
-  private static boolean runOne(Step step, String expect) {
+  private static boolean runOne(Step step, String expect, long pauseMs) throws InterruptedException {
     Map<String, Object> result = new LinkedHashMap<>();
     result.put("sdk", json("java"));
     result.put("op", json(step.name()));
@@ -248,19 +249,21 @@ public final class SdkClient {
     List<String> fields = new ArrayList<>();
     result.forEach((k, v) -> fields.add(json(k) + ":" + v));
     System.out.println("{" + String.join(",", fields) + "}");
+    Thread.sleep(pauseMs);
     return outcome.equals(expect);
   }
 
   private int run() throws Exception {
     String run = args.get("--run");
+    long pauseMs = Long.parseLong(args.getOrDefault("--pause-ms", "0"));
     int surprises = 0;
     try (Firestore db = client()) {
       for (Step step : operations(db, run)) {
-        surprises += runOne(step, "ok") ? 0 : 1;
+        surprises += runOne(step, "ok", pauseMs) ? 0 : 1;
       }
       if (args.containsKey("--expect-denied")) {
         for (Step step : deniedOperations(db, run)) {
-          surprises += runOne(step, "denied") ? 0 : 1;
+          surprises += runOne(step, "denied", pauseMs) ? 0 : 1;
         }
       }
     }
