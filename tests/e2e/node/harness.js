@@ -230,10 +230,26 @@ function decodeFields(fields) {
   return Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, decodeValue(v)]));
 }
 
+// The development certificates of scripts/dev-certs: the CTest fixture's
+// when there are some, else made here (and removed by cleanup()).
+function devCertificates() {
+  const state = process.env.FIREWARDEN_TEST_STATE_DIR;
+  const shared = state && path.join(state, 'certs');
+  if (shared && fs.existsSync(path.join(shared, 'orders.pem'))) {
+    return {file: name => path.join(shared, name), cleanup: async () => {}};
+  }
+  const dir = tempDir('certs');
+  const made = childProcess.spawnSync(path.join(SOURCE_DIR, 'scripts/dev-certs'), [dir], {encoding: 'utf8', timeout: 60000});
+  if (made.status !== 0) throw new Error(`scripts/dev-certs failed (${made.status}): ${made.stderr}`);
+  return {file: name => path.join(dir, name), cleanup: async () => fs.rmSync(dir, {recursive: true, force: true})};
+}
+
 // ---------------------------------------------------------------------------
 // firewarden
 // ---------------------------------------------------------------------------
-async function startFirewarden({mode, fixedId, trustedPeers, project, emulatorPort, policyFile = POLICY_FILE, databases = ['(default)']}) {
+// tls (mode mtls): devCertificates(); the listener serves server.pem and
+// requires an SVID signed by ca.pem.
+async function startFirewarden({mode, fixedId, trustedPeers, project, emulatorPort, policyFile = POLICY_FILE, databases = ['(default)'], tls}) {
   const binary = process.env.FIREWARDEN_BINARY;
   if (!binary || !fs.existsSync(binary)) {
     throw new Error(`FIREWARDEN_BINARY must name the built firewarden (got ${JSON.stringify(binary)})`);
@@ -244,9 +260,14 @@ async function startFirewarden({mode, fixedId, trustedPeers, project, emulatorPo
   const identity = [`identity:`, `  mode: ${mode}`];
   if (mode === 'fixed') identity.push(`  fixed_id: "${fixedId}"`);
   if (mode === 'xfcc') identity.push(`  xfcc:`, `    trusted_peers: ${JSON.stringify(trustedPeers)}`);
+  if (mode === 'mtls') identity.push(`  trust_domains: ["cluster.local"]`);
+  const listenerTls = mode === 'mtls'
+    ? [`  tls: {cert_file: "${tls.file('server.pem')}", key_file: "${tls.file('server.key')}", client_ca_file: "${tls.file('ca.pem')}"}`]
+    : [];
   const config = [
     `listener:`,
     `  address: "127.0.0.1:${port}"`,
+    ...listenerTls,
     ...identity,
     `policy:`,
     `  file: ${policyFile}`,
@@ -408,6 +429,7 @@ module.exports = {
   rpcCode,
   UNAUTHENTICATED,
   assertRefused,
+  devCertificates,
   httpRequest,
   requireModules,
   sdkClient,
