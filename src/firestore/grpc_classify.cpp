@@ -1,3 +1,6 @@
+// About 410 lines on purpose: what each RPC reads and in which order stays
+// in one file, as classify.cpp does for REST.
+//
 // gRPC request message -> RequestModel (SPEC §12's RPC table, read as §5).
 //
 // Order of checks: the RPC (501), metadata that changes how the message is
