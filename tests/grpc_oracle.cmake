@@ -41,8 +41,8 @@ target_include_directories(firewarden_firestore_protos_oracle SYSTEM PUBLIC "${o
 target_link_libraries(firewarden_firestore_protos_oracle PUBLIC protobuf::libprotobuf)
 target_compile_options(firewarden_firestore_protos_oracle PRIVATE -w)  # generated code
 
-add_executable(unit_firestore_grpc_oracle
-               ${CMAKE_CURRENT_SOURCE_DIR}/unit/firestore/oracle/grpc_differential_test.cpp)
+file(GLOB oracle_tests CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/unit/firestore/oracle/*.cpp)
+add_executable(unit_firestore_grpc_oracle ${oracle_tests})
 target_link_libraries(unit_firestore_grpc_oracle PRIVATE firewarden_firestore
                       firewarden_firestore_protos_oracle firewarden_catch_main)
 firewarden_warnings(unit_firestore_grpc_oracle)

@@ -1,3 +1,6 @@
+// About 400 lines on purpose: one table per message, all in one file, so the
+// schema reads as the .proto files do.
+//
 // Every request message is read at every level that is schema, even where
 // it carries no authorization meaning (a filter, an order, a cursor): a
 // duplicate or merged-oneof trick there would make Google execute something

@@ -1,3 +1,5 @@
+// About 370 lines: one table of rows per RPC family and per refusal.
+//
 // gRPC requests -> requirements: every RPC of SPEC §12's table, and every
 // refusal of the message reader, through classify_grpc.
 #include <catch2/catch.hpp>

@@ -1,4 +1,4 @@
-// About 400 lines: the oracle's reading of every RPC (from libprotobuf's
+// About 580 lines: the oracle's reading of every RPC (from libprotobuf's
 // parse) stays next to the generators it is checked against.
 //
 // Differential test of the gRPC reader, with libprotobuf as the oracle
@@ -12,9 +12,9 @@
 // - every truncation and many one-byte changes of a set of messages are
 //   refused by classify_grpc, or decided as libprotobuf's parse says.
 #include <google/protobuf/descriptor.h>
-#include <google/protobuf/stubs/logging.h>
 #include <google/protobuf/message.h>
 #include <google/protobuf/reflection.h>
+#include <google/protobuf/stubs/logging.h>
 
 #include <catch2/catch.hpp>
 #include <memory>
