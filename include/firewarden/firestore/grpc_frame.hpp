@@ -15,7 +15,9 @@ class GrpcMessageReader {
   explicit GrpcMessageReader(std::size_t max_message_bytes)
       : max_message_bytes_(max_message_bytes) {}
 
-  // Appends bytes of the stream's DATA.
+  // Appends bytes of the stream's DATA. The reader keeps them until next()
+  // has returned them, so the caller bounds what it feeds between calls
+  // (the stream's flow-control window does).
   void feed(std::string_view bytes);
 
   enum class Status {
