@@ -60,7 +60,8 @@ bool sends_server_name(std::string_view host) {
 
 net::awaitable<ConnectResult> async_connect(net::any_io_executor stream_executor, std::string host,
                                             std::string port, ssl::context* tls,
-                                            std::chrono::steady_clock::duration timeout) {
+                                            std::chrono::steady_clock::duration timeout,
+                                            std::string alpn) {
   using Step = ConnectError::Step;
   const auto executor = co_await net::this_coro::executor;
   OutboundStream stream =
@@ -97,6 +98,11 @@ net::awaitable<ConnectResult> async_connect(net::any_io_executor stream_executor
   // The certificate must name the host (RFC 6125 via OpenSSL): a DNS name
   // for a host name, an IP address entry for a literal.
   secure.set_verify_callback(ssl::host_name_verification(host));
+  if (!alpn.empty() && SSL_set_alpn_protos(secure.native_handle(),
+                                           reinterpret_cast<const unsigned char*>(alpn.data()),
+                                           static_cast<unsigned>(alpn.size())) != 0) {
+    co_return ConnectError{Step::handshake, false, {}};
+  }
   auto [handshake_error] =
       co_await secure.async_handshake(ssl::stream_base::client, as_tuple(use_awaitable));
   if (handshake_error || deadline.expired()) {

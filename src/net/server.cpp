@@ -153,6 +153,8 @@ net::awaitable<void> Server::accept_loop() {
     auto session = std::make_shared<Session>(
         id, strand, std::move(socket),
         options_.tls_context ? options_.tls_context() : std::shared_ptr<ssl::context>());
+    if (options_.http2 && session->client.tls())
+      offer_http2(session->client.tls()->native_handle());
     session->connection.peer = peer;
     session->connection.tls = static_cast<bool>(options_.tls_context);
     {
@@ -193,6 +195,19 @@ net::awaitable<void> Server::run_session(std::shared_ptr<Session> session) {
   // bytes. A head plus one read is the most a request legitimately needs
   // here; beyond that the read fails with buffer_overflow (400).
   beast::flat_buffer buffer(options_.max_header_bytes + kReadAheadBytes);
+  boost::system::error_code preface_error;
+  if (co_await wants_http2(*session, buffer, preface_error)) {
+    const auto received = buffer.data();
+    co_await serve_http2(session,
+                         std::string(static_cast<const char*>(received.data()), received.size()));
+    co_await close_politely(client);
+    co_return;
+  }
+  if (preface_error) {
+    co_await refuse_unreadable(connection, client, preface_error);
+    co_await close_politely(client);
+    co_return;
+  }
   bool keep_alive = true;
   while (keep_alive && !draining_) {
     RequestParser parser;
@@ -318,6 +333,8 @@ void Server::drain() {
   for (auto& [id, weak] : sessions_) {
     if (auto session = weak.lock()) {
       net::post(session->strand, [session] {
+        // HTTP/2: GOAWAY, then the open streams finish.
+        if (session->http2) return session->http2->shutdown();
         // Idle keep-alive connections close now; busy ones after their
         // current response (the session loop checks draining_).
         const auto wait = session->wait;

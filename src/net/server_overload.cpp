@@ -25,7 +25,11 @@ Server::ConnectionCounters::ConnectionCounters(const telemetry::MetricCatalogue&
       closed_tls_handshake_timeout(
           metrics.connections_closed_total.with({"tls_handshake_timeout"})),
       closed_tls_handshake_failure(
-          metrics.connections_closed_total.with({"tls_handshake_failure"})) {}
+          metrics.connections_closed_total.with({"tls_handshake_failure"})),
+      closed_http2_protocol_error(metrics.connections_closed_total.with({"http2_protocol_error"})),
+      closed_http2_flood(metrics.connections_closed_total.with({"http2_flood"})),
+      closed_http2_rapid_reset(metrics.connections_closed_total.with({"http2_rapid_reset"})),
+      closed_http2_write_timeout(metrics.connections_closed_total.with({"http2_write_timeout"})) {}
 
 bool Server::overloaded() const {
   return open_connections_.load(std::memory_order_relaxed) >= overload_connections_;

@@ -6,6 +6,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509_vfy.h>
 
+#include <algorithm>
 #include <ctime>
 
 #include "firewarden/net/openssl_error.hpp"
@@ -42,7 +43,60 @@ void build_serving_chain(SSL_CTX* ctx) {
   SSL_CTX_set_mode(ctx, SSL_MODE_NO_AUTO_CHAIN);
 }
 
+// Which connections may select h2 (offer_http2): an ex_data slot whose
+// value is only ever this marker.
+int http2_offer_index() {
+  static const int index = SSL_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);
+  return index;
+}
+char http2_offered_marker;
+
+constexpr unsigned char kH2[] = {'h', '2'};
+constexpr unsigned char kHttp11[] = {'h', 't', 't', 'p', '/', '1', '.', '1'};
+
+// Whether the client's ALPN list (RFC 7301 §3.1: length-prefixed names)
+// names `protocol`.
+bool client_offers(const unsigned char* in, unsigned in_length, const unsigned char* protocol,
+                   unsigned length) {
+  for (unsigned at = 0; at < in_length;) {
+    const unsigned size = in[at];
+    if (at + 1 + size > in_length) return false;
+    if (size == length && std::equal(protocol, protocol + length, in + at + 1)) return true;
+    at += 1 + size;
+  }
+  return false;
+}
+
+// Our preference, not the client's: h2 where offered and allowed, else
+// http/1.1. A client that offers neither is not refused with
+// no_application_protocol (RFC 7301 §3.2 allows the server to ignore
+// ALPN): it gets HTTP/1.1, as it would without ALPN.
+int select_protocol(SSL* ssl, const unsigned char** out, unsigned char* out_length,
+                    const unsigned char* in, unsigned in_length, void* /*arg*/) {
+  const bool h2 = SSL_get_ex_data(ssl, http2_offer_index()) == &http2_offered_marker;
+  if (h2 && client_offers(in, in_length, kH2, sizeof kH2)) {
+    *out = kH2;
+    *out_length = sizeof kH2;
+    return SSL_TLSEXT_ERR_OK;
+  }
+  if (client_offers(in, in_length, kHttp11, sizeof kHttp11)) {
+    *out = kHttp11;
+    *out_length = sizeof kHttp11;
+    return SSL_TLSEXT_ERR_OK;
+  }
+  return SSL_TLSEXT_ERR_NOACK;
+}
+
 }  // namespace
+
+void offer_http2(SSL* ssl) { SSL_set_ex_data(ssl, http2_offer_index(), &http2_offered_marker); }
+
+bool negotiated_http2(SSL* ssl) {
+  const unsigned char* selected = nullptr;
+  unsigned length = 0;
+  SSL_get0_alpn_selected(ssl, &selected, &length);
+  return length == sizeof kH2 && std::equal(kH2, kH2 + sizeof kH2, selected);
+}
 
 std::variant<ServerTlsContext, ServerTlsError> make_server_tls_context(
     const ServerTlsFiles& files) {
@@ -103,6 +157,7 @@ std::variant<ServerTlsContext, ServerTlsError> make_server_tls_context(
   // SSL object, and the server looks there (SSL_has_pending) before it waits
   // on the socket, so none is stranded.
   SSL_CTX_set_read_ahead(ctx, 1);
+  SSL_CTX_set_alpn_select_cb(ctx, &select_protocol, nullptr);
 
   return ServerTlsContext{std::move(context), not_after_of(ctx)};
 }

@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "firewarden/net/server.hpp"
+#include "http2_session.hpp"
 
 namespace firewarden::transport {
 
@@ -25,6 +26,7 @@ struct Server::Session {
   ClientStream client;
   std::shared_ptr<ssl::context> tls_context;  // kept alive for this connection's lifetime
   Connection connection;
+  std::shared_ptr<h2::Session> http2;  // set while the connection speaks HTTP/2
   // What the session waits for, and since when: a timeout cut by overload
   // counts from there. Only handshake, idle and head may be cut short by a
   // drain (no request is in flight yet).

@@ -51,8 +51,10 @@ MetricCatalogue::MetricCatalogue(Registry& r)
       connections_closed_total(
           r.counter("firewarden_connections_closed_total",
                     "Client connections the server closed because they were too slow, by "
-                    "reason: header_timeout, idle_timeout, tls_handshake_timeout; or whose "
-                    "TLS handshake failed: tls_handshake_failure.",
+                    "reason: header_timeout, idle_timeout, tls_handshake_timeout, "
+                    "http2_write_timeout; whose TLS handshake failed: tls_handshake_failure; "
+                    "or that broke HTTP/2's rules or limits: http2_protocol_error, "
+                    "http2_flood, http2_rapid_reset.",
                     {"reason"})),
       tls_handshake_failures_total(r.counter("firewarden_tls_handshake_failures_total",
                                              "TLS handshakes that failed, by reason.", {"reason"})),

@@ -45,8 +45,11 @@ using ConnectResult = std::variant<OutboundStream, ConnectError>;
 // most `timeout`, enforced on the calling coroutine's executor; the stream's
 // socket uses `stream_executor` (a pooled connection outlives the strand of
 // the request that opened it). Honours per-operation cancellation.
+// `alpn`: the protocols offered by ALPN, in its wire format (RFC 7301 §3.1,
+// e.g. "\x02h2"); empty offers none. The caller checks what was selected.
 net::awaitable<ConnectResult> async_connect(net::any_io_executor stream_executor, std::string host,
                                             std::string port, ssl::context* tls,
-                                            std::chrono::steady_clock::duration timeout);
+                                            std::chrono::steady_clock::duration timeout,
+                                            std::string alpn = {});
 
 }  // namespace firewarden::transport

@@ -40,6 +40,9 @@ class ClientSocket {
     deadline_.expires_after(timeout);
   }
   bool expired() const { return deadline_.expired(); }
+  // No deadline until the next expires_after (an HTTP/2 connection keeps
+  // its own timeouts: its reads and writes overlap).
+  void expires_never() { deadline_.expires_never(); }
 
   // Pending operations fail with operation_aborted (drain).
   void cancel();

@@ -11,10 +11,12 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 
 #include "firewarden/net/asio.hpp"
 #include "firewarden/net/client_stream.hpp"
+#include "firewarden/net/http2_limits.hpp"
 #include "firewarden/net/http2_stream.hpp"
 #include "firewarden/net/request_reader.hpp"
 #include "firewarden/telemetry/metric_catalogue.hpp"
@@ -114,6 +116,9 @@ struct ServerOptions {
   // firewarden_connections_* families (the data plane; not the admin
   // listener, whose /metrics request would otherwise count itself).
   bool count_connections = true;
+  // HTTP/2 with these limits (prior knowledge on plaintext, ALPN "h2" on
+  // TLS); unset: HTTP/1.1 only (the admin listener).
+  std::optional<Http2Limits> http2;
   // Exactly one thread runs the io_context (`threads: 1`): connections run
   // on its executor directly instead of on a strand each.
   bool single_thread = false;
@@ -156,6 +161,10 @@ class Server {
     telemetry::Counter& closed_idle_timeout;
     telemetry::Counter& closed_tls_handshake_timeout;
     telemetry::Counter& closed_tls_handshake_failure;
+    telemetry::Counter& closed_http2_protocol_error;
+    telemetry::Counter& closed_http2_flood;
+    telemetry::Counter& closed_http2_rapid_reset;
+    telemetry::Counter& closed_http2_write_timeout;
   };
   bool overloaded() const;
   std::chrono::milliseconds header_timeout() const;
@@ -173,6 +182,12 @@ class Server {
   net::awaitable<void> refuse_unreadable(Connection& connection, ClientStream& client,
                                          const boost::system::error_code& error);
   net::awaitable<void> close_politely(ClientStream& client);
+  // HTTP/2 (http2_server.cpp): which protocol a connection speaks, and the
+  // connection's HTTP/2 session with a handler coroutine per stream.
+  net::awaitable<bool> wants_http2(Session& session, beast::flat_buffer& buffer,
+                                   boost::system::error_code& error);
+  net::awaitable<void> serve_http2(std::shared_ptr<Session> session, std::string received);
+  void count_http2_end(int reason);
 
   net::io_context& io_;
   ServerOptions options_;

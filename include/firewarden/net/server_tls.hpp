@@ -41,7 +41,16 @@ struct ServerTlsError {
   std::string message() const { return key + " " + detail; }
 };
 
+// The context offers ALPN "h2" only on connections marked with
+// offer_http2() (the data-plane listener when HTTP/2 is on), "http/1.1"
+// always; a client that offers neither gets no ALPN answer (HTTP/1.1).
 std::variant<ServerTlsContext, ServerTlsError> make_server_tls_context(const ServerTlsFiles& files);
+
+// Marks a new connection's session (before its handshake) as one that may
+// select "h2".
+void offer_http2(SSL* ssl);
+// Whether the handshake selected "h2".
+bool negotiated_http2(SSL* ssl);
 
 // Why a handshake failed, as a short stable label for the
 // firewarden_tls_handshake_failures_total{reason} metric and the log.

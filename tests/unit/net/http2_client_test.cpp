@@ -1,0 +1,139 @@
+// The upstream HTTP/2 client (src/net/http2_client.cpp) against our own
+// listener: a request body out, a response body and trailers back, over
+// h2c and over TLS with ALPN h2; a TLS peer that does not select h2 is
+// refused before anything is sent.
+#include "firewarden/net/http2_client.hpp"
+
+#include <catch2/catch.hpp>
+
+#include "http2_test_server.hpp"
+
+namespace firewarden::transport::test {
+namespace {
+
+using namespace std::chrono_literals;
+
+HeaderList echo_request(bool tls) {
+  HeaderList headers;
+  headers.emplace_back(":method", "POST");
+  headers.emplace_back(":scheme", tls ? "https" : "http");
+  headers.emplace_back(":authority", "127.0.0.1");
+  headers.emplace_back(":path", "/echo");
+  return headers;
+}
+
+struct Echoed {
+  bool connect_failed = false;
+  std::string error;
+  std::string status;
+  std::string body;
+  std::string trailer;
+};
+
+net::awaitable<Echoed> echo(Http2Client& client, std::string body, bool tls) {
+  Echoed result;
+  auto open = co_await client.open_stream(echo_request(tls));
+  if (!open.stream) {
+    result.connect_failed = open.connect_error.has_value();
+    result.error = open.error.message();
+    co_return result;
+  }
+  auto& stream = *open.stream;
+  // In two writes: the stream stays open between them.
+  const std::string_view all(body);
+  if (auto error = co_await stream.write_data(all.substr(0, all.size() / 2), false)) {
+    result.error = error.message();
+    co_return result;
+  }
+  if (auto error = co_await stream.write_data(all.substr(all.size() / 2), true)) {
+    result.error = error.message();
+    co_return result;
+  }
+  if (auto error = co_await stream.read_response_headers()) {
+    result.error = error.message();
+    co_return result;
+  }
+  result.status = header_value(stream.headers(), ":status");
+  for (;;) {
+    auto read = co_await stream.read(7000);
+    if (read.error) {
+      result.error = read.error.message();
+      co_return result;
+    }
+    result.body += read.data;
+    if (read.end) break;
+  }
+  result.trailer = header_value(stream.trailers(), "x-echo-bytes");
+  co_return result;
+}
+
+Echoed run_echo(Http2ClientOptions options, const std::string& body) {
+  const bool tls = options.tls != nullptr;
+  net::io_context io;
+  Http2Client client(io.get_executor(), std::move(options));
+  Echoed result;
+  net::co_spawn(
+      io,
+      [&]() -> net::awaitable<void> {
+        result = co_await echo(client, body, tls);
+        client.close_all();  // GOAWAY: the connection ends, and so does run_for
+      },
+      net::detached);
+  io.run_for(10s);
+  return result;
+}
+
+Http2ClientOptions to(const RunningServer& server) {
+  Http2ClientOptions options;
+  options.host = "127.0.0.1";
+  options.port = std::to_string(server.port());
+  return options;
+}
+
+// Trusts the test certificate and presents it as the client's SVID.
+std::shared_ptr<ssl::context> client_tls() {
+  auto context = make_client_tls_context(cert_file());
+  context->use_certificate_chain_file(cert_file());
+  context->use_private_key_file(key_file(), ssl::context::pem);
+  return context;
+}
+
+}  // namespace
+
+TEST_CASE("the HTTP/2 client sends a body and reads a body and trailers over h2c") {
+  RunningServer server;
+  const std::string body(300000, 'q');  // beyond one stream window: flow control both ways
+  const auto result = run_echo(to(server), body);
+  INFO(result.error);
+  CHECK(result.status == "200");
+  CHECK(result.body == body);
+  CHECK(result.trailer == std::to_string(body.size()));
+}
+
+TEST_CASE("the HTTP/2 client speaks h2 over TLS when ALPN selects it") {
+  ServerSetup setup;
+  setup.tls = true;
+  RunningServer server(setup);
+  auto options = to(server);
+  options.tls = client_tls();
+  const auto result = run_echo(options, "over tls");
+  INFO(result.error);
+  CHECK(result.status == "200");
+  CHECK(result.body == "over tls");
+}
+
+TEST_CASE("the HTTP/2 client refuses a TLS peer that does not select h2") {
+  ServerSetup setup;
+  setup.tls = true;
+  setup.http2 = false;
+  RunningServer server(setup);
+  auto options = to(server);
+  options.tls = client_tls();
+  const auto result = run_echo(options, "never sent");
+  CHECK(result.connect_failed);
+  CHECK(result.status.empty());
+  CHECK(server.handler.streams == 0);
+  CHECK(server.handler.http1_requests == 0);
+}
+
+}  // namespace firewarden::transport::test

@@ -1,0 +1,200 @@
+#pragma once
+// A data-plane Server with HTTP/2 on, run by two threads (a strand per
+// connection, as the daemon), and a small handler: what the HTTP/2 tests
+// talk to.
+#include <atomic>
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <optional>
+#include <random>
+#include <string>
+#include <thread>
+
+#include "../../support/self_signed.hpp"
+#include "firewarden/net/server.hpp"
+#include "firewarden/net/server_tls.hpp"
+#include "firewarden/telemetry/metric_catalogue.hpp"
+
+namespace firewarden::transport::test {
+
+inline std::string header_value(const HeaderList& headers, std::string_view name) {
+  for (const auto& [key, value] : headers) {
+    if (key == name) return value;
+  }
+  return {};
+}
+
+// Built outside the coroutines: GCC 12 cannot copy a string literal's
+// array into a braced initializer inside a coroutine.
+inline HeaderList ok_fields() { return {{":status", "200"}, {"content-type", "text/plain"}}; }
+
+// /echo: the body back, with trailers; /big?N: N bytes; /silent: no
+// answer; /slow: answers after 300 ms. HTTP/1.1: "http1 ok".
+class TestHandler final : public RequestHandler {
+ public:
+  std::atomic<int> streams{0};
+  std::atomic<int> http1_requests{0};
+  std::atomic<int> big_write_errors{0};
+  std::atomic<std::size_t> big_bytes_written{0};
+
+  net::awaitable<bool> handle(Connection&, Request& request, ClientStream& client) override {
+    ++http1_requests;
+    http::response<http::string_body> response{http::status::ok, request.version()};
+    response.body() = "http1 ok";
+    response.prepare_payload();
+    auto [error, bytes] = co_await client.visit([&](auto& stream) {
+      return http::async_write(stream, response, net::as_tuple(net::use_awaitable));
+    });
+    co_return !error && request.keep_alive();
+  }
+
+  net::awaitable<void> handle_stream(Connection&, Http2Stream& stream) override {
+    ++streams;
+    const std::string path = header_value(stream.headers(), ":path");
+    if (path == "/echo") {
+      co_await echo(stream);
+    } else if (path.starts_with("/big?")) {
+      co_await big(stream, std::stoul(path.substr(5)));
+    } else if (path == "/slow") {
+      net::steady_timer pause(co_await net::this_coro::executor, std::chrono::milliseconds(300));
+      co_await pause.async_wait(net::use_awaitable);
+      co_await stream.write_headers(ok_fields(), false);
+      co_await stream.write_data(std::string_view("slow"), true);
+    }
+    // /silent: no answer
+  }
+
+ private:
+  static net::awaitable<void> echo(Http2Stream& stream) {
+    std::string body;
+    for (;;) {
+      auto read = co_await stream.read(4096);
+      if (read.error) co_return;
+      body += read.data;
+      if (read.end) break;
+    }
+    co_await stream.write_headers(ok_fields(), false);
+    co_await stream.write_data(body, false);
+    HeaderList trailers;
+    trailers.emplace_back("x-echo-bytes", std::to_string(body.size()));
+    co_await stream.write_trailers(std::move(trailers));
+  }
+
+  net::awaitable<void> big(Http2Stream& stream, std::size_t size) {
+    co_await stream.write_headers(ok_fields(), false);
+    const std::string chunk(16 * 1024, 'x');
+    while (size > 0) {
+      const std::size_t n = std::min(size, chunk.size());
+      size -= n;
+      if (auto error =
+              co_await stream.write_data(std::string_view(chunk).substr(0, n), size == 0)) {
+        ++big_write_errors;
+        co_return;
+      }
+      big_bytes_written += n;
+    }
+  }
+};
+
+// The certificate of both ends (its own CA, with a SPIFFE ID).
+inline const testing::SelfSigned& tls_identity() {
+  static const auto made =
+      testing::make_self_signed("IP:127.0.0.1, URI:spiffe://test.local/ns/a/sa/b");
+  return made;
+}
+
+inline std::string temp_file(const std::string& name, const std::string& content) {
+  const auto path = std::filesystem::temp_directory_path() /
+                    ("firewarden-http2-" + std::to_string(::getpid()) + "-" + name);
+  std::ofstream(path) << content;
+  return path.string();
+}
+
+inline std::string cert_file() {
+  static const std::string path = temp_file("cert.pem", tls_identity().cert_pem);
+  return path;
+}
+inline std::string key_file() {
+  static const std::string path = temp_file("key.pem", tls_identity().key_pem);
+  return path;
+}
+
+struct ServerSetup {
+  bool tls = false;
+  bool http2 = true;
+  Http2Limits limits;
+  std::chrono::milliseconds header_timeout{10000};
+  std::chrono::milliseconds idle_timeout{60000};
+  std::uint64_t max_header_bytes = 16 * 1024;
+};
+
+class RunningServer {
+ public:
+  explicit RunningServer(const ServerSetup& setup = {}) {
+    ServerOptions options;
+    options.address = net::ip::tcp::endpoint(net::ip::make_address("127.0.0.1"), 0);
+    options.header_timeout = setup.header_timeout;
+    options.idle_timeout = setup.idle_timeout;
+    options.max_header_bytes = setup.max_header_bytes;
+    if (setup.http2) options.http2 = setup.limits;
+    if (setup.tls) {
+      ServerTlsFiles files{
+          cert_file(), key_file(), {{"test.local", "test", cert_file()}}, [](X509*) {
+            return TrustDomainClaim{"test.local", ""};
+          }};
+      auto made = make_server_tls_context(files);
+      REQUIRE(std::holds_alternative<ServerTlsContext>(made));
+      auto context = std::get<ServerTlsContext>(made).context;
+      options.tls_context = [context] { return context; };
+    }
+    server_.emplace(io_, options, handler, metrics_);
+    server_->start();
+    for (auto& thread : threads_) thread = std::thread([this] { io_.run(); });
+  }
+
+  ~RunningServer() {
+    server_->stop_accepting();
+    server_->close_all();
+    for (int i = 0; i < 200 && server_->active_connections() > 0; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    work_.reset();
+    io_.stop();
+    for (auto& thread : threads_) thread.join();
+  }
+
+  std::uint16_t port() const { return server_->local_endpoint().port(); }
+  Server& server() { return *server_; }
+  std::uint64_t closed(std::string_view reason) {
+    return metrics_.connections_closed_total.with({reason}).value();
+  }
+
+  TestHandler handler;
+
+ private:
+  net::io_context io_{2};
+  std::optional<net::executor_work_guard<net::io_context::executor_type>> work_{
+      net::make_work_guard(io_)};
+  telemetry::Registry registry_;
+  telemetry::MetricCatalogue metrics_{registry_};
+  std::optional<Server> server_;
+  std::thread threads_[2];
+};
+
+// Runs a shell command; its standard output.
+inline std::string run(const std::string& command) {
+  std::string out;
+  if (FILE* pipe = ::popen(command.c_str(), "r")) {
+    char chunk[4096];
+    std::size_t got = 0;
+    while ((got = std::fread(chunk, 1, sizeof chunk, pipe)) > 0) out.append(chunk, got);
+    ::pclose(pipe);
+  }
+  return out;
+}
+
+}  // namespace firewarden::transport::test
