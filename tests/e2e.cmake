@@ -52,8 +52,10 @@ add_test(NAME "e2e: readme examples"
 #                                    installs and the program works (label
 #                                    grpc-sdk-smoke)
 #   e2e: grpc sdk <sdk> relay mtls   the SDK's mtls settings against a TLS
-#                                    relay that requires the client's SVID
-#                                    (tests/e2e/node/grpc-relay.js; grpc-sdk-smoke)
+#                                    relay that requires the client's SVID and
+#                                    refuses requests naming secrets/ with
+#                                    code 7 (tests/e2e/node/grpc-relay.js;
+#                                    grpc-sdk-smoke)
 #   e2e: grpc sdk <sdk> fixed|mtls   through firewarden (h2c in fixed mode, TLS
 #                                    with the SVID in mtls mode): allowed
 #                                    operations land, denied ones get code 7 and

@@ -5,7 +5,10 @@
 //   - plaintext h2c, recording each request message (scripts/capture-grpc-fixtures),
 //   - or TLS requiring a client certificate signed by the given CA (the mtls
 //     smoke tests: each SDK's mtls settings, checked before firewarden is), and
-//     notes the URI SAN of every client certificate it saw.
+//     notes the URI SAN of every client certificate it saw;
+// and, given refuse(), answers the requests it picks with PERMISSION_DENIED
+// instead of forwarding them (the SDKs' handling of a denial, before
+// firewarden can deny over gRPC).
 // Upstream it sets the emulator's admin token "Bearer owner" on every call, as
 // firewarden sets its own. Listen and Write (bidirectional) are not relayed:
 // grpc-js answers UNIMPLEMENTED. Binds 127.0.0.1 only.
@@ -45,17 +48,26 @@ function upstreamMetadata(incoming) {
   return metadata;
 }
 
-// Handlers for one RPC: note the caller, record the request, forward it.
+const DENIED = {code: grpc.status.PERMISSION_DENIED, details: 'refused by the test relay'};
+
+// Handlers for one RPC: note the caller, record the request, forward it
+// (unless onCall says it is refused).
 function handler(client, rpc, streaming, onCall) {
   const path = `/${SERVICE}/${rpc}`;
   if (!streaming) {
     return (call, callback) => {
-      onCall(rpc, call);
+      if (!onCall(rpc, call)) return callback(DENIED);
       client.makeUnaryRequest(path, raw, raw, call.request, upstreamMetadata(call.metadata), {deadline: call.getDeadline()}, callback);
     };
   }
   return call => {
-    onCall(rpc, call);
+    if (!onCall(rpc, call)) {
+      // Headers first, then the status, as firewarden answers a refused
+      // server-streaming call (the Node SDK retries a trailers-only one).
+      call.sendMetadata(new grpc.Metadata());
+      call.emit('error', DENIED);
+      return;
+    }
     const upstream = client.makeServerStreamRequest(path, raw, raw, call.request, upstreamMetadata(call.metadata), {deadline: call.getDeadline()});
     upstream.on('data', message => call.write(message));
     upstream.on('error', error => call.emit('error', error));
@@ -64,16 +76,21 @@ function handler(client, rpc, streaming, onCall) {
   };
 }
 
-// startRelay({upstreamPort, tls, record}): tls is devCertificates() (serve
-// server.pem, require a client certificate signed by ca.pem) or null for
-// plaintext; record(rpc, bytes) gets every request message.
-async function startRelay({upstreamPort, tls = null, record = () => {}}) {
+// startRelay({upstreamPort, tls, record, refuse}): tls is devCertificates()
+// (serve server.pem, require a client certificate signed by ca.pem) or null for
+// plaintext; record(rpc, bytes) gets every request message; a request for
+// which refuse(rpc, bytes) is true is answered PERMISSION_DENIED.
+async function startRelay({upstreamPort, tls = null, record = () => {}, refuse = () => false}) {
   const client = new grpc.Client(`127.0.0.1:${upstreamPort}`, grpc.credentials.createInsecure());
   const peers = new Set();
+  let refused = 0;
   const onCall = (rpc, call) => {
     const certificate = call.getAuthContext().sslPeerCertificate;
     if (certificate && certificate.subjectaltname) peers.add(certificate.subjectaltname);
     record(rpc, call.request);
+    if (!refuse(rpc, call.request)) return true;
+    refused++;
+    return false;
   };
   const definition = {};
   const handlers = {};
@@ -103,6 +120,7 @@ async function startRelay({upstreamPort, tls = null, record = () => {}}) {
     port,
     // The URI SANs (as "URI:spiffe://…") of the client certificates seen.
     peers: () => [...peers],
+    refused: () => refused,
     stop: () =>
       new Promise(resolve => {
         client.close();

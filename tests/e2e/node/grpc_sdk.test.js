@@ -14,8 +14,10 @@
 //   GRPC_SDK_VIA       direct (the emulator itself), fixed (firewarden, h2c),
 //                      mtls (firewarden, TLS with the client's SVID),
 //                      relay-mtls (grpc-relay.js terminating TLS with a
-//                      required client certificate in front of the emulator:
-//                      the SDK's mtls settings, checked without firewarden)
+//                      required client certificate in front of the emulator,
+//                      refusing every request that names secrets/ with
+//                      PERMISSION_DENIED: the SDK's mtls settings and its
+//                      handling of a denial, checked without firewarden)
 //   GRPC_SDK_GO_CLIENT the built Go client (tests/e2e.cmake builds it)
 //   FIREWARDEN_BINARY, FIREWARDEN_TEST_STATE_DIR  as for the other e2e suites
 'use strict';
@@ -59,7 +61,7 @@ before(async () => {
     tlsArgs = ['--ca', certs.file('ca.pem'), '--cert', certs.file('orders.pem'), '--key', certs.file('orders.key')];
   }
   if (VIA === 'relay-mtls') {
-    relay = await startRelay({upstreamPort: emu.port, tls: certs});
+    relay = await startRelay({upstreamPort: emu.port, tls: certs, refuse: (rpc, bytes) => bytes.includes('secrets')});
     stops.push(relay.stop);
     target = `127.0.0.1:${relay.port}`;
   } else if (VIA === 'fixed' || VIA === 'mtls') {
@@ -76,7 +78,7 @@ after(async () => {
 });
 
 test(`${SDK} SDK over gRPC, ${VIA}`, {timeout: 280000}, async () => {
-  const expectDenied = firewarden !== undefined;
+  const expectDenied = firewarden !== undefined || relay !== undefined;
   if (expectDenied) await emulator.put(`secrets/${runId}-seed`, {run: runId});
   const secretsBefore = (await emulator.snapshot()).filter(doc => doc.includes('/documents/secrets/'));
 
@@ -95,8 +97,12 @@ test(`${SDK} SDK over gRPC, ${VIA}`, {timeout: 280000}, async () => {
     if (line.expect === 'denied') assert.equal(line.code, PERMISSION_DENIED, JSON.stringify(line));
   }
 
-  // The relay required a client certificate: it was the orders SVID.
-  if (relay) assert.deepEqual(relay.peers(), [`URI:${ORDERS_ID}`]);
+  // The relay required a client certificate: it was the orders SVID; it
+  // refused the denied operations' requests (an SDK may retry one).
+  if (relay) {
+    assert.deepEqual(relay.peers(), [`URI:${ORDERS_ID}`]);
+    assert.ok(relay.refused() >= DENIED.length, `the relay refused ${relay.refused()} requests`);
+  }
 
   // What the allowed operations did is in the emulator.
   assert.deepEqual(await emulator.get(`orders/${runId}-1`), {status: 'paid', total: 16, run: runId});

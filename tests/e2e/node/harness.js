@@ -1,3 +1,4 @@
+// (Over 350 lines: the one harness every Node end-to-end suite shares, in sections.)
 // Test harness for the Node SDK end-to-end suite: the Firestore emulator, the
 // real firewarden binary, an Envoy-like XFCC shim, direct emulator reads and
 // the SDK clients. Everything binds loopback, every wait is bounded, and only
