@@ -193,6 +193,9 @@ void Daemon::make_servers() {
   data_options.idle_timeout = limits.idle_timeout;
   data_options.overload_threshold_percent = limits.overload_threshold_percent;
   data_options.single_thread = worker_threads() == 1;
+  // gRPC and REST over HTTP/2 on the same listener (prior knowledge on
+  // plaintext, ALPN h2 on TLS).
+  data_options.http2 = transport::Http2Limits{};
   data_server_ = std::make_unique<transport::Server>(io_, data_options, *proxy_, catalogue_);
 
   transport::ServerOptions admin_options;

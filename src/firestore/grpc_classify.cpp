@@ -375,8 +375,8 @@ Checked<RequestModel> classify_checked(const GrpcRequest& request, const Scope& 
   if (Refusal refusal = check_scope(resource.value().database, scope)) return *refusal;
 
   HttpRequest routing_view{"POST", request.path, request.metadata, {}};
-  Checked<RoutingHeaders> routing =
-      rebuild_routing_headers(routing_view, resource.value().database);
+  Checked<RoutingHeaders> routing = rebuild_routing_headers(routing_view, resource.value().database,
+                                                            RepeatedRoutingHeaders::check_each);
   if (!routing.ok()) return routing.error();
 
   Found found;

@@ -130,24 +130,27 @@ Refusal check_request_params(std::string_view header, const DatabaseRef& databas
 }  // namespace
 
 Checked<RoutingHeaders> rebuild_routing_headers(const HttpRequest& request,
-                                                const DatabaseRef& database) {
+                                                const DatabaseRef& database,
+                                                RepeatedRoutingHeaders repeated) {
   const std::vector<std::string_view> prefixes = header_values(request, kResourcePrefix);
   const std::vector<std::string_view> params = header_values(request, kRequestParams);
   RoutingHeaders rebuilt;
   if (prefixes.empty() && params.empty()) return rebuilt;  // the common case
   const std::string database_name = database.name();
-  if (prefixes.size() > 1) {
-    return ApiError::invalid_argument(std::string(kResourcePrefix) + " given twice");
+  if (repeated == RepeatedRoutingHeaders::refuse) {
+    if (prefixes.size() > 1) {
+      return ApiError::invalid_argument(std::string(kResourcePrefix) + " given twice");
+    }
+    if (params.size() > 1) {
+      return ApiError::invalid_argument(std::string(kRequestParams) + " given twice");
+    }
   }
-  if (params.size() > 1) {
-    return ApiError::invalid_argument(std::string(kRequestParams) + " given twice");
-  }
-  if (!prefixes.empty()) {
-    if (prefixes.front() != database_name) return routing_mismatch(kResourcePrefix);
+  for (const std::string_view prefix : prefixes) {
+    if (prefix != database_name) return routing_mismatch(kResourcePrefix);
     rebuilt.resource_prefix = database_name;
   }
-  if (!params.empty()) {
-    if (Refusal refusal = check_request_params(params.front(), database, database_name)) {
+  for (const std::string_view param : params) {
+    if (Refusal refusal = check_request_params(param, database, database_name)) {
       return *refusal;
     }
     // encodeURIComponent, as the SDKs build it: '/' and ':' (a legacy

@@ -39,7 +39,14 @@ struct RoutingHeaders {
 //   character is refused. It is sent as
 //   `database=projects%2FP%2Fdatabases%2FD`, the form the Google SDKs send
 //   for database-wide methods (encodeURIComponent: `(default)` stays as it is).
-Checked<RoutingHeaders> rebuild_routing_headers(const HttpRequest& request,
-                                                const DatabaseRef& database);
+//
+// A header given twice is refused over REST (HTTP/1.1 would join the values
+// into one list nobody defined). gRPC metadata is multi-valued, and the Go
+// SDK sends x-goog-request-params twice on BatchGetDocuments: with
+// `check_each`, every value must pass on its own.
+enum class RepeatedRoutingHeaders { refuse, check_each };
+Checked<RoutingHeaders> rebuild_routing_headers(
+    const HttpRequest& request, const DatabaseRef& database,
+    RepeatedRoutingHeaders repeated = RepeatedRoutingHeaders::refuse);
 
 }  // namespace firewarden::firestore

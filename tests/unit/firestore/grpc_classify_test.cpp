@@ -350,6 +350,23 @@ TEST_CASE("routing metadata must name the message's database, and is rebuilt") {
             "GetDocument", message,
             {{"google-cloud-resource-prefix", "projects/x/databases/(default)"}})) == 400);
   CHECK(status_of(classify_rpc("GetDocument", message, {{"grpc-encoding", "gzip"}})) == 400);
+
+  // gRPC metadata is multi-valued (the Go SDK sends x-goog-request-params
+  // twice on BatchGetDocuments): every value must agree, then one is sent.
+  const std::string params = "database=projects%2Fp%2Fdatabases%2F(default)";
+  const auto twice =
+      classify_rpc("GetDocument", message,
+                   {{"x-goog-request-params", params}, {"x-goog-request-params", params}});
+  REQUIRE(std::holds_alternative<RequestModel>(twice));
+  CHECK(std::get<RequestModel>(twice).upstream_request_params == params);
+  CHECK(status_of(classify_rpc(
+            "GetDocument", message,
+            {{"x-goog-request-params", params},
+             {"x-goog-request-params", "database=projects%2Fp%2Fdatabases%2Fother-db"}})) == 400);
+  CHECK(status_of(classify_rpc(
+            "GetDocument", message,
+            {{"google-cloud-resource-prefix", "projects/p/databases/(default)"},
+             {"google-cloud-resource-prefix", "projects/x/databases/(default)"}})) == 400);
   CHECK(status_of(classify_rpc("GetDocument", message, {{"grpc-encoding", "identity"}})) == 200);
 }
 
