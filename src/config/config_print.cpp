@@ -116,6 +116,11 @@ void print_limits(Printer& out, const Config::Limits& limits) {
   out.value("overload_threshold_percent", limits.overload_threshold_percent);
   out.duration("shutdown_delay", limits.shutdown_delay);
   out.duration("shutdown_grace", limits.shutdown_grace);
+  out.begin("http2");
+  out.value("max_concurrent_streams", limits.http2.max_concurrent_streams);
+  out.value("reset_budget", limits.http2.reset_budget);
+  out.value("control_frame_budget", limits.http2.control_frame_budget);
+  out.end();
   out.end();
 }
 

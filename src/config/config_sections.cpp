@@ -30,6 +30,10 @@ constexpr Range<std::uint64_t> kHeaderBytes{std::uint64_t{1} << 10, std::uint64_
 constexpr Range<std::uint64_t> kBodyBytes{std::uint64_t{1} << 10, std::uint64_t{64} << 20};
 constexpr Range<std::int64_t> kMaxConnections{1, 1'000'000};
 constexpr Range<std::int64_t> kPercent{1, 100};
+// RFC 9113 §6.5.2 puts no upper bound on streams; 10,000 at a time per
+// connection is beyond any client we serve and bounds what one may hold.
+constexpr Range<std::int64_t> kConcurrentStreams{1, 10'000};
+constexpr Range<std::int64_t> kFrameBudget{1, 1'000'000};
 constexpr Range<std::int64_t> kMaxIdleConnections{0, 10'000};
 constexpr Range<std::int64_t> kThreads{0, 256};
 
@@ -230,6 +234,11 @@ void Loader::read_limits(const YAML::Node& node) {
   integer_field(map, "overload_threshold_percent", limits.overload_threshold_percent, kPercent);
   duration_field(map, "shutdown_delay", limits.shutdown_delay, kShutdownPhase);
   duration_field(map, "shutdown_grace", limits.shutdown_grace, kShutdownPhase);
+  MapView http2 = section(map, "http2");
+  integer_field(http2, "max_concurrent_streams", limits.http2.max_concurrent_streams,
+                kConcurrentStreams);
+  integer_field(http2, "reset_budget", limits.http2.reset_budget, kFrameBudget);
+  integer_field(http2, "control_frame_budget", limits.http2.control_frame_budget, kFrameBudget);
 }
 
 // ---- config-specific fields ----------------------------------------

@@ -167,6 +167,15 @@ struct Config {
     std::uint32_t overload_threshold_percent = 80;
     std::chrono::milliseconds shutdown_delay{0};
     std::chrono::milliseconds shutdown_grace{20000};
+    // HTTP/2 connections (the data-plane listener).
+    struct Http2 {
+      std::uint32_t max_concurrent_streams = 100;
+      // Client resets of unanswered streams, at once (refilled by a tenth
+      // per second): beyond it, rapid reset; the connection ends.
+      std::uint32_t reset_budget = 200;
+      // SETTINGS, PING, PRIORITY and empty frames, the same way.
+      std::uint32_t control_frame_budget = 1000;
+    } http2;
   } limits;
 
   struct Logging {

@@ -144,6 +144,13 @@ TEST_CASE("the smallest config gets every default of SPEC section 2") {
   CHECK(config.threads == 0);
 }
 
+TEST_CASE("limits.http2 defaults") {
+  const Config config = load_ok(document(""));
+  CHECK(config.limits.http2.max_concurrent_streams == 100);
+  CHECK(config.limits.http2.reset_budget == 200);
+  CHECK(config.limits.http2.control_frame_budget == 1000);
+}
+
 TEST_CASE("each key accepts a valid value") {
   struct Accepted {
     std::string text;
@@ -325,6 +332,13 @@ TEST_CASE("each key accepts a valid value") {
          CHECK(c.limits.max_header_bytes == 1024 * 1024);
          CHECK(c.limits.max_body_bytes == 64 * 1024 * 1024);
          CHECK(c.limits.shutdown_delay == 10min);
+       }},
+      {"limits:\n  http2:\n    max_concurrent_streams: 1\n    reset_budget: 1\n"
+       "    control_frame_budget: 1000000\n",
+       [](const Config& c) {
+         CHECK(c.limits.http2.max_concurrent_streams == 1);
+         CHECK(c.limits.http2.reset_budget == 1);
+         CHECK(c.limits.http2.control_frame_budget == 1000000);
        }},
       {"logging:\n  level: trace\n  format: text\n  access_log: false\n",
        [](const Config& c) {
@@ -532,6 +546,14 @@ TEST_CASE("each kind of invalid value is refused at its position, naming the key
       {"limits:\n  idle_timeout: 2h\n", "2h", "limits.idle_timeout", "between 10ms and 1h"},
       {"limits:\n  shutdown_delay: 11m\n", "11m", "limits.shutdown_delay", "between 0s and 10m"},
       {"limits:\n  shutdown_grace: -1s\n", "-1s", "limits.shutdown_grace", "expected a duration"},
+      {"limits:\n  http2:\n    max_concurrent_streams: 0\n", "0",
+       "limits.http2.max_concurrent_streams", "between 1 and 10000"},
+      {"limits:\n  http2:\n    max_concurrent_streams: 10001\n", "10001",
+       "limits.http2.max_concurrent_streams", "between 1 and 10000"},
+      {"limits:\n  http2:\n    reset_budget: 0\n", "0", "limits.http2.reset_budget",
+       "between 1 and 1000000"},
+      {"limits:\n  http2:\n    control_frame_budget: many\n", "many",
+       "limits.http2.control_frame_budget", "expected an integer"},
       // logging and threads
       {"logging:\n  level: verbose\n", "verbose", "logging.level",
        "expected one of trace, debug, info, warn, error"},

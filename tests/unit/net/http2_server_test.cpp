@@ -33,7 +33,8 @@ ServerSetup tls_setup(bool http2 = true) {
 
 }  // namespace
 
-TEST_CASE("a plaintext client with prior knowledge speaks HTTP/2; others HTTP/1.1 on the port") {
+TEST_CASE(
+    "a plaintext client with prior knowledge speaks HTTP/2, others HTTP/1.1 on the same port") {
   RunningServer server;
   const auto echoed =
       run("curl -s --http2-prior-knowledge --data-binary hello -w ' %{http_version}' " +
