@@ -292,12 +292,19 @@ func main() {
 	}
 	defer db.Close()
 	surprises := 0
+	unreachable := false
 	for _, op := range operations(db, o.run) {
-		if !runOne(op, "ok", o.pause) {
-			surprises++
+		if runOne(op, "ok", o.pause) {
+			continue
+		}
+		surprises++
+		// A failed first operation means an unreachable or misconfigured
+		// target: stop instead of waiting out every operation's bound.
+		if unreachable = op.name == "set"; unreachable {
+			break
 		}
 	}
-	if o.expectDenied {
+	if o.expectDenied && !unreachable {
 		for _, op := range deniedOperations(db, o.run) {
 			if !runOne(op, "denied", o.pause) {
 				surprises++
