@@ -59,11 +59,9 @@ add_test(NAME "e2e: readme examples"
 #   e2e: grpc sdk <sdk> fixed|mtls   through firewarden (h2c in fixed mode, TLS
 #                                    with the SVID in mtls mode): allowed
 #                                    operations land, denied ones get code 7 and
-#                                    reach nothing (label grpc-sdk; disabled
-#                                    unless FIREWARDEN_GRPC_SDK_TESTS is ON)
+#                                    reach nothing (label grpc-sdk)
 # scripts/bootstrap installs the SDKs; the Go and Java clients are compiled
 # once per run by the grpc-sdk-clients fixture.
-option(FIREWARDEN_GRPC_SDK_TESTS "Run the gRPC SDK clients through firewarden (needs its gRPC front end)" OFF)
 find_program(FIREWARDEN_GO go)
 find_program(FIREWARDEN_MVN mvn)
 set(_grpc_sdk_go_client ${CMAKE_BINARY_DIR}/grpc-sdk/go-client)
@@ -94,10 +92,6 @@ function(grpc_sdk_test sdk via label)
   set_tests_properties("${test}" PROPERTIES LABELS ${label})
   if(FIREWARDEN_NODE)
     set_tests_properties("${test}" PROPERTIES FIXTURES_REQUIRED "integration;grpc-sdk-clients")
-  endif()
-  if(label STREQUAL "grpc-sdk" AND NOT FIREWARDEN_GRPC_SDK_TESTS)
-    # Until firewarden serves gRPC (HTTP/2 front end and protobuf classifier).
-    set_tests_properties("${test}" PROPERTIES DISABLED ON)
   endif()
 endfunction()
 foreach(sdk node go python java)

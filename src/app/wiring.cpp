@@ -195,7 +195,11 @@ void Daemon::make_servers() {
   data_options.single_thread = worker_threads() == 1;
   // gRPC and REST over HTTP/2 on the same listener (prior knowledge on
   // plaintext, ALPN h2 on TLS).
-  data_options.http2 = transport::Http2Limits{};
+  transport::Http2Limits http2;
+  http2.max_concurrent_streams = limits.http2.max_concurrent_streams;
+  http2.reset_budget = limits.http2.reset_budget;
+  http2.control_frame_budget = limits.http2.control_frame_budget;
+  data_options.http2 = http2;
   data_server_ = std::make_unique<transport::Server>(io_, data_options, *proxy_, catalogue_);
 
   transport::ServerOptions admin_options;
