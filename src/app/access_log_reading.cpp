@@ -192,9 +192,9 @@ std::optional<GeneralisedPattern> generalise_collection(std::string_view logged,
   // The policy loader's own checks (segment count, reserved IDs, a path that
   // names documents): what it would refuse, suggest cannot write.
   const auto checked = policy::parse_rule_pattern(out.pattern);
-  if (const auto* problem = std::get_if<std::string>(&checked)) {
+  if (!checked.ok()) {
     error = "collection \"" + std::string(logged) +
-            "\" cannot be written as a policy pattern: " + *problem;
+            "\" cannot be written as a policy pattern: " + checked.error();
     return std::nullopt;
   }
   return out;

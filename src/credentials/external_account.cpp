@@ -32,31 +32,28 @@ class ExternalAccountSource final : public TokenSource {
 
   boost::asio::awaitable<TokenResult> fetch() override {
     auto subject = co_await subject_token();
-    if (auto* error = std::get_if<std::string>(&subject)) {
-      co_return TokenError{description() + ": " + *error};
-    }
-    const std::string& subject_token = std::get<AccessToken>(subject).value;
+    if (!subject.ok()) co_return TokenError{description() + ": " + subject.error()};
+    const std::string& subject_token = subject.value().value;
 
     auto federated = co_await exchange(subject_token);
-    if (auto* error = std::get_if<std::string>(&federated)) {
-      co_return TokenError{description() + ": " + redact(*error, {subject_token})};
+    if (!federated.ok()) {
+      co_return TokenError{description() + ": " + redact(federated.error(), {subject_token})};
     }
-    if (file_.service_account_impersonation_url.empty()) {
-      co_return std::get<AccessToken>(std::move(federated));
-    }
-    const std::string& federated_token = std::get<AccessToken>(federated).value;
+    if (file_.service_account_impersonation_url.empty()) co_return std::move(federated).value();
+    const std::string& federated_token = federated.value().value;
     auto impersonated = co_await generate_access_token(
         context_, file_.service_account_impersonation_url, federated_token, scopes_, lifetime_);
-    if (auto* error = std::get_if<std::string>(&impersonated)) {
-      co_return TokenError{description() + ": " + redact(*error, {subject_token, federated_token})};
+    if (!impersonated.ok()) {
+      co_return TokenError{description() + ": " +
+                           redact(impersonated.error(), {subject_token, federated_token})};
     }
-    co_return std::get<AccessToken>(std::move(impersonated));
+    co_return std::move(impersonated).value();
   }
 
  private:
   // The subject token (carried in an AccessToken for want of a better
-  // variant), or what went wrong.
-  boost::asio::awaitable<std::variant<AccessToken, std::string>> subject_token() {
+  // type), or what went wrong.
+  boost::asio::awaitable<StepResult> subject_token() {
     std::string raw;
     std::string where;
     if (!file_.source_file.empty()) {
@@ -99,8 +96,7 @@ class ExternalAccountSource final : public TokenSource {
     co_return AccessToken{std::move(token), {}};
   }
 
-  boost::asio::awaitable<std::variant<AccessToken, std::string>> exchange(
-      const std::string& subject_token) {
+  boost::asio::awaitable<StepResult> exchange(const std::string& subject_token) {
     // generateAccessToken needs a federated token with the cloud-platform (or
     // iam) scope; the impersonated token then gets exactly the configured
     // scopes (as google-auth-library does). Without impersonation the

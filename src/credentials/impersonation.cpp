@@ -26,9 +26,11 @@ std::string generate_access_token_url(std::string_view base, std::string_view em
          ":generateAccessToken";
 }
 
-boost::asio::awaitable<std::variant<AccessToken, std::string>> generate_access_token(
-    const SourceContext& context, const std::string& url, const std::string& base_token,
-    const std::vector<std::string>& scopes, std::chrono::seconds lifetime) {
+boost::asio::awaitable<StepResult> generate_access_token(const SourceContext& context,
+                                                         const std::string& url,
+                                                         const std::string& base_token,
+                                                         const std::vector<std::string>& scopes,
+                                                         std::chrono::seconds lifetime) {
   const nlohmann::json body = {
       {"scope", scopes},
       {"lifetime", std::to_string(lifetime.count()) + "s"},  // a google.protobuf.Duration

@@ -29,10 +29,8 @@ class MetadataSource final : public TokenSource {
     request.headers = {{"Metadata-Flavor", "Google"}};
     auto result = co_await request_oauth_token(context_, std::move(request), "token request",
                                                std::vector<std::string>{});
-    if (auto* error = std::get_if<std::string>(&result)) {
-      co_return TokenError{description() + ": " + *error};
-    }
-    co_return std::get<AccessToken>(std::move(result));
+    if (!result.ok()) co_return TokenError{description() + ": " + result.error()};
+    co_return std::move(result).value();
   }
 
  private:

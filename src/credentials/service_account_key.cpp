@@ -95,10 +95,8 @@ class ServiceAccountKeySource final : public TokenSource {
     std::vector<std::string> secrets{assertion, signing_input};
     auto result = co_await request_oauth_token(context_, std::move(request), "token request",
                                                std::move(secrets));
-    if (auto* error = std::get_if<std::string>(&result)) {
-      co_return TokenError{description() + ": " + *error};
-    }
-    co_return std::get<AccessToken>(std::move(result));
+    if (!result.ok()) co_return TokenError{description() + ": " + result.error()};
+    co_return std::move(result).value();
   }
 
  private:

@@ -234,11 +234,12 @@ class TokenBroker final : public TokenProvider, public std::enable_shared_from_t
                                                entry.principal);
     auto result = co_await generate_access_token(context_, url, base_token, settings_.scopes,
                                                  settings_.token_lifetime);
-    if (auto* error = std::get_if<std::string>(&result)) {
+    if (!result.ok()) {
       co_return TokenError{"impersonating " + entry.principal + " (base " +
-                           caller_source().description() + "): " + redact(*error, {base_token})};
+                           caller_source().description() +
+                           "): " + redact(result.error(), {base_token})};
     }
-    co_return std::get<AccessToken>(std::move(result));
+    co_return std::move(result).value();
   }
 
   net::awaitable<void> refresh_loop(std::shared_ptr<Entry> entry) {

@@ -110,7 +110,7 @@ std::variant<AccessToken, std::string> parse_oauth_token_response(
   return token;
 }
 
-boost::asio::awaitable<std::variant<AccessToken, std::string>> request_oauth_token(
+boost::asio::awaitable<StepResult> request_oauth_token(
     const SourceContext& context, http_client::Request request, std::string_view step,
     std::vector<std::string> secrets, std::optional<std::chrono::seconds> default_lifetime) {
   const auto url = http_client::parse_url(request.url);

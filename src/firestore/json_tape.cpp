@@ -23,6 +23,7 @@
 #endif
 
 #include "firewarden/firestore/text.hpp"
+#include "firewarden/text/ascii.hpp"
 
 namespace firewarden::firestore {
 
@@ -423,11 +424,7 @@ class JsonTapeParser {
     if (pos_ + 4 > body_.size()) return -1;
     int unit = 0;
     for (int i = 0; i < 4; ++i) {
-      const char c = body_[pos_++];
-      int digit = -1;
-      if (c >= '0' && c <= '9') digit = c - '0';
-      if (c >= 'a' && c <= 'f') digit = c - 'a' + 10;
-      if (c >= 'A' && c <= 'F') digit = c - 'A' + 10;
+      const int digit = text::hex_value(body_[pos_++]);
       if (digit < 0) return -1;
       unit = unit * 16 + digit;
     }

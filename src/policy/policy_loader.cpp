@@ -236,8 +236,8 @@ class PolicyReader {
       const auto patterns =
           read_list(collections, map.path_of("collections"), [&rule](const std::string& text) {
             auto parsed = parse_rule_pattern(text);
-            if (auto* problem = std::get_if<std::string>(&parsed)) return *problem;
-            rule.collections.push_back(std::get<RulePattern>(std::move(parsed)));
+            if (!parsed.ok()) return parsed.error();
+            rule.collections.push_back(std::move(parsed).value());
             return std::string();
           });
       if (!patterns) good = false;

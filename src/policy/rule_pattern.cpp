@@ -74,7 +74,7 @@ bool RulePattern::has_variables() const {
   });
 }
 
-std::variant<RulePattern, std::string> parse_rule_pattern(std::string_view text) {
+text::Expected<RulePattern, std::string> parse_rule_pattern(std::string_view text) {
   if (text.empty()) return std::string("empty collection pattern");
   if (text.front() == '/') {
     return std::string(

@@ -8,7 +8,6 @@
 #include <chrono>
 #include <string>
 #include <string_view>
-#include <variant>
 #include <vector>
 
 #include "firewarden/credentials/token_source.hpp"
@@ -25,8 +24,10 @@ std::string generate_access_token_url(std::string_view base, std::string_view em
 
 // The token, or a description of what failed (endpoint, HTTP status, error),
 // with the base token redacted should the endpoint echo it.
-boost::asio::awaitable<std::variant<AccessToken, std::string>> generate_access_token(
-    const SourceContext& context, const std::string& url, const std::string& base_token,
-    const std::vector<std::string>& scopes, std::chrono::seconds lifetime);
+boost::asio::awaitable<StepResult> generate_access_token(const SourceContext& context,
+                                                         const std::string& url,
+                                                         const std::string& base_token,
+                                                         const std::vector<std::string>& scopes,
+                                                         std::chrono::seconds lifetime);
 
 }  // namespace firewarden::credentials

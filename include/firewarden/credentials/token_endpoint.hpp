@@ -53,7 +53,7 @@ std::variant<AccessToken, std::string> parse_oauth_token_response(
 // Sends `request` to an endpoint that answers with an OAuth 2.0 token
 // response and parses it. Errors read "STEP URL: HTTP 400 invalid_grant: …"
 // with every secret redacted.
-boost::asio::awaitable<std::variant<AccessToken, std::string>> request_oauth_token(
+boost::asio::awaitable<StepResult> request_oauth_token(
     const SourceContext& context, http_client::Request request, std::string_view step,
     std::vector<std::string> secrets,
     std::optional<std::chrono::seconds> default_lifetime = std::nullopt);

@@ -9,6 +9,7 @@
 #include "firewarden/credentials/clock.hpp"
 #include "firewarden/credentials/token_provider.hpp"
 #include "firewarden/net/http_client.hpp"
+#include "firewarden/text/expected.hpp"
 
 namespace firewarden::credentials {
 
@@ -17,6 +18,11 @@ struct SourceContext {
   http_client::Options http;     // timeouts, TLS context, response cap
   std::shared_ptr<Clock> clock;  // turns expires_in into expires_at
 };
+
+// One step of an exchange (a token endpoint's answer, a subject token): the
+// token it gave, or what went wrong there. The source adds its own name when
+// it turns a failed step into a TokenError.
+using StepResult = text::Expected<AccessToken, std::string>;
 
 class TokenSource {
  public:

@@ -6,8 +6,9 @@
 #include <cstddef>
 #include <string>
 #include <string_view>
-#include <variant>
 #include <vector>
+
+#include "firewarden/text/expected.hpp"
 
 namespace firewarden::policy {
 
@@ -41,6 +42,6 @@ inline constexpr std::size_t kMaxSegmentBytes = 1500;
 // naming one could never match), control characters, over-long segments,
 // too many segments, and a pattern that can never match a collection path
 // (an even number of segments and no `**`: that names documents).
-std::variant<RulePattern, std::string> parse_rule_pattern(std::string_view text);
+text::Expected<RulePattern, std::string> parse_rule_pattern(std::string_view text);
 
 }  // namespace firewarden::policy
