@@ -43,7 +43,7 @@ fail() { echo "FAILED: $*"; exit 1; }
 grep -q '"integerValue": "42"' <<<"$output" || fail "the allowed write/read did not return the order"
 grep -q 'may not delete in collection orders (denied by rule analytics-never-writes)' <<<"$output" ||
   fail "the delete was not refused by analytics-never-writes"
-grep -q 'firewarden_requests_total{method="delete",decision="deny",code="403"} 1' <<<"$output" ||
+grep -q 'firewarden_requests_total{method="delete",decision="deny",code="403",protocol="rest"} 1' <<<"$output" ||
   fail "the denial is not counted"
 last_access=$(tail -1 "$scratch/fw/access.log")
 grep -q '"decision":"deny"' <<<"$last_access" && grep -q '"upstream_status":null' <<<"$last_access" ||
