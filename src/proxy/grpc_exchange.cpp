@@ -87,8 +87,11 @@ net::awaitable<void> FirestoreProxy::handle_stream(transport::Connection& connec
     call.exchange.record.protocol = "rest";
     co_return co_await refuse_rest_over_http2(call);
   }
+  // A call refused before its request was read whole is not reset here:
+  // nghttp2 would drop the queued answer with the RST_STREAM. The rest of
+  // the request is discarded (and its window credited back) once the stream
+  // is released.
   co_await serve_grpc(connection, call, view);
-  if (!call.request_ended) stream.reset(transport::Http2Error::no_error);
 }
 
 net::awaitable<void> FirestoreProxy::serve_grpc(transport::Connection& connection, GrpcCall& call,
@@ -263,7 +266,6 @@ net::awaitable<void> FirestoreProxy::refuse_rest_over_http2(GrpcCall& call) {
   if (!write_error) write_error = co_await call.stream.write_data(body, true);
   if (write_error) fail(call.exchange, "client write", write_error);
   finish(call.exchange);
-  if (!call.request_ended) call.stream.reset(transport::Http2Error::no_error);
 }
 
 transport::HeaderList FirestoreProxy::grpc_response_headers() {

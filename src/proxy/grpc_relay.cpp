@@ -130,8 +130,11 @@ net::awaitable<void> FirestoreProxy::forward_grpc(GrpcCall& call,
   record.upstream_reused = opened.reused;
   auto& upstream = *opened.stream;
   call.upstream = &upstream;
-  auto error = co_await upstream.write_data(firestore::grpc_frame(model.upstream_body), true);
-  if (!error) error = co_await upstream.read_response_headers();
+  // A failed write is not yet a failure: a server may answer before it read
+  // the whole request and then reset the stream with NO_ERROR (RFC 9113
+  // §8.1); its response counts. Without one, the stream failed.
+  co_await upstream.write_data(firestore::grpc_frame(model.upstream_body), true);
+  const auto error = co_await upstream.read_response_headers();
   const double upstream_seconds =
       std::chrono::duration<double>(Clock::now() - upstream_started).count();
   upstream_duration_.observe(upstream_seconds);

@@ -61,8 +61,11 @@ net::awaitable<void> run_call(transport::Http2Client& client, const GrpcCallSpec
   }
   auto& stream = *opened.stream;
   const std::string body = spec.raw_body ? *spec.raw_body : firestore::grpc_frame(spec.message);
-  auto error = co_await stream.write_data(body, true);
-  if (!error) error = co_await stream.read_response_headers();
+  // A write that fails is no failure yet: the server may answer a refused
+  // call before reading its body, then reset the stream with NO_ERROR
+  // (RFC 9113 §8.1); the answer still counts.
+  co_await stream.write_data(body, true);
+  const auto error = co_await stream.read_response_headers();
   if (error) {
     result.transport_error = "request: " + error.message();
     co_return;
