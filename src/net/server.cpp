@@ -1,3 +1,7 @@
+// The data-plane listener: accept loop, handshake, and the HTTP/1.1 session
+// loop (HTTP/2 connections are handed to http2_server.cpp). Just over 350
+// lines: the session loop reads top to bottom with its read and refusal steps
+// next to it.
 #include "firewarden/net/server.hpp"
 
 #include <netinet/in.h>
