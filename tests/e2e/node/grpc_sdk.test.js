@@ -119,8 +119,9 @@ test(`${SDK} SDK over gRPC, ${VIA}`, {timeout: 280000}, async () => {
   const secretsAfter = (await emulator.snapshot()).filter(doc => doc.includes('/documents/secrets/'));
   assert.deepEqual(secretsAfter, secretsBefore, 'the emulator\'s secrets/ changed');
   if (firewarden) {
-    const access = firewarden.accessLog();
-    const denials = access.filter(line => line.decision === 'deny');
+    const isDenial = line => line.decision === 'deny';
+    const access = await firewarden.settledAccessLog(lines => lines.filter(isDenial).length >= DENIED.length);
+    const denials = access.filter(isDenial);
     assert.ok(denials.length >= DENIED.length, `${denials.length} denials in the access log`);
     for (const line of denials) assert.equal(line.upstream_status, null, JSON.stringify(line));
     const seen = {};

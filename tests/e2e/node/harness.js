@@ -300,6 +300,18 @@ async function startFirewarden({mode, fixedId, trustedPeers, project, emulatorPo
         .split('\n')
         .filter(line => line.startsWith('{'))
         .map(line => JSON.parse(line)),
+    // The access log once `enough(lines)` holds, or as it is after timeoutMs.
+    // Lines are written by a background thread after the response has left,
+    // so a client can be done before its last lines are in the file (on a
+    // loaded machine, by well over the 20 ms batch delay).
+    settledAccessLog: async (enough, timeoutMs = 5000) => {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const lines = instance.accessLog();
+        if (enough(lines) || Date.now() >= deadline) return lines;
+        await sleep(50);
+      }
+    },
     stop: async () => {
       const code = await stopChild(child);
       fs.rmSync(dir, {recursive: true, force: true});
