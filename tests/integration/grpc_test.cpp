@@ -8,6 +8,7 @@
 #include <sstream>
 #include <thread>
 
+#include "support/firestore_messages.hpp"
 #include "support/firewarden_instance.hpp"
 #include "support/grpc_call.hpp"
 #include "support/proto_writer.hpp"
@@ -17,45 +18,6 @@ using namespace firewarden::testing;
 namespace {
 
 const std::string kOrdersApi = "spiffe://cluster.local/ns/orders/sa/orders-api";
-
-std::string database(const FirewardenInstance& fw) {
-  return "projects/" + fw.options().project + "/databases/(default)";
-}
-
-// Document{name, fields{"total": integer_value 3}}
-ProtoWriter document(const std::string& name) {
-  ProtoWriter value;
-  value.varint(2, 3);  // Value.integer_value
-  ProtoWriter entry;
-  entry.string(1, "total").message(2, value);
-  ProtoWriter doc;
-  doc.string(1, name).message(2, entry);
-  return doc;
-}
-
-// CommitRequest{database, writes: [Write{update: document}]}
-std::string commit_update(const FirewardenInstance& fw, const std::string& path) {
-  ProtoWriter write;
-  write.message(1, document(fw.document_name(path)));
-  ProtoWriter commit;
-  commit.string(1, database(fw)).message(2, write);
-  return commit.bytes();
-}
-
-// RunQueryRequest{parent: documents, structured_query{from: [{collection_id}]}}
-std::string run_query(const FirewardenInstance& fw, const std::string& collection) {
-  ProtoWriter selector;
-  selector.string(2, collection);
-  ProtoWriter query;
-  query.message(2, selector);
-  ProtoWriter request;
-  request.string(1, database(fw) + "/documents").message(2, query);
-  return request.bytes();
-}
-
-std::string get_document(const FirewardenInstance& fw, const std::string& path) {
-  return ProtoWriter().string(1, fw.document_name(path)).bytes();
-}
 
 // The access lines of the calls, by method.
 std::vector<nlohmann::json> grpc_lines(const FirewardenInstance& fw) {

@@ -3,9 +3,11 @@
 // §6.1, §6.2.2) for tests that must misbehave where a real client
 // (nghttp2's, curl's) refuses to: floods, resets, broken prefaces, HPACK
 // bombs. Header-only with a blocking loopback connection (unit tests link
-// no support library).
+// no support library); responses' header blocks are decoded with nghttp2's
+// HPACK inflater.
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <nghttp2/nghttp2.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -148,6 +150,12 @@ class RawConnection {
 
   bool connected() const { return connected_; }
 
+  // The client connection preface with our SETTINGS (RFC 9113 §3.4);
+  // false when the connection or the write failed.
+  bool open(const std::vector<std::pair<std::uint16_t, std::uint32_t>>& entries = {}) {
+    return connected_ && send(std::string(kPreface) + settings(entries));
+  }
+
   // False once the peer closed (EPIPE/ECONNRESET).
   bool send(std::string_view bytes) {
     while (!bytes.empty()) {
@@ -214,5 +222,84 @@ class RawConnection {
 
 // A GOAWAY frame's error code (RFC 9113 §6.8).
 inline std::uint32_t goaway_code(const Frame& frame) { return get32(frame.payload, 4); }
+// A GOAWAY frame's last stream id: streams above it were not processed.
+inline std::uint32_t goaway_last_stream(const Frame& frame) {
+  return get32(frame.payload, 0) & 0x7fffffffU;
+}
+
+// How the peer ended a connection we misbehaved on.
+struct Ending {
+  bool closed = false;                // it closed within the time given
+  std::optional<Frame> goaway;        // the last GOAWAY it sent
+  std::optional<std::uint32_t> code;  // that GOAWAY's error code
+  std::vector<Frame> frames;          // everything it sent
+};
+
+// Sends `frames` (the peer may close midway, so a failed write is no
+// error) and reads until the peer closes or `timeout` passes.
+inline Ending send_until_closed(RawConnection& connection, const std::string& frames,
+                                std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
+  connection.send(frames);
+  Ending ending;
+  ending.closed = connection.read_until_closed(ending.frames, timeout);
+  for (const auto& frame : ending.frames) {
+    if (frame.type == kGoaway) ending.goaway = frame;
+  }
+  if (ending.goaway) ending.code = goaway_code(*ending.goaway);
+  return ending;
+}
+
+// Decodes the header blocks of one connection's responses (they are
+// Huffman-coded and use the dynamic table, so one decoder per connection).
+class HeaderDecoder {
+ public:
+  HeaderDecoder() { nghttp2_hd_inflate_new(&inflater_); }
+  ~HeaderDecoder() { nghttp2_hd_inflate_del(inflater_); }
+  HeaderDecoder(const HeaderDecoder&) = delete;
+  HeaderDecoder& operator=(const HeaderDecoder&) = delete;
+
+  // The fields of a complete header block; nothing if it cannot be decoded.
+  std::optional<std::vector<std::pair<std::string, std::string>>> decode(std::string_view block) {
+    std::vector<std::pair<std::string, std::string>> fields;
+    auto* in = reinterpret_cast<const std::uint8_t*>(block.data());
+    std::size_t left = block.size();
+    for (;;) {
+      nghttp2_nv nv{};
+      int flags = 0;
+      const auto used = nghttp2_hd_inflate_hd2(inflater_, &nv, &flags, in, left, 1);
+      if (used < 0) return std::nullopt;
+      in += used;
+      left -= static_cast<std::size_t>(used);
+      if ((flags & NGHTTP2_HD_INFLATE_EMIT) != 0) {
+        fields.emplace_back(std::string(reinterpret_cast<const char*>(nv.name), nv.namelen),
+                            std::string(reinterpret_cast<const char*>(nv.value), nv.valuelen));
+      }
+      if ((flags & NGHTTP2_HD_INFLATE_FINAL) != 0) break;
+      if (used == 0 && left == 0) break;
+    }
+    nghttp2_hd_inflate_end_headers(inflater_);
+    return fields;
+  }
+
+ private:
+  nghttp2_hd_inflater* inflater_ = nullptr;
+};
+
+// The :status of the first response HEADERS on `stream`, or "" if none
+// arrived within `timeout` (every header block before it is decoded too,
+// to keep the decoder's table in step).
+inline std::string response_status(RawConnection& connection, std::uint32_t stream = 1,
+                                   std::chrono::milliseconds timeout = std::chrono::seconds(5)) {
+  HeaderDecoder decoder;
+  while (auto frame = connection.next(timeout)) {
+    if (frame->type != kHeaders) continue;
+    const auto fields = decoder.decode(frame->payload);
+    if (!fields || frame->stream != stream) continue;
+    for (const auto& [name, value] : *fields) {
+      if (name == ":status") return value;
+    }
+  }
+  return {};
+}
 
 }  // namespace firewarden::testing::h2

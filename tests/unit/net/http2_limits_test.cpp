@@ -20,63 +20,13 @@ namespace raw = testing::h2;
 constexpr std::uint32_t kEnhanceYourCalm = 0xb;
 constexpr std::uint32_t kCancel = 0x8;
 
-void open_h2(raw::RawConnection& connection,
-             const std::vector<std::pair<std::uint16_t, std::uint32_t>>& settings = {}) {
-  REQUIRE(connection.connected());
-  REQUIRE(connection.send(std::string(raw::kPreface) + raw::settings(settings)));
-}
-
-// Sends `frames` (the connection may close midway) and reads until the
-// server closes; the GOAWAY code it sent, if any.
+// Sends `frames` and reads until the server closes; the GOAWAY code it
+// sent, if any.
 std::optional<std::uint32_t> goaway_after(raw::RawConnection& connection,
                                           const std::string& frames) {
-  connection.send(frames);
-  std::vector<raw::Frame> seen;
-  REQUIRE(connection.read_until_closed(seen, 10s));
-  std::optional<std::uint32_t> code;
-  for (const auto& frame : seen) {
-    if (frame.type == raw::kGoaway) code = raw::goaway_code(frame);
-  }
-  return code;
-}
-
-// The :status of response HEADERS, decoded with nghttp2's HPACK inflater
-// (the response is Huffman-coded).
-std::string status_of(nghttp2_hd_inflater* inflater, const raw::Frame& frame) {
-  std::string status;
-  auto* in = reinterpret_cast<const std::uint8_t*>(frame.payload.data());
-  std::size_t left = frame.payload.size();
-  for (;;) {
-    nghttp2_nv nv{};
-    int flags = 0;
-    const auto used = nghttp2_hd_inflate_hd2(inflater, &nv, &flags, in, left, 1);
-    REQUIRE(used >= 0);
-    in += used;
-    left -= static_cast<std::size_t>(used);
-    if ((flags & NGHTTP2_HD_INFLATE_EMIT) != 0 &&
-        std::string_view(reinterpret_cast<const char*>(nv.name), nv.namelen) == ":status") {
-      status.assign(reinterpret_cast<const char*>(nv.value), nv.valuelen);
-    }
-    if ((flags & NGHTTP2_HD_INFLATE_FINAL) != 0) break;
-    if (used == 0 && left == 0) break;
-  }
-  nghttp2_hd_inflate_end_headers(inflater);
-  return status;
-}
-
-// The response status on stream 1, or "" if none arrived in time.
-std::string response_status(raw::RawConnection& connection) {
-  nghttp2_hd_inflater* inflater = nullptr;
-  REQUIRE(nghttp2_hd_inflate_new(&inflater) == 0);
-  std::string status;
-  while (auto frame = connection.next(5s)) {
-    if (frame->type == raw::kHeaders && frame->stream == 1) {
-      status = status_of(inflater, *frame);
-      break;
-    }
-  }
-  nghttp2_hd_inflate_del(inflater);
-  return status;
+  const auto ending = raw::send_until_closed(connection, frames);
+  REQUIRE(ending.closed);
+  return ending.code;
 }
 
 }  // namespace
@@ -86,7 +36,7 @@ TEST_CASE("rapid reset: resets of unanswered streams beyond the budget end the c
   setup.limits.reset_budget = 10;
   RunningServer server(setup);
   raw::RawConnection connection(server.port());
-  open_h2(connection);
+  REQUIRE(connection.open());
   std::string attack;
   for (std::uint32_t stream = 1; stream < 200; stream += 2) {
     attack += raw::frame(raw::kHeaders, raw::kEndHeaders | raw::kEndStream, stream,
@@ -102,7 +52,7 @@ TEST_CASE("rapid reset: resets of unanswered streams beyond the budget end the c
 TEST_CASE("a CONTINUATION flood ends the connection before any handler runs") {
   RunningServer server;
   raw::RawConnection connection(server.port());
-  open_h2(connection);
+  REQUIRE(connection.open());
   std::string attack = raw::frame(raw::kHeaders, raw::kEndStream, 1, raw::request_block("/echo"));
   for (int i = 0; i < 50; ++i) {
     attack += raw::frame(raw::kContinuation, 0, 1, raw::literal("x-filler", "f"));
@@ -119,7 +69,7 @@ TEST_CASE("SETTINGS, PING and empty DATA floods end the connection") {
   setup.limits.control_frame_budget = 100;
   RunningServer server(setup);
   raw::RawConnection connection(server.port());
-  open_h2(connection);
+  REQUIRE(connection.open());
   std::string attack;
   if (flood == "empty data") {
     attack += raw::frame(raw::kHeaders, raw::kEndHeaders, 1, raw::request_block("/echo", "POST"));
@@ -145,13 +95,13 @@ TEST_CASE("a header list over max_header_bytes is answered 431 and reaches no ha
   }
   SECTION("an HPACK bomb: one table entry referenced a thousand times") {
     raw::RawConnection connection(server.port());
-    open_h2(connection);
+    REQUIRE(connection.open());
     std::string block =
         raw::request_block("/echo") + raw::indexed_literal("x-bomb", std::string(900, 'a'));
     for (int i = 0; i < 1000; ++i) block += raw::indexed(62);
     REQUIRE(
         connection.send(raw::frame(raw::kHeaders, raw::kEndHeaders | raw::kEndStream, 1, block)));
-    CHECK(response_status(connection) == "431");
+    CHECK(raw::response_status(connection) == "431");
   }
   CHECK(server.handler.streams == 0);
 }
@@ -161,7 +111,7 @@ TEST_CASE("a peer that never opens its window: the write waits, then the stream 
   setup.idle_timeout = 500ms;  // also how long a write may wait
   RunningServer server(setup);
   raw::RawConnection connection(server.port());
-  open_h2(connection, {{NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, 0}});
+  REQUIRE(connection.open({{NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, 0}}));
   REQUIRE(connection.send(raw::frame(raw::kHeaders, raw::kEndHeaders | raw::kEndStream, 1,
                                      raw::request_block("/big?10000000"))));
   std::optional<raw::Frame> reset;
@@ -187,7 +137,7 @@ TEST_CASE("a client that reads nothing holds a bounded response and is cut off")
   RunningServer server(setup);
   raw::RawConnection connection(server.port());
   // Every window wide open, so only TCP holds the response back.
-  open_h2(connection, {{NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, 0x7fffffff}});
+  REQUIRE(connection.open({{NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, 0x7fffffff}}));
   REQUIRE(connection.send(raw::window_update(0, 0x7fffffff - 65535) +
                           raw::frame(raw::kHeaders, raw::kEndHeaders | raw::kEndStream, 1,
                                      raw::request_block("/big?500000000"))));
@@ -202,7 +152,7 @@ TEST_CASE("a header block left unfinished ends the connection after header_timeo
   setup.header_timeout = 300ms;
   RunningServer server(setup);
   raw::RawConnection connection(server.port());
-  open_h2(connection);
+  REQUIRE(connection.open());
   REQUIRE(
       connection.send(raw::frame(raw::kHeaders, raw::kEndStream, 1, raw::request_block("/echo"))));
   std::vector<raw::Frame> frames;

@@ -18,12 +18,6 @@ std::string url(const RunningServer& server, std::string_view scheme, std::strin
   return std::string(scheme) + "://127.0.0.1:" + std::to_string(server.port()) + std::string(path);
 }
 
-// Opens a connection (preface and SETTINGS) and reads up to our SETTINGS.
-void open_h2(raw::RawConnection& connection) {
-  REQUIRE(connection.connected());
-  REQUIRE(connection.send(std::string(raw::kPreface) + raw::settings({})));
-}
-
 ServerSetup tls_setup(bool http2 = true) {
   ServerSetup setup;
   setup.tls = true;
@@ -90,7 +84,7 @@ TEST_CASE("Upgrade: h2c is answered as HTTP/1.1, never upgraded") {
 TEST_CASE("a stream the handler leaves unanswered is reset") {
   RunningServer server;
   raw::RawConnection connection(server.port());
-  open_h2(connection);
+  REQUIRE(connection.open());
   REQUIRE(connection.send(raw::frame(raw::kHeaders, raw::kEndHeaders | raw::kEndStream, 1,
                                      raw::request_block("/silent"))));
   std::optional<raw::Frame> reset;
@@ -129,7 +123,7 @@ TEST_CASE("garbage after the preface ends the connection as a protocol error") {
 TEST_CASE("drain sends GOAWAY and lets the open stream finish") {
   RunningServer server;
   raw::RawConnection connection(server.port());
-  open_h2(connection);
+  REQUIRE(connection.open());
   REQUIRE(connection.send(raw::frame(raw::kHeaders, raw::kEndHeaders | raw::kEndStream, 1,
                                      raw::request_block("/slow"))));
   REQUIRE(testing::eventually([&] { return server.handler.streams == 1; }, 2s));
@@ -151,7 +145,7 @@ TEST_CASE("an idle HTTP/2 connection closes after idle_timeout, counted") {
   setup.idle_timeout = 300ms;
   RunningServer server(setup);
   raw::RawConnection connection(server.port());
-  open_h2(connection);
+  REQUIRE(connection.open());
   REQUIRE(connection.send(raw::frame(raw::kHeaders, raw::kEndHeaders | raw::kEndStream, 1,
                                      raw::request_block("/echo"))));
   std::vector<raw::Frame> frames;
