@@ -96,6 +96,14 @@ struct Session::Callbacks {
       case NGHTTP2_PRIORITY:
         control = true;
         break;
+      case NGHTTP2_WINDOW_UPDATE:
+        // A client that reads our DATA opens its windows for it: at most
+        // one WINDOW_UPDATE for the stream and one for the connection per
+        // DATA frame we sent are free. Any beyond (a flood of tiny
+        // increments, each costing us a frame's work) spend the budget.
+        control = session.window_update_credit_ == 0;
+        if (!control) --session.window_update_credit_;
+        break;
       case NGHTTP2_DATA:
         // An empty DATA frame that does not end its stream carries nothing.
         control = hd->length == 0 && (hd->flags & NGHTTP2_FLAG_END_STREAM) == 0;
@@ -104,7 +112,10 @@ struct Session::Callbacks {
       case NGHTTP2_CONTINUATION:
         control = hd->length == 0 && (hd->flags & NGHTTP2_FLAG_END_HEADERS) == 0;
         if ((hd->flags & NGHTTP2_FLAG_END_HEADERS) == 0) {
-          if (!session.header_block_since_) session.header_block_since_ = Clock::now();
+          if (!session.header_block_since_) {
+            session.header_block_since_ = Clock::now();
+            session.header_wait_cut_ = session.overloaded();
+          }
           session.kick_watchdog();
         } else {
           session.header_block_since_.reset();
@@ -205,6 +216,7 @@ struct Session::Callbacks {
 
   static int frame_send(nghttp2_session* /*s*/, const nghttp2_frame* frame, void* user) {
     auto& session = self(user);
+    if (frame->hd.type == NGHTTP2_DATA) session.window_update_credit_ += 2;
     if (frame->hd.type == NGHTTP2_GOAWAY && frame->goaway.error_code != NGHTTP2_NO_ERROR &&
         session.end_reason_ == EndReason::none) {
       // The codec's own verdicts (a protocol error, a flood it bounds).
@@ -314,6 +326,7 @@ void Session::stream_closed(std::int32_t id, std::uint32_t code) {
   if (on_stream_closed) on_stream_closed();
   if (streams_.empty()) {
     idle_since_ = Clock::now();
+    idle_wait_cut_ = overloaded();
     kick_watchdog();
   }
 }

@@ -112,9 +112,16 @@ net::awaitable<void> Server::serve_http2(std::shared_ptr<Session> session, std::
   settings.server = true;
   settings.limits = *options_.http2;
   settings.max_header_bytes = options_.max_header_bytes;
-  settings.header_timeout = header_timeout();
-  settings.idle_timeout = idle_timeout();
+  settings.header_timeout = options_.header_timeout;
+  settings.idle_timeout = options_.idle_timeout;
   settings.write_timeout = options_.idle_timeout;
+  // Overload cuts the waits of HTTP/2 connections as of HTTP/1.1 ones (a
+  // client holding an idle HTTP/2 connection holds a slot like any other):
+  // a wait that begins while overloaded, and, through reduce_timeouts(),
+  // one under way when overload begins.
+  settings.overloaded = [this] { return overloaded(); };
+  settings.overload_header_timeout = overload_timeout(options_.header_timeout);
+  settings.overload_idle_timeout = overload_timeout(options_.idle_timeout);
   auto http2 = std::make_shared<h2::Session>(session->strand,
                                              std::make_unique<ClientTransport>(client), settings);
   session->http2 = http2;

@@ -71,6 +71,8 @@ Session::Session(net::any_io_executor strand, std::unique_ptr<Transport> transpo
                                                     settings_.max_header_bytes, UINT32_MAX))});
   }
   nghttp2_submit_settings(session_, NGHTTP2_FLAG_NONE, entries.data(), entries.size());
+  // The first wait (for the first request's headers) as the load is now.
+  idle_wait_cut_ = header_wait_cut_ = overloaded();
   nghttp2_session_set_local_window_size(session_, NGHTTP2_FLAG_NONE, 0,
                                         static_cast<std::int32_t>(std::min<std::uint32_t>(
                                             settings_.limits.connection_window_bytes, INT32_MAX)));
@@ -189,7 +191,7 @@ net::awaitable<void> Session::watchdog() {
     if (write_since_ && now - *write_since_ >= settings_.write_timeout) {
       expired = EndReason::write_timeout;
     } else if (settings_.header_timeout.count() > 0 && header_block_since_ &&
-               now - *header_block_since_ >= settings_.header_timeout) {
+               now - *header_block_since_ >= header_timeout()) {
       expired = EndReason::header_timeout;
     } else if (streams_.empty() && now - idle_since_ >= first_wait()) {
       expired =
@@ -207,15 +209,32 @@ net::awaitable<void> Session::watchdog() {
 
 std::chrono::milliseconds Session::first_wait() const {
   return any_request_ || !settings_.server || settings_.header_timeout.count() == 0
-             ? settings_.idle_timeout
-             : settings_.header_timeout;
+             ? idle_timeout()
+             : header_timeout();
+}
+
+// A cut wait's timeout, never longer than the configured one.
+std::chrono::milliseconds Session::header_timeout() const {
+  return header_wait_cut_ ? std::min(settings_.header_timeout, settings_.overload_header_timeout)
+                          : settings_.header_timeout;
+}
+
+std::chrono::milliseconds Session::idle_timeout() const {
+  return idle_wait_cut_ ? std::min(settings_.idle_timeout, settings_.overload_idle_timeout)
+                        : settings_.idle_timeout;
+}
+
+void Session::cut_timeouts() {
+  idle_wait_cut_ = true;
+  header_wait_cut_ = true;
+  kick_watchdog();
 }
 
 Clock::time_point Session::next_deadline() const {
   auto deadline = Clock::time_point::max();
   if (write_since_) deadline = std::min(deadline, *write_since_ + settings_.write_timeout);
   if (settings_.header_timeout.count() > 0 && header_block_since_) {
-    deadline = std::min(deadline, *header_block_since_ + settings_.header_timeout);
+    deadline = std::min(deadline, *header_block_since_ + header_timeout());
   }
   if (streams_.empty()) deadline = std::min(deadline, idle_since_ + first_wait());
   return deadline;

@@ -54,6 +54,13 @@ struct SessionSettings {
   // A write the peer does not take (its TCP or HTTP/2 window stays closed)
   // ends the write with a timeout after write_timeout.
   std::chrono::milliseconds write_timeout{60000};
+  // Server: whether the listener is overloaded; a wait (idle, a header
+  // block) that begins while it is, or is under way when cut_timeouts() is
+  // called, has the cut timeout below, as an HTTP/1.1 connection's
+  // (server_overload.cpp). Unset: never overloaded.
+  std::function<bool()> overloaded;
+  std::chrono::milliseconds overload_header_timeout{1000};
+  std::chrono::milliseconds overload_idle_timeout{6000};
 };
 
 // Why a connection ended, for firewarden_connections_closed_total.
@@ -133,6 +140,9 @@ class Session : public std::enable_shared_from_this<Session> {
   void shutdown();
   // Ends the connection at once.
   void close();
+  // The listener entered overload: waits under way are measured against
+  // the cut timeouts from now on (counted from when they began).
+  void cut_timeouts();
   EndReason end_reason() const { return end_reason_; }
   bool ended() const { return ended_; }
 
@@ -159,6 +169,9 @@ class Session : public std::enable_shared_from_this<Session> {
   void kick_watchdog();
   void headers_complete(StreamState& stream);
   std::chrono::milliseconds first_wait() const;
+  std::chrono::milliseconds header_timeout() const;
+  std::chrono::milliseconds idle_timeout() const;
+  bool overloaded() const { return settings_.overloaded && settings_.overloaded(); }
   struct Callbacks;  // nghttp2's callbacks (http2_events.cpp)
   static nghttp2_session_callbacks* new_callbacks();
 
@@ -178,6 +191,9 @@ class Session : public std::enable_shared_from_this<Session> {
   std::map<std::int32_t, std::shared_ptr<StreamState>> streams_;
   FrameBudget resets_;
   FrameBudget control_frames_;
+  // WINDOW_UPDATE frames the peer may send without spending control_frames_:
+  // two per DATA frame sent (its stream's and the connection's window).
+  std::uint64_t window_update_credit_ = 0;
   net::steady_timer writer_signal_;
   net::steady_timer watchdog_timer_;
   net::steady_timer done_signal_;
@@ -191,6 +207,11 @@ class Session : public std::enable_shared_from_this<Session> {
   std::chrono::steady_clock::time_point idle_since_ = started_;
   bool any_request_ = false;
   std::optional<std::chrono::steady_clock::time_point> header_block_since_;
+  // Whether the current idle wait and header block wait have the overload
+  // timeouts: decided when the wait begins, or when overload begins during
+  // it; a cut wait stays cut (as an HTTP/1.1 connection's).
+  bool idle_wait_cut_ = false;
+  bool header_wait_cut_ = false;
   std::optional<std::chrono::steady_clock::time_point> write_since_;
 };
 

@@ -60,6 +60,9 @@ void Server::reduce_timeouts() {
   for (auto& [id, weak] : sessions_) {
     if (auto session = weak.lock()) {
       net::post(session->strand, [session, header, idle] {
+        // HTTP/2: the session's watchdog applies the cut (no open stream:
+        // idle; a header block under way: header), streams keep theirs.
+        if (session->http2) return session->http2->cut_timeouts();
         if (session->wait == Session::Wait::handler) return;  // the handler's deadlines
         const auto cut = session->wait == Session::Wait::idle ? idle : header;
         const auto left = session->wait_started + cut - std::chrono::steady_clock::now();

@@ -16,8 +16,10 @@ struct Http2Limits {
   // (rapid reset, CVE-2023-44487).
   std::uint32_t reset_budget = 200;
   // SETTINGS, PING, PRIORITY frames and frames without payload (empty DATA
-  // or header blocks) a client may send, as the same kind of bucket; the
-  // codec itself bounds queued acknowledgements and CONTINUATION frames.
+  // or header blocks) a client may send, as the same kind of bucket, and
+  // WINDOW_UPDATE frames beyond two per DATA frame we sent (a client that
+  // reads needs no more); the codec itself bounds queued acknowledgements
+  // and CONTINUATION frames.
   std::uint32_t control_frame_budget = 1000;
   // Bytes each stream, and the whole connection, may have received and not
   // yet read (the receive windows we announce): what an unread client

@@ -83,6 +83,49 @@ TEST_CASE("SETTINGS, PING and empty DATA floods end the connection") {
   CHECK(testing::eventually([&] { return server.closed("http2_flood") == 1; }, 2s));
 }
 
+TEST_CASE("a WINDOW_UPDATE flood spends the control frame budget") {
+  ServerSetup setup;
+  setup.limits.control_frame_budget = 100;
+  RunningServer server(setup);
+  raw::RawConnection connection(server.port());
+  REQUIRE(connection.open());
+  // Increments of 1 on the connection: each a valid frame, none for DATA
+  // we sent.
+  std::string attack;
+  for (int i = 0; i < 1000; ++i) attack += raw::window_update(0, 1);
+  CHECK(goaway_after(connection, attack) == kEnhanceYourCalm);
+  CHECK(testing::eventually([&] { return server.closed("http2_flood") == 1; }, 2s));
+}
+
+TEST_CASE("a client that opens its windows for every DATA frame it reads is not cut off") {
+  ServerSetup setup;
+  setup.limits.control_frame_budget = 10;
+  RunningServer server(setup);
+  raw::RawConnection connection(server.port());
+  // A 16 KiB stream window: every DATA frame needs a WINDOW_UPDATE, for
+  // the stream and for the connection, before the next can come.
+  REQUIRE(connection.open({{NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, 16384}}));
+  constexpr std::size_t kBody = 200 * 16384;
+  REQUIRE(connection.send(raw::frame(raw::kHeaders, raw::kEndHeaders | raw::kEndStream, 1,
+                                     raw::request_block("/big?" + std::to_string(kBody)))));
+  std::size_t received = 0;
+  bool ended = false;
+  while (!ended) {
+    auto frame = connection.next(5s);
+    REQUIRE(frame);
+    REQUIRE(frame->type != raw::kGoaway);
+    if (frame->type != raw::kData) continue;
+    received += frame->payload.size();
+    ended = (frame->flags & raw::kEndStream) != 0;
+    if (!frame->payload.empty()) {
+      const auto size = static_cast<std::uint32_t>(frame->payload.size());
+      REQUIRE(connection.send(raw::window_update(1, size) + raw::window_update(0, size)));
+    }
+  }
+  CHECK(received == kBody);
+  CHECK(server.closed("http2_flood") == 0);
+}
+
 TEST_CASE("a header list over max_header_bytes is answered 431 and reaches no handler") {
   ServerSetup setup;
   setup.max_header_bytes = 1024;
@@ -159,6 +202,50 @@ TEST_CASE("a header block left unfinished ends the connection after header_timeo
   CHECK(connection.read_until_closed(frames, 5s));
   CHECK(testing::eventually([&] { return server.closed("header_timeout") == 1; }, 2s));
   CHECK(server.handler.streams == 0);
+}
+
+TEST_CASE("overload cuts the idle timeout of HTTP/2 connections already open") {
+  ServerSetup setup;
+  setup.idle_timeout = 20s;  // 2 s under overload
+  setup.max_connections = 4;
+  setup.overload_threshold_percent = 75;  // from 3 open connections on
+  RunningServer server(setup);
+  raw::RawConnection connection(server.port());
+  REQUIRE(connection.open());
+  REQUIRE(connection.send(raw::frame(raw::kHeaders, raw::kEndHeaders | raw::kEndStream, 1,
+                                     raw::request_block("/echo"))));
+  REQUIRE(raw::response_status(connection) == "200");
+  // The stream is done: the connection idles, with 20 s to go.
+  const auto idle_from = std::chrono::steady_clock::now();
+  raw::RawConnection second(server.port());
+  raw::RawConnection third(server.port());  // the threshold: overload
+  REQUIRE(second.connected());
+  REQUIRE(third.connected());
+  std::vector<raw::Frame> frames;
+  REQUIRE(connection.read_until_closed(frames, 10s));
+  CHECK(std::chrono::steady_clock::now() - idle_from < 5s);
+  REQUIRE_FALSE(frames.empty());
+  CHECK(frames.back().type == raw::kGoaway);
+  CHECK(raw::goaway_code(frames.back()) == 0);  // NO_ERROR: a polite close
+  CHECK(testing::eventually([&] { return server.closed("idle_timeout") == 1; }, 2s));
+}
+
+TEST_CASE("an HTTP/2 connection keeps its configured idle timeout below the overload threshold") {
+  ServerSetup setup;
+  setup.idle_timeout = 20s;
+  setup.max_connections = 4;
+  setup.overload_threshold_percent = 75;
+  RunningServer server(setup);
+  raw::RawConnection connection(server.port());
+  REQUIRE(connection.open());
+  REQUIRE(connection.send(raw::frame(raw::kHeaders, raw::kEndHeaders | raw::kEndStream, 1,
+                                     raw::request_block("/echo"))));
+  REQUIRE(raw::response_status(connection) == "200");
+  raw::RawConnection second(server.port());  // 2 of 4: not overloaded
+  REQUIRE(second.connected());
+  std::vector<raw::Frame> frames;
+  CHECK_FALSE(connection.read_until_closed(frames, 3s));
+  CHECK(server.closed("idle_timeout") == 0);
 }
 
 }  // namespace firewarden::transport::test

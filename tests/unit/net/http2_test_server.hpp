@@ -130,6 +130,8 @@ struct ServerSetup {
   std::chrono::milliseconds header_timeout{10000};
   std::chrono::milliseconds idle_timeout{60000};
   std::uint64_t max_header_bytes = 16 * 1024;
+  std::uint32_t max_connections = 10000;
+  unsigned overload_threshold_percent = 80;
 };
 
 class RunningServer {
@@ -140,6 +142,8 @@ class RunningServer {
     options.header_timeout = setup.header_timeout;
     options.idle_timeout = setup.idle_timeout;
     options.max_header_bytes = setup.max_header_bytes;
+    options.max_connections = setup.max_connections;
+    options.overload_threshold_percent = setup.overload_threshold_percent;
     if (setup.http2) options.http2 = setup.limits;
     if (setup.tls) {
       ServerTlsFiles files{
