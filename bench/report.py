@@ -227,11 +227,15 @@ if os.path.exists(svg):
     lines += ["## Plot", "", "![latency percentiles](latency.svg)", ""]
 
 notes = ""
+grpc_section = []  # bench/grpc's section, kept as it is (its own run writes it)
+GRPC_BEGIN, GRPC_END = "<!-- bench/grpc: begin", "<!-- bench/grpc: end -->"
 if os.path.exists(results_md):
     old = open(results_md).read()
     if NOTES in old:
         notes = old.split(NOTES, 1)[1]
-lines += [NOTES]
+    if GRPC_BEGIN in old and GRPC_END in old:
+        grpc_section = [GRPC_BEGIN + old.split(GRPC_BEGIN, 1)[1].split(GRPC_END, 1)[0] + GRPC_END, ""]
+lines += grpc_section + [NOTES]
 with open(results_md, "w") as f:
     f.write("\n".join(lines) + notes.rstrip("\n") + "\n")
 json.dump({"machine": machine, "settings": settings, "table": table, "ratios": ratios,
