@@ -8,11 +8,12 @@
 #include <sstream>
 #include <thread>
 
+#include "firewarden/firestore/proto_writer.hpp"
 #include "support/firewarden_instance.hpp"
 #include "support/grpc_call.hpp"
-#include "support/proto_writer.hpp"
 
 using namespace firewarden::testing;
+using firewarden::firestore::protobuf::ProtoWriter;
 
 namespace {
 
