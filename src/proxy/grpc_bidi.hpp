@@ -12,7 +12,8 @@
 //   - the watcher ends the stream when its time is up or the server drains,
 //     and has Listen targets decided again when the policy changes.
 // The upstream stream is opened with the first message that is forwarded,
-// with routing metadata from that message (forward_grpc's headers).
+// with routing metadata from that message (forward_grpc's headers). What
+// every decided message leaves behind is in grpc_stream_message.cpp.
 #include <boost/asio/experimental/channel.hpp>
 #include <cstdint>
 #include <map>

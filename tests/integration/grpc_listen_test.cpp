@@ -384,6 +384,33 @@ TEST_CASE("listen: a stream ends with UNAVAILABLE after max_stream_duration") {
   CHECK_THAT(stream.status_message(), Catch::Contains("max_stream_duration"));
 }
 
+TEST_CASE("listen: while draining, a stream ends with UNAVAILABLE within shutdown_grace") {
+  FirewardenInstance fw;  // shutdown_grace: 3s
+  GrpcBidiCall stream(fw.port(), "Listen");
+  REQUIRE(stream.send(add_query_target(fw, "orders", 1)));
+  REQUIRE(wait_for(stream, current(1)));
+  std::thread stopper([&] { fw.stop(); });
+  const auto status = stream.wait_status(seconds(10));
+  stopper.join();
+  CHECK(status == 14);
+  CHECK_THAT(stream.status_message(), Catch::Contains("shutting down"));
+}
+
+TEST_CASE("listen: a client that resets its stream ends it, upstream too") {
+  FirewardenInstance fw;
+  GrpcBidiCall stream(fw.port(), "Listen");
+  REQUIRE(stream.send(add_query_target(fw, "orders", 1)));
+  REQUIRE(wait_for(stream, current(1)));
+  stream.reset();
+  const auto lines = stream_lines(fw, 2);
+  REQUIRE(lines.size() == 2);
+  const auto& end = lines.back();
+  CHECK(end["stream_message"].is_null());
+  CHECK(end["status"] == 1);
+  CHECK_THAT(end["error"].get<std::string>(), Catch::Contains("client reset the stream"));
+  CHECK(metric_once(fw, "firewarden_listen_targets", {}, 0) == 0);
+}
+
 TEST_CASE("listen: a client that never reads stalls its stream, memory stays bounded") {
   FirewardenInstance fw;
   const auto& project = fw.options().project;
