@@ -146,7 +146,8 @@ net::awaitable<void> FirestoreProxy::recheck_listen_targets(BidiCall& bidi) {
     removals.push_back({id, std::move(exchange), refusal->message});
   }
   for (auto& removal : removals) {
-    bidi.targets.erase(removal.id);
+    // The client may have removed it meanwhile: then there is nothing left to do.
+    if (bidi.targets.erase(removal.id) == 0) continue;
     listen_targets_.add(-1);
     finish_message(removal.exchange);
     if (removal.id == 0) {  // no remove_target can name it upstream
