@@ -4,10 +4,12 @@
 // malformed ones are written with ProtoWriter in the test that needs them).
 #include <string>
 
+#include "firewarden/firestore/proto_writer.hpp"
 #include "firewarden_instance.hpp"
-#include "proto_writer.hpp"
 
 namespace firewarden::testing {
+
+using firestore::protobuf::ProtoWriter;
 
 // "projects/P/databases/(default)"
 inline std::string database(const FirewardenInstance& fw) {
