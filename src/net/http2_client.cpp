@@ -25,6 +25,10 @@ using net::use_awaitable;
 // RFC 7301 §3.1 wire format: one length-prefixed name.
 constexpr std::string_view kAlpnH2 = "\x02h2";
 
+// Streams one upstream connection carries at most (Google's own
+// SETTINGS_MAX_CONCURRENT_STREAMS is 100; a lower one from the peer wins).
+constexpr std::uint32_t kStreamsPerConnection = 100;
+
 // An outbound connection as the HTTP/2 session's byte stream.
 class OutboundTransport final : public h2::Transport {
  public:
@@ -172,6 +176,15 @@ Http2Client::Pool::connect() {
   h2::SessionSettings settings;
   settings.server = false;
   settings.header_timeout = std::chrono::milliseconds(0);
+  // Many callers share one upstream connection, and a caller that stops
+  // reading leaves up to a stream window unread on it. The connection's
+  // window holds every stream's window in full, so callers that stall can
+  // never close it for the others (RFC 9113 section 5.2.2: flow control
+  // must not make one stream block another); unread bytes stay bounded per
+  // stream as before.
+  settings.limits.max_concurrent_streams = kStreamsPerConnection;
+  settings.limits.connection_window_bytes =
+      kStreamsPerConnection * settings.limits.stream_window_bytes;
   settings.idle_timeout = options.idle_timeout;
   settings.write_timeout = options.idle_timeout;
   auto session = std::make_shared<h2::Session>(

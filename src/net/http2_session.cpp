@@ -268,10 +268,13 @@ void Session::close() {
 }
 
 bool Session::accepts_streams() const {
+  // Client: at most the peer's limit and our own (the connection window
+  // is sized for ours).
+  const std::uint32_t limit = std::min(
+      nghttp2_session_get_remote_settings(session_, NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS),
+      settings_.limits.max_concurrent_streams);
   return !ended_ && !draining_ && !goaway_received_ &&
-         nghttp2_session_check_request_allowed(session_) != 0 &&
-         streams_.size() <
-             nghttp2_session_get_remote_settings(session_, NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS);
+         nghttp2_session_check_request_allowed(session_) != 0 && streams_.size() < limit;
 }
 
 void Session::resume(StreamState& stream) {

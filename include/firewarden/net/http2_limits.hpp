@@ -7,8 +7,9 @@
 namespace firewarden::transport {
 
 struct Http2Limits {
-  // SETTINGS_MAX_CONCURRENT_STREAMS we announce; a stream beyond it is
-  // refused by the codec (RFC 9113 §5.1.2).
+  // Server: the SETTINGS_MAX_CONCURRENT_STREAMS we announce; a stream
+  // beyond it is refused by the codec (RFC 9113 §5.1.2). Client: the most
+  // streams we open on one connection (the peer's limit may be lower).
   std::uint32_t max_concurrent_streams = 100;
   // Stream resets a client may send for streams we have not answered yet,
   // as a token bucket: this many at once, refilled by a tenth of it per

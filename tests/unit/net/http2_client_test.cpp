@@ -136,4 +136,54 @@ TEST_CASE("the HTTP/2 client refuses a TLS peer that does not select h2") {
   CHECK(server.handler.http1_requests == 0);
 }
 
+TEST_CASE("callers that stop reading do not close the shared upstream connection to the others") {
+  // Four streams leave their responses unread (a client that never reads
+  // what it asked for): each holds a full stream window on the one
+  // connection. A fifth stream on it must still get its whole response.
+  RunningServer server;
+  auto options = to(server);
+  options.max_connections = 1;
+  constexpr std::size_t kSize = 400 * 1024;  // beyond one stream window
+  net::io_context io;
+  Http2Client client(io.get_executor(), options);
+  std::vector<std::unique_ptr<Http2ClientStream>> stalled;
+  std::size_t stalled_count = 0;
+  std::size_t fifth_read = 0;
+  bool fifth_ended = false;
+  net::co_spawn(
+      io,
+      [&]() -> net::awaitable<void> {
+        HeaderList request = echo_request(false);
+        request[3].second = "/big?" + std::to_string(kSize);
+        for (int i = 0; i < 4; ++i) {
+          auto open = co_await client.open_stream(request, true);
+          if (!open.stream || co_await open.stream->read_response_headers()) co_return;
+          stalled.push_back(std::move(open.stream));
+        }
+        // Let the server fill the stalled streams' windows first.
+        net::steady_timer pause(io, 300ms);
+        co_await pause.async_wait(net::use_awaitable);
+        auto open = co_await client.open_stream(request, true);
+        if (!open.stream || co_await open.stream->read_response_headers()) co_return;
+        for (;;) {
+          auto read = co_await open.stream->read(64 * 1024);
+          if (read.error) break;
+          fifth_read += read.data.size();
+          if (read.end) {
+            fifth_ended = true;
+            break;
+          }
+        }
+        stalled_count = stalled.size();
+        for (auto& stream : stalled) stream->reset(Http2Error::cancel);
+        client.close_all();  // the connection ends, and so does run_for
+      },
+      net::detached);
+  io.run_for(5s);
+  CHECK(stalled_count == 4);
+  CHECK(fifth_read == kSize);
+  CHECK(fifth_ended);
+  CHECK(server.handler.big_bytes_written >= 4 * 256 * 1024 + kSize);
+}
+
 }  // namespace firewarden::transport::test
