@@ -18,6 +18,16 @@ foreach(case_file ${corpus_cases})
   set_tests_properties("corpus: ${case_name}" PROPERTIES
                        ENVIRONMENT "FIREWARDEN_CORPUS_CASE=${case_file}"
                        FIXTURES_REQUIRED integration TIMEOUT 120)
+  # Cases marked `h2: yes` run once more with their request over HTTP/2.
+  file(STRINGS ${case_file} h2_marker REGEX "^h2: yes$")
+  if(h2_marker)
+    add_test(NAME "corpus-h2: ${case_name}"
+             COMMAND corpus_tests "corpus case (FIREWARDEN_CORPUS_CASE)"
+             WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
+    set_tests_properties("corpus-h2: ${case_name}" PROPERTIES
+                         ENVIRONMENT "FIREWARDEN_CORPUS_CASE=${case_file};FIREWARDEN_CORPUS_TRANSPORT=h2"
+                         FIXTURES_REQUIRED integration TIMEOUT 120)
+  endif()
 endforeach()
 
 catch_discover_tests(corpus_tests TEST_PREFIX "corpus: " DISCOVERY_MODE PRE_TEST

@@ -6,7 +6,9 @@ include_guard(GLOBAL)
 #   e2e: node sdk parity   the SDK's whole captured API surface through firewarden
 #                          answers as the emulator did directly
 #   e2e: curl mtls         one curl per SPEC §5 request kind in mtls mode
-#                          (tests/e2e/curl/run, the README's Examples)
+#                          (tests/e2e/curl/run, the README's Examples), over
+#                          HTTP/2 (what curl and firewarden pick by ALPN)
+#   e2e: curl mtls http1.1 the same examples over HTTP/1.1
 #   e2e: readme examples   README.md's Examples block is what that script runs
 # They use the shared emulator and dev certificates of the `integration`
 # fixture and start firewarden themselves.
@@ -40,6 +42,11 @@ e2e_node_test("node sdk parity" parity.test.js)
 
 add_test(NAME "e2e: curl mtls" COMMAND ${_e2e_dir}/curl/run WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
 set_tests_properties("e2e: curl mtls" PROPERTIES ENVIRONMENT "${_e2e_env}"
+                     FIXTURES_REQUIRED integration TIMEOUT 300)
+add_test(NAME "e2e: curl mtls http1.1" COMMAND ${_e2e_dir}/curl/run
+         WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
+set_tests_properties("e2e: curl mtls http1.1" PROPERTIES
+                     ENVIRONMENT "${_e2e_env};FIREWARDEN_CURL_HTTP=1.1"
                      FIXTURES_REQUIRED integration TIMEOUT 300)
 
 add_test(NAME "e2e: readme examples"

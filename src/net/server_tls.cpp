@@ -68,23 +68,21 @@ bool client_offers(const unsigned char* in, unsigned in_length, const unsigned c
 }
 
 // Our preference, not the client's (RFC 7301 §3.2 lets the server choose):
-// http/1.1 whenever the client offers it, h2 when it offers h2 alone and
-// the listener serves HTTP/2. gRPC clients (grpc-go, grpc-java, grpc-js,
-// gRPC C-core) offer only h2; REST clients such as curl offer both and are
-// served over HTTP/1.1, where REST is served. A client that offers neither
+// h2 whenever the client offers it and the listener serves HTTP/2 (REST and
+// gRPC are both served there), else http/1.1. A client that offers neither
 // is not refused with no_application_protocol: it gets HTTP/1.1, as it
 // would without ALPN.
 int select_protocol(SSL* ssl, const unsigned char** out, unsigned char* out_length,
                     const unsigned char* in, unsigned in_length, void* /*arg*/) {
-  if (client_offers(in, in_length, kHttp11, sizeof kHttp11)) {
-    *out = kHttp11;
-    *out_length = sizeof kHttp11;
-    return SSL_TLSEXT_ERR_OK;
-  }
   const bool h2 = SSL_get_ex_data(ssl, http2_offer_index()) == &http2_offered_marker;
   if (h2 && client_offers(in, in_length, kH2, sizeof kH2)) {
     *out = kH2;
     *out_length = sizeof kH2;
+    return SSL_TLSEXT_ERR_OK;
+  }
+  if (client_offers(in, in_length, kHttp11, sizeof kHttp11)) {
+    *out = kHttp11;
+    *out_length = sizeof kHttp11;
     return SSL_TLSEXT_ERR_OK;
   }
   return SSL_TLSEXT_ERR_NOACK;

@@ -11,9 +11,6 @@
 
 namespace firewarden::proxy {
 
-using net::as_tuple;
-using net::use_awaitable;
-
 namespace {
 
 double milliseconds_since(Clock::time_point start) {
@@ -137,22 +134,18 @@ FirestoreProxy::Exchange FirestoreProxy::open_exchange(
 
 net::awaitable<bool> FirestoreProxy::respond_error(Exchange& exchange,
                                                    const firestore::ApiError& error,
-                                                   const transport::Request& request,
-                                                   transport::ClientStream& client) {
+                                                   transport::ResponseSink& sink) {
   auto& record = exchange.record;
   record.status = static_cast<unsigned>(error.http_status);
   // A deny forwarded in audit mode stays a deny when upstream then fails.
   if (record.decision != "deny") record.decision = decision_label(error);
   record.error = error.message;
-  const bool keep_alive = request.keep_alive() && !draining_;
-  auto response = error_response(error, request.version(), keep_alive);
+  auto response = error_response(error, 11, true);  // the sink sets the framing
   response.set("x-request-id", exchange.request_id());
   record.bytes_out = response.body().size();
-  client.tcp().expires_after(options_.client_write_timeout);
-  auto [write_error, written] = co_await client.visit(
-      [&](auto& stream) { return http::async_write(stream, response, as_tuple(use_awaitable)); });
+  const auto write_error = co_await sink.write_response(response, !draining_);
   finish(exchange);
-  co_return keep_alive && !write_error;
+  co_return !write_error;
 }
 
 void FirestoreProxy::finish(Exchange& exchange) {

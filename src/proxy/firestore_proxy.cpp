@@ -1,5 +1,7 @@
-// The data path for one request: handle() reads as the sequence it runs,
-// identity -> classify -> decide -> token -> forward. Each step's detail
+// The data path for one REST request: serve_rest() reads as the sequence it
+// runs, identity -> classify -> decide -> token -> forward, whichever
+// protocol carried the request (handle() for HTTP/1.1, rest_stream.cpp for
+// HTTP/2; the response goes to a transport::ResponseSink). Each step's detail
 // lives in its own file: caller_identity.cpp (who is calling), exchange.cpp
 // (the record, the error answer, the access line), upstream_exchange.cpp
 // (the request upstream and its response head), relay.cpp and
@@ -78,19 +80,30 @@ FirestoreProxy::FirestoreProxy(ProxyOptions options, const PolicyStore& policies
 net::awaitable<bool> FirestoreProxy::handle(transport::Connection& connection,
                                             transport::Request& request,
                                             transport::ClientStream& client) {
+  transport::Http1ResponseSink sink(client, request.version(), request.keep_alive(),
+                                    options_.client_write_timeout);
+  const bool complete = co_await serve_rest(connection, request, connection.requests, sink);
+  co_return complete&& sink.keep_alive();
+}
+
+net::awaitable<bool> FirestoreProxy::serve_rest(transport::Connection& connection,
+                                                transport::Request& request,
+                                                std::uint64_t request_number,
+                                                transport::ResponseSink& sink) {
   // Views into `request`, read by identity and classification only: the
   // response cut changes `request` after them.
   const firestore::HttpRequest view = request_view(request);
   Exchange exchange = open_exchange(connection, view);
+  exchange.request_number = request_number;
   if (draining_) {
     co_return co_await respond_error(
-        exchange, firestore::ApiError::unavailable("firewarden is shutting down"), request, client);
+        exchange, firestore::ApiError::unavailable("firewarden is shutting down"), sink);
   }
 
   std::optional<identity::Identity> from_header;  // xfcc mode
   auto who_or_error = identify(connection, view, from_header);
   if (auto* error = std::get_if<firestore::ApiError>(&who_or_error)) {
-    co_return co_await respond_error(exchange, *error, request, client);
+    co_return co_await respond_error(exchange, *error, sink);
   }
   const identity::Identity& who = *std::get<const identity::Identity*>(who_or_error);
   exchange.record.identity = who.spiffe_id;
@@ -99,14 +112,14 @@ net::awaitable<bool> FirestoreProxy::handle(transport::Connection& connection,
 
   auto classified = classify_request(exchange, view);
   if (auto* error = std::get_if<firestore::ApiError>(&classified)) {
-    co_return co_await respond_error(exchange, *error, request, client);
+    co_return co_await respond_error(exchange, *error, sink);
   }
   auto& model = std::get<firestore::RequestModel>(classified);
 
   const auto snapshot = policies_.current();  // this request keeps this snapshot
   const policy::Decision decision = snapshot->policy->decide(who, model);
   if (auto refusal = enforce(exchange, who, decision)) {
-    co_return co_await respond_error(exchange, *refusal, request, client);
+    co_return co_await respond_error(exchange, *refusal, sink);
   }
   const auto cut = plan_response_cut(exchange, request, model, decision);
 
@@ -114,10 +127,10 @@ net::awaitable<bool> FirestoreProxy::handle(transport::Connection& connection,
   if (const auto* problem = std::get_if<credentials::TokenError>(&token)) {
     co_return co_await respond_error(
         exchange, firestore::ApiError::unavailable("no valid upstream token: " + problem->message),
-        request, client);
+        sink);
   }
   co_return co_await forward(exchange, request, model,
-                             std::get<credentials::AccessToken>(token).value, cut, client);
+                             std::get<credentials::AccessToken>(token).value, cut, sink);
 }
 
 std::variant<firestore::RequestModel, firestore::ApiError> FirestoreProxy::classify_request(

@@ -53,20 +53,16 @@ firestore::HttpRequest request_view(const transport::HeaderList& headers) {
   return view;
 }
 
-// The response head of a REST error in Google's JSON shape.
-transport::HeaderList rest_error_head(const errors::ApiError& error, std::size_t body_size,
-                                      const std::string& request_id) {
-  return {{":status", std::to_string(error.http_status)},
-          {"content-type", "application/json; charset=UTF-8"},
-          {"content-length", std::to_string(body_size)},
-          {"x-request-id", request_id}};
-}
-
 }  // namespace
 
 net::awaitable<void> FirestoreProxy::handle_stream(transport::Connection& connection,
                                                    transport::Http2Stream& stream) {
   const firestore::HttpRequest view = request_view(stream.headers());
+  bool repeated = false;
+  const auto content_type = single_header(view, "content-type", repeated);
+  if (!content_type || repeated || !is_grpc_content_type(*content_type)) {
+    co_return co_await serve_rest_stream(connection, stream);  // rest_stream.cpp
+  }
   GrpcCall call{open_exchange(connection, view), stream};
   call.exchange.request_number = static_cast<std::uint64_t>(stream.id());
   // One deadline for the whole call (non-bidi): request_timeout, shortened
@@ -75,12 +71,6 @@ net::awaitable<void> FirestoreProxy::handle_stream(transport::Connection& connec
   call.deadline = &deadline;
   deadline.expires_after(options_.request_timeout);
   call.exchange.record.protocol = "grpc";
-  bool repeated = false;
-  const auto content_type = single_header(view, "content-type", repeated);
-  if (!content_type || repeated || !is_grpc_content_type(*content_type)) {
-    call.exchange.record.protocol = "rest";
-    co_return co_await refuse_rest_over_http2(call);
-  }
   // A call refused before its request was read whole is not reset here:
   // nghttp2 would drop the queued answer with the RST_STREAM. The rest of
   // the request is discarded (and its window credited back) once the stream
@@ -242,24 +232,6 @@ void FirestoreProxy::finish_cancelled(GrpcCall& call, std::string_view why) {
   record.status = static_cast<unsigned>(GrpcCode::cancelled);
   if (record.decision.empty()) record.decision = "error";
   fail(call.exchange, "stream", why);
-  finish(call.exchange);
-}
-
-net::awaitable<void> FirestoreProxy::refuse_rest_over_http2(GrpcCall& call) {
-  // REST requests are served over HTTP/1.1; over HTTP/2 they are refused
-  // whole, before anything is read or forwarded.
-  const auto error = errors::ApiError::unimplemented(
-      "REST requests over HTTP/2 are not served yet; use HTTP/1.1 for REST");
-  auto& record = call.exchange.record;
-  record.status = static_cast<unsigned>(error.http_status);
-  record.decision = "error";
-  record.error = error.message;
-  const std::string body = error.to_json();
-  record.bytes_out = body.size();
-  auto write_error = co_await call.stream.write_headers(
-      rest_error_head(error, body.size(), call.exchange.request_id()), false);
-  if (!write_error) write_error = co_await call.stream.write_data(body, true);
-  if (write_error) fail(call.exchange, "client write", write_error);
   finish(call.exchange);
 }
 

@@ -112,24 +112,6 @@ std::string upstream_request_bytes(const http::request<http::string_body>& clien
   return out;
 }
 
-void append_response_head(std::string& out, const http::response_header<>& head) {
-  // Field names and values come from Beast's parser of upstream's response
-  // (tokens; no CR, LF or NUL in values) or are ours, as for the request.
-  const unsigned version = head.version();
-  char code[8];
-  const auto code_end = std::to_chars(code, code + sizeof code, head.result_int()).ptr;
-  out.append("HTTP/");
-  out.push_back(static_cast<char>('0' + version / 10));
-  out.push_back('.');
-  out.push_back(static_cast<char>('0' + version % 10));
-  out.push_back(' ');
-  out.append(code, code_end).append(" ").append(head.reason()).append("\r\n");
-  for (const auto& field : head) {
-    out.append(field.name_string()).append(": ").append(field.value()).append("\r\n");
-  }
-  out.append("\r\n");
-}
-
 void strip_hop_by_hop(http::fields& fields) {
   // One pass over the fields (a response has a handful): the fixed list by
   // Beast's field code, the names Connection lists by text.

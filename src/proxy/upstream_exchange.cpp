@@ -30,7 +30,7 @@ net::awaitable<bool> FirestoreProxy::forward(Exchange& exchange, transport::Requ
                                              firestore::RequestModel& model,
                                              const std::string& token,
                                              std::optional<WriteResponse> cut,
-                                             transport::ClientStream& client) {
+                                             transport::ResponseSink& sink) {
   auto& record = exchange.record;
   // firewarden is a hop of the trace: upstream sees our span as its parent.
   const std::string traceparent = exchange.trace.traceparent();
@@ -55,7 +55,7 @@ net::awaitable<bool> FirestoreProxy::forward(Exchange& exchange, transport::Requ
     if (auto* failure = std::get_if<ConnectFailure>(&acquired)) {
       co_return co_await respond_error(
           exchange, firestore::ApiError::bad_gateway("Firestore unreachable: " + failure->message),
-          request, client);
+          sink);
     }
     connection = std::move(std::get<std::unique_ptr<UpstreamConnection>>(acquired));
     (connection->reused ? upstream_reused_ : upstream_new_).increment();
@@ -92,7 +92,7 @@ net::awaitable<bool> FirestoreProxy::forward(Exchange& exchange, transport::Requ
           timed_out ? firestore::ApiError::deadline_exceeded("Firestore did not answer in time")
                     : firestore::ApiError::bad_gateway("Firestore connection failed: " +
                                                        read_error.message());
-      co_return co_await respond_error(exchange, error, request, client);
+      co_return co_await respond_error(exchange, error, sink);
     }
     break;
   }
@@ -107,10 +107,9 @@ net::awaitable<bool> FirestoreProxy::forward(Exchange& exchange, transport::Requ
   record.status = response.result_int();
   // Only a success carries the written document; errors pass as they are.
   if (cut && response.result_int() / 100 == 2) {
-    co_return co_await relay_cut_response(exchange, request, connection, deadline, parser, *cut,
-                                          client);
+    co_return co_await relay_cut_response(exchange, connection, deadline, parser, *cut, sink);
   }
-  co_return co_await relay_response(exchange, request, connection, deadline, parser, client);
+  co_return co_await relay_response(exchange, connection, deadline, parser, sink);
 }
 
 }  // namespace firewarden::proxy

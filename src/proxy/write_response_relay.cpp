@@ -44,10 +44,9 @@ std::optional<std::string> head_problem(const http::response_parser<http::buffer
 }  // namespace
 
 net::awaitable<bool> FirestoreProxy::relay_cut_response(
-    Exchange& exchange, const transport::Request& request,
-    std::unique_ptr<UpstreamConnection>& connection, std::optional<OperationDeadline>& deadline,
-    http::response_parser<http::buffer_body>& parser, WriteResponse shape,
-    transport::ClientStream& client) {
+    Exchange& exchange, std::unique_ptr<UpstreamConnection>& connection,
+    std::optional<OperationDeadline>& deadline, http::response_parser<http::buffer_body>& parser,
+    WriteResponse shape, transport::ResponseSink& sink) {
   auto& record = exchange.record;
   const std::uint64_t limit = options_.max_cut_response_bytes;
   // Errors are named before they are co_awaited (GCC 12 and temporaries in
@@ -97,16 +96,12 @@ net::awaitable<bool> FirestoreProxy::relay_cut_response(
         "Firestore's response to this write could not be cut to what the caller may read: " +
         *problem);
   }
-  if (error) co_return co_await respond_error(exchange, *error, request, client);
+  if (error) co_return co_await respond_error(exchange, *error, sink);
 
-  // Our own framing, as for every relayed response: hop-by-hop headers go,
-  // the length is the cut body's.
+  // Hop-by-hop headers go; the sink frames the cut body with its own
+  // length.
   strip_hop_by_hop(response->base());
-  response->version(request.version());
   response->set("x-request-id", exchange.request_id());
-  const bool keep_alive = request.keep_alive() && !draining_;
-  response->keep_alive(keep_alive);
-  response->prepare_payload();
   record.bytes_out = response->body().size();
 
   // The whole upstream response was read: the connection may serve another.
@@ -114,12 +109,10 @@ net::awaitable<bool> FirestoreProxy::relay_cut_response(
   if (upstream_keep_alive && connection->buffer.size() == 0) {
     upstream_.release(std::move(connection));
   }
-  client.tcp().expires_after(options_.client_write_timeout);
-  auto [write_error, written] = co_await client.visit(
-      [&](auto& stream) { return http::async_write(stream, *response, as_tuple(use_awaitable)); });
+  const auto write_error = co_await sink.write_response(*response, !draining_);
   if (write_error) fail(exchange, "client went away", write_error);
   finish(exchange);
-  co_return keep_alive && !write_error;
+  co_return !write_error;
 }
 
 }  // namespace firewarden::proxy

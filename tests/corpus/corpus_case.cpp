@@ -241,6 +241,9 @@ CorpusCase load_case(const std::string& path) {
       } else if (key == "transport") {
         if (value != "plain") throw std::runtime_error("transport must be plain");
         c.transport = value;
+      } else if (key == "h2") {
+        if (value != "yes") throw std::runtime_error("h2 must be yes");
+        c.h2 = true;
       } else if (key == "tls-version") {
         c.tls_version = value;
       } else if (key == "trusted-peers") {

@@ -40,6 +40,9 @@ struct CorpusCase {
   std::string client_cert = "orders";  // mtls: dev-certs name, or "none"
   std::string transport;               // "" (TLS in mode mtls, else plain) | plain
   std::string tls_version;             // "" (library default) | 1.0 | 1.1 | 1.2 | 1.3
+  // The request is also sent over HTTP/2 (one stream; TLS with ALPN h2 in
+  // mtls mode, prior knowledge otherwise) and must be answered the same.
+  bool h2 = false;
   int client_chain =
       0;  // > 0: a valid SVID behind this many intermediate CAs (instead of client_cert)
   std::optional<bool> renegotiation_refused;         // expected outcome of ${renegotiate}

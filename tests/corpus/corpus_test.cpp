@@ -5,19 +5,24 @@
 // case expects and the emulator's documents must be as the case says
 // (untouched unless the case is a positive control). Cases marked
 // `upstream: unreached` run a second time against a recording upstream that
-// must receive nothing. Format: tests/corpus/README.md.
+// must receive nothing. With FIREWARDEN_CORPUS_TRANSPORT=h2 (cases marked
+// `h2: yes`) the request goes over HTTP/2 instead. Format:
+// tests/corpus/README.md.
 #include <unistd.h>
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <csignal>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "corpus_case.hpp"
 #include "raw_connection.hpp"
 #include "support/firewarden_instance.hpp"
+#include "support/grpc_call.hpp"
 #include "support/recording_upstream.hpp"
 
 using namespace firewarden::testing;
@@ -92,8 +97,30 @@ std::string show(const std::string& bytes) {
   return out;
 }
 
+// What the answer must (not) contain, and the metrics it must leave.
+void check_answer_content(const CorpusCase& c, const FirewardenInstance& fw,
+                          const std::string& received) {
+  for (const auto& text : c.body_contains) {
+    CAPTURE(text);
+    CHECK(received.find(text) != std::string::npos);
+  }
+  for (const auto& text : c.body_lacks) {
+    CAPTURE(text);
+    CHECK(received.find(text) == std::string::npos);
+  }
+  for (const auto& line : c.metrics) {
+    CAPTURE(line);
+    CHECK(eventually([&] { return fw.admin("/metrics").body.find(line) != std::string::npos; },
+                     std::chrono::seconds(5)));
+  }
+}
+
+void run_exchange_http2(const CorpusCase& c, const FirewardenInstance& fw);
+bool over_http2();
+
 // Sends the case to `fw` and checks everything about the answer.
 void run_exchange(const CorpusCase& c, const FirewardenInstance& fw) {
+  if (over_http2()) return run_exchange_http2(c, fw);
   const auto segments = expand_request(c, Expansion{fw.options().project});
   const auto outcome = exchange(fw.port(), tls_options(c), segments, c);
   const auto parsed = parse_responses(outcome.received, outcome.closed_by_peer);
@@ -119,24 +146,80 @@ void run_exchange(const CorpusCase& c, const FirewardenInstance& fw) {
   }
   if (c.closed) CHECK(outcome.closed_by_peer == *c.closed);
   if (c.closed_within) CHECK(outcome.elapsed <= *c.closed_within);
-  for (const auto& text : c.body_contains) {
-    CAPTURE(text);
-    CHECK(outcome.received.find(text) != std::string::npos);
-  }
-  for (const auto& text : c.body_lacks) {
-    CAPTURE(text);
-    CHECK(outcome.received.find(text) == std::string::npos);
-  }
   if (c.renegotiation_refused) {
     INFO("renegotiation: " << outcome.renegotiation);
     REQUIRE_FALSE(outcome.renegotiation.empty());
     CHECK((outcome.renegotiation != "completed") == *c.renegotiation_refused);
   }
-  for (const auto& line : c.metrics) {
-    CAPTURE(line);
-    CHECK(eventually([&] { return fw.admin("/metrics").body.find(line) != std::string::npos; },
-                     std::chrono::seconds(5)));
+  check_answer_content(c, fw, outcome.received);
+}
+
+// FIREWARDEN_CORPUS_TRANSPORT=h2 (tests/corpus.cmake, cases with `h2: yes`):
+// the case's one request goes over HTTP/2 instead.
+bool over_http2() {
+  const char* transport = std::getenv("FIREWARDEN_CORPUS_TRANSPORT");
+  return transport != nullptr && std::string_view(transport) == "h2";
+}
+
+// The case's HTTP/1.1 request as one HTTP/2 request: the request line's
+// method and target, every field but Host (:authority stands for it) with
+// its name in lowercase (RFC 9113 §8.2.1), the body as DATA. A case whose
+// bytes are not one plainly framed request (pauses, chunked, pipelining)
+// cannot be sent so: the case is wrong to ask for h2, and fails.
+GrpcCallSpec http2_request(const std::vector<Segment>& segments) {
+  std::string bytes;
+  for (const auto& segment : segments) {
+    REQUIRE(segment.pause.count() == 0);
+    bytes += segment.bytes;
   }
+  const auto head_end = bytes.find("\r\n\r\n");
+  REQUIRE(head_end != std::string::npos);
+  std::istringstream head(bytes.substr(0, head_end));
+  GrpcCallSpec spec;
+  spec.content_type.clear();
+  spec.raw_body = bytes.substr(head_end + 4);
+  std::string line;
+  std::getline(head, line);
+  std::istringstream request_line(line);
+  std::string version;
+  request_line >> spec.method >> spec.path >> version;
+  REQUIRE(version == "HTTP/1.1");
+  std::optional<std::size_t> declared;
+  while (std::getline(head, line)) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    const auto colon = line.find(':');
+    REQUIRE(colon != std::string::npos);
+    std::string name = line.substr(0, colon);
+    std::transform(name.begin(), name.end(), name.begin(),
+                   [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+    const std::string value = line.substr(line.find_first_not_of(' ', colon + 1));
+    REQUIRE(name != "transfer-encoding");
+    if (name == "host") continue;
+    if (name == "content-length") declared = std::stoul(value);
+    spec.metadata.emplace_back(name, value);
+  }
+  REQUIRE((!declared || *declared == spec.raw_body->size()));
+  return spec;
+}
+
+// The HTTP/2 exchange: one status, and the same content checks. (`closed`
+// is the HTTP/1.1 connection's business; an HTTP/2 connection outlives a
+// refused stream.)
+void run_exchange_http2(const CorpusCase& c, const FirewardenInstance& fw) {
+  REQUIRE(c.expect.size() == 1);
+  auto spec = http2_request(expand_request(c, Expansion{fw.options().project}));
+  spec.timeout = c.wait;
+  std::optional<TlsClientFiles> tls;
+  if (const auto options = tls_options(c)) {
+    tls = TlsClientFiles{options->ca_file, options->cert_file, options->key_file};
+  }
+  const auto result = grpc_call(fw.port(), spec, tls);
+  INFO("HTTP/2 " << spec.method << " " << spec.path
+                 << "; transport error: " << result.transport_error << "; received:\n"
+                 << show(result.body));
+  REQUIRE(result.transport_error.empty());
+  CHECK(result.header(":status") == std::to_string(c.expect[0]));
+  check_answer_content(c, fw, result.body);
 }
 
 InstanceOptions instance_options(const CorpusCase& c) {

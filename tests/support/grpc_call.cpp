@@ -49,12 +49,12 @@ std::shared_ptr<ssl::context> tls_context(const TlsClientFiles& files) {
 net::awaitable<void> run_call(transport::Http2Client& client, const GrpcCallSpec& spec,
                               GrpcResult& result) {
   HeaderList headers{
-      {":method", "POST"},
+      {":method", spec.method},
       {":scheme", "http"},
       {":authority", "firewarden.test"},
       {":path", spec.path.empty() ? "/google.firestore.v1.Firestore/" + spec.rpc : spec.path},
-      {"content-type", spec.content_type},
       {"te", "trailers"}};
+  if (!spec.content_type.empty()) headers.emplace_back("content-type", spec.content_type);
   headers.insert(headers.end(), spec.metadata.begin(), spec.metadata.end());
   auto opened = co_await client.open_stream(std::move(headers), false);
   if (!opened.stream) {

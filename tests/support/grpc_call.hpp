@@ -26,8 +26,9 @@ struct GrpcCallSpec {
   std::vector<std::pair<std::string, std::string>> metadata{};
   // The request body as sent, instead of `message` framed (framing tests).
   std::optional<std::string> raw_body{};
-  std::string path{};  // overrides the path made from `rpc`
-  std::string content_type = "application/grpc";
+  std::string path{};                             // overrides the path made from `rpc`
+  std::string content_type = "application/grpc";  // empty: no content-type field
+  std::string method = "POST";                    // other methods: REST requests over HTTP/2
   std::chrono::milliseconds timeout{10000};
 };
 

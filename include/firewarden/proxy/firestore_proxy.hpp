@@ -17,6 +17,7 @@
 #include "firewarden/firestore/grpc_listen.hpp"
 #include "firewarden/identity/identity_rules.hpp"
 #include "firewarden/net/http2_client.hpp"
+#include "firewarden/net/response_sink.hpp"
 #include "firewarden/net/server.hpp"
 #include "firewarden/proxy/grpc_response_cut.hpp"
 #include "firewarden/proxy/grpc_status.hpp"
@@ -84,7 +85,8 @@ class FirestoreProxy final : public transport::RequestHandler {
                                                            SSL* ssl) override;
   net::awaitable<bool> handle(transport::Connection& connection, transport::Request& request,
                               transport::ClientStream& client) override;
-  // A gRPC call over HTTP/2 (grpc_exchange.cpp, grpc_relay.cpp).
+  // An HTTP/2 stream: a gRPC call (grpc_exchange.cpp, grpc_relay.cpp) or a
+  // REST request (rest_stream.cpp).
   net::awaitable<void> handle_stream(transport::Connection& connection,
                                      transport::Http2Stream& stream) override;
   // The HTTP/2 pool gRPC calls are forwarded on; without one they get
@@ -126,39 +128,43 @@ class FirestoreProxy final : public transport::RequestHandler {
   // Whether a decision keeps the request from upstream (enforce's test,
   // without its records).
   bool refuses(const policy::Decision& decision) const;
+  // A REST request read whole, from either protocol, to its one response
+  // in `sink` (firestore_proxy.cpp). Returns whether the response was
+  // written whole; the sink says whether the connection may stay open.
+  net::awaitable<bool> serve_rest(transport::Connection& connection, transport::Request& request,
+                                  std::uint64_t request_number, transport::ResponseSink& sink);
+  // A REST request on an HTTP/2 stream (rest_stream.cpp): read whole, then
+  // served as over HTTP/1.1.
+  net::awaitable<void> serve_rest_stream(transport::Connection& connection,
+                                         transport::Http2Stream& stream);
   // Sends the request upstream and relays the answer (upstream_exchange.cpp).
   net::awaitable<bool> forward(Exchange& exchange, transport::Request& request,
                                firestore::RequestModel& model, const std::string& token,
-                               std::optional<WriteResponse> cut, transport::ClientStream& client);
+                               std::optional<WriteResponse> cut, transport::ResponseSink& sink);
   // A successful write response the caller may not see whole: read within
   // max_cut_response_bytes, cut, and sent with its own length
   // (write_response_relay.cpp).
-  net::awaitable<bool> relay_cut_response(Exchange& exchange, const transport::Request& request,
+  net::awaitable<bool> relay_cut_response(Exchange& exchange,
                                           std::unique_ptr<UpstreamConnection>& connection,
                                           std::optional<OperationDeadline>& deadline,
                                           http::response_parser<http::buffer_body>& parser,
-                                          WriteResponse shape, transport::ClientStream& client);
-  // Every other response, streamed through with our own framing (relay.cpp).
-  net::awaitable<bool> relay_response(Exchange& exchange, const transport::Request& request,
+                                          WriteResponse shape, transport::ResponseSink& sink);
+  // Every other response, streamed through (relay.cpp).
+  net::awaitable<bool> relay_response(Exchange& exchange,
                                       std::unique_ptr<UpstreamConnection>& connection,
                                       std::optional<OperationDeadline>& deadline,
                                       http::response_parser<http::buffer_body>& parser,
-                                      transport::ClientStream& client);
+                                      transport::ResponseSink& sink);
   net::awaitable<bool> relay_sized_body(Exchange& exchange, UpstreamConnection& connection,
                                         OperationDeadline& deadline, std::uint64_t length,
-                                        const http::response_header<>& head,
-                                        transport::ClientStream& client);
+                                        transport::ResponseSink& sink);
   net::awaitable<bool> relay_parsed_body(Exchange& exchange, UpstreamConnection& connection,
                                          OperationDeadline& deadline,
                                          http::response_parser<http::buffer_body>& parser,
-                                         http::response_serializer<http::buffer_body>& serializer,
-                                         transport::ClientStream& client);
-  net::awaitable<bool> write_serialized(Exchange& exchange,
-                                        http::response_serializer<http::buffer_body>& serializer,
-                                        transport::ClientStream& client);
+                                         transport::ResponseSink& sink);
+  // Answers a refused request in Google's error shape and finishes it.
   net::awaitable<bool> respond_error(Exchange& exchange, const firestore::ApiError& error,
-                                     const transport::Request& request,
-                                     transport::ClientStream& client);
+                                     transport::ResponseSink& sink);
   // Counts the exchange and writes its access line (exchange.cpp).
   void finish(Exchange& exchange);
 
@@ -175,7 +181,6 @@ class FirestoreProxy final : public transport::RequestHandler {
   // calls, headers then trailers for server-streaming ones) and finishes it.
   net::awaitable<void> refuse(GrpcCall& call, const firestore::ApiError& error);
   void finish_cancelled(GrpcCall& call, std::string_view why);
-  net::awaitable<void> refuse_rest_over_http2(GrpcCall& call);
   static transport::HeaderList grpc_response_headers();
   // gRPC (grpc_relay.cpp): the call upstream and its response back.
   transport::HeaderList upstream_grpc_headers(const GrpcCall& call,

@@ -37,13 +37,6 @@ std::string upstream_request_bytes(const http::request<http::string_body>& clien
                                    std::string_view target, std::string_view body,
                                    const UpstreamHeaders& headers);
 
-// Appends a response head as Beast's serializer writes it: the status line
-// (HTTP/major.minor, the code, upstream's reason phrase or else the standard
-// one), every field in order as `name: value`, and the empty line. For the
-// common sized response, written with its first body bytes as one buffer
-// (no serializer: ~20% of a proxied GET's instructions, bench/RESULTS.md).
-void append_response_head(std::string& out, const http::response_header<>& head);
-
 // Removes hop-by-hop headers (RFC 9110 §7.6.1: Connection and every header
 // it names, Keep-Alive, Proxy-Connection, TE, Trailer, Transfer-Encoding,
 // Upgrade) and Proxy-Authenticate from an upstream response before it is

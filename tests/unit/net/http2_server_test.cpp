@@ -48,22 +48,23 @@ TEST_CASE("trailers and a body of several frames go through nghttp") {
   CHECK(out.find(std::string(1000, 'b')) != std::string::npos);
 }
 
-TEST_CASE("TLS listeners select http/1.1 when the client offers it, h2 when it offers h2 alone") {
+TEST_CASE("TLS listeners select h2 whenever the client offers it, http/1.1 otherwise") {
   RunningServer server(tls_setup());
   const std::string tls = " -s --cacert " + cert_file() + " --cert " + cert_file() + " --key " +
                           key_file() + " -w ' %{http_version}' ";
-  // curl offers h2 and http/1.1, as REST clients do: REST is served over HTTP/1.1.
-  CHECK(run("curl --http2 --data-binary tls" + tls + url(server, "https", "/echo")) ==
-        "http1 ok 1.1");
+  // curl offers h2 and http/1.1, as REST clients do: h2 is chosen.
+  CHECK(run("curl --http2 --data-binary tls" + tls + url(server, "https", "/echo")) == "tls 2");
+  CHECK(server.handler.streams == 1);
+  // A client that offers http/1.1 alone keeps it.
   CHECK(run("curl --http1.1" + tls + url(server, "https", "/x")) == "http1 ok 1.1");
-  CHECK(server.handler.streams == 0);
+  CHECK(server.handler.streams == 1);
   // nghttp offers h2 alone, as every gRPC client does.
   const std::string body_file = temp_file("tls-body", "tls");
   const auto out = run("nghttp -v --cert " + cert_file() + " --key " + key_file() + " -d " +
                        body_file + " " + url(server, "https", "/echo"));
   CHECK(out.find("negotiated protocol: h2") != std::string::npos);
   CHECK(out.find("x-echo-bytes: 3") != std::string::npos);
-  CHECK(server.handler.streams == 1);
+  CHECK(server.handler.streams == 2);
 }
 
 TEST_CASE("a listener without HTTP/2 offers no h2 by ALPN and reads a preface as HTTP/1.1") {

@@ -2,7 +2,7 @@
 // the same response (the sized relay sends it instead of the serializer's).
 #include <catch2/catch.hpp>
 
-#include "firewarden/proxy/header_hygiene.hpp"
+#include "firewarden/net/response_sink.hpp"
 
 using namespace firewarden;
 namespace http = boost::beast::http;
@@ -28,7 +28,7 @@ std::string serialized_head(const http::response<http::empty_body>& response) {
 
 std::string ours(const http::response<http::empty_body>& response) {
   std::string out = "prefix|";
-  proxy::append_response_head(out, response.base());
+  transport::append_response_head(out, response.base());
   REQUIRE(out.starts_with("prefix|"));
   return out.substr(7);
 }
