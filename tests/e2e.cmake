@@ -60,6 +60,12 @@ add_test(NAME "e2e: readme examples"
 #                                    with the SVID in mtls mode): allowed
 #                                    operations land, denied ones get code 7 and
 #                                    reach nothing (label grpc-sdk)
+#   e2e: grpc sdk <sdk> xfcc         through firewarden in xfcc mode behind a
+#                                    relay playing the Istio sidecar (TLS with
+#                                    the SVID to it, h2c with
+#                                    x-forwarded-client-cert from it); the node
+#                                    run also sends a forged header, which the
+#                                    relay replaces (grpc-sdk)
 # scripts/bootstrap installs the SDKs; the Go and Java clients are compiled
 # once per run by the grpc-sdk-clients fixture.
 find_program(FIREWARDEN_GO go)
@@ -99,4 +105,5 @@ foreach(sdk node go python java)
   grpc_sdk_test(${sdk} relay-mtls grpc-sdk-smoke)
   grpc_sdk_test(${sdk} fixed grpc-sdk)
   grpc_sdk_test(${sdk} mtls grpc-sdk)
+  grpc_sdk_test(${sdk} xfcc grpc-sdk)
 endforeach()
