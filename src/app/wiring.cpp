@@ -92,6 +92,9 @@ proxy::ProxyOptions proxy_options(const config::Config& config) {
   options.client_write_timeout = config.limits.idle_timeout;
   options.max_cut_response_bytes = config.limits.max_body_bytes;
   options.max_body_bytes = config.limits.max_body_bytes;
+  options.max_listen_targets = config.limits.http2.max_listen_targets;
+  options.max_stream_duration = config.limits.http2.max_stream_duration;
+  options.shutdown_grace = config.limits.shutdown_grace;
   options.document_paths = config.logging.document_paths;
   return options;
 }

@@ -138,6 +138,8 @@ const std::vector<std::string_view>& config_keys() {
       "limits.http2.max_concurrent_streams",
       "limits.http2.reset_budget",
       "limits.http2.control_frame_budget",
+      "limits.http2.max_listen_targets",
+      "limits.http2.max_stream_duration",
       "logging.level",
       "logging.format",
       "logging.document_paths",

@@ -120,6 +120,8 @@ void print_limits(Printer& out, const Config::Limits& limits) {
   out.value("max_concurrent_streams", limits.http2.max_concurrent_streams);
   out.value("reset_budget", limits.http2.reset_budget);
   out.value("control_frame_budget", limits.http2.control_frame_budget);
+  out.value("max_listen_targets", limits.http2.max_listen_targets);
+  out.duration("max_stream_duration", limits.http2.max_stream_duration);
   out.end();
   out.end();
 }

@@ -34,6 +34,8 @@ constexpr Range<std::int64_t> kPercent{1, 100};
 // connection is beyond any client we serve and bounds what one may hold.
 constexpr Range<std::int64_t> kConcurrentStreams{1, 10'000};
 constexpr Range<std::int64_t> kFrameBudget{1, 1'000'000};
+constexpr Range<std::int64_t> kListenTargets{1, 100'000};
+constexpr Range<milliseconds> kStreamDuration{100ms, 24h};
 constexpr Range<std::int64_t> kMaxIdleConnections{0, 10'000};
 constexpr Range<std::int64_t> kThreads{0, 256};
 
@@ -239,6 +241,8 @@ void Loader::read_limits(const YAML::Node& node) {
                 kConcurrentStreams);
   integer_field(http2, "reset_budget", limits.http2.reset_budget, kFrameBudget);
   integer_field(http2, "control_frame_budget", limits.http2.control_frame_budget, kFrameBudget);
+  integer_field(http2, "max_listen_targets", limits.http2.max_listen_targets, kListenTargets);
+  duration_field(http2, "max_stream_duration", limits.http2.max_stream_duration, kStreamDuration);
 }
 
 // ---- config-specific fields ----------------------------------------

@@ -369,8 +369,12 @@ Checked<RequestModel> classify_checked(const GrpcRequest& request, const Scope& 
   Checked<Message> message = protobuf::read_message(request.message, *info.request);
   if (!message.ok()) return message.error();
   const Primary primary = primary_of(name);
-  Checked<ResourceName> resource = read_primary_name(
-      primary_text(message.value(), name, primary.field), primary.field, primary.kind);
+  std::optional<std::string_view> primary_name = primary_text(message.value(), name, primary.field);
+  if (info.rpc.kind == RpcKind::bidi_streaming && primary_name.value_or("").empty() &&
+      !request.stream_database.empty()) {
+    primary_name = request.stream_database;
+  }
+  Checked<ResourceName> resource = read_primary_name(primary_name, primary.field, primary.kind);
   if (!resource.ok()) return resource.error();
   if (Refusal refusal = check_scope(resource.value().database, scope)) return *refusal;
 

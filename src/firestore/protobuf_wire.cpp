@@ -199,8 +199,6 @@ WireReader::Next WireReader::next(WireField& field) {
   }
 }
 
-namespace {
-
 void append_varint(std::string& out, std::uint64_t value) {
   while (value >= 0x80U) {
     out += static_cast<char>((value & 0x7FU) | 0x80U);
@@ -209,11 +207,17 @@ void append_varint(std::string& out, std::uint64_t value) {
   out += static_cast<char>(value);
 }
 
+namespace {
+
 void append_tag(std::string& out, std::uint32_t number, WireType wire) {
   append_varint(out, (std::uint64_t{number} << 3) | static_cast<std::uint64_t>(wire));
 }
 
 }  // namespace
+
+void append_raw_tag(std::string& out, std::uint32_t number, std::uint32_t wire_type) {
+  append_varint(out, (std::uint64_t{number} << 3) | wire_type);
+}
 
 void append_varint_field(std::string& out, std::uint32_t number, std::uint64_t value) {
   append_tag(out, number, WireType::varint);

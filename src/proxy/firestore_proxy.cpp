@@ -65,7 +65,9 @@ FirestoreProxy::FirestoreProxy(ProxyOptions options, const PolicyStore& policies
       upstream_reused_(metrics.upstream_connections_total.with({"reused"})),
       upstream_new_(metrics.upstream_connections_total.with({"new"})),
       handshake_failures_(metrics.tls_handshake_failures_total),
-      identity_refusals_(metrics.identity_refusals_total) {
+      identity_refusals_(metrics.identity_refusals_total),
+      stream_messages_(metrics.stream_messages_total),
+      listen_targets_(metrics.listen_targets.with({})) {
   // Both series exist: alerts can match mode="audit" == 1.
   for (const auto enforcement : {config::Enforcement::enforce, config::Enforcement::audit}) {
     metrics.enforcement_mode.with({std::string(config::to_string(enforcement))})
@@ -143,6 +145,11 @@ void FirestoreProxy::record_model(Exchange& exchange, const firestore::RequestMo
   }
 }
 
+bool FirestoreProxy::refuses(const policy::Decision& decision) const {
+  const bool audit = options_.enforcement == config::Enforcement::audit;
+  return !decision.allowed && (!audit || decision.no_impersonation);
+}
+
 std::optional<firestore::ApiError> FirestoreProxy::enforce(Exchange& exchange,
                                                            const identity::Identity& who,
                                                            const policy::Decision& decision) {
@@ -158,8 +165,7 @@ std::optional<firestore::ApiError> FirestoreProxy::enforce(Exchange& exchange,
   // impersonation entry matches under impersonation_required stays refused:
   // forwarding it would use firewarden's own Google identity, the very thing
   // that key forbids.
-  const bool audit = options_.enforcement == config::Enforcement::audit;
-  if (!decision.allowed && (!audit || decision.no_impersonation)) {
+  if (refuses(decision)) {
     return firestore::ApiError::permission_denied(policy::denial_sentence(who, decision) +
                                                   " [request " + exchange.request_id() + "]");
   }

@@ -9,6 +9,7 @@
 #include "firewarden/net/deadline.hpp"
 #include "firewarden/net/http2_client.hpp"
 #include "firewarden/net/http2_stream.hpp"
+#include "firewarden/proxy/grpc_status.hpp"
 
 namespace firewarden::proxy {
 
@@ -37,5 +38,17 @@ struct GrpcCall {
     if (upstream == nullptr || client_write_pending) stream.reset(transport::Http2Error::cancel);
   }
 };
+
+// Header fields the gRPC paths share (grpc_relay.cpp).
+// A response's fields as relayed to the client: no connection-specific
+// fields (RFC 9113 §8.2.2), no framing of ours.
+transport::HeaderList relayed_fields(const transport::HeaderList& fields);
+std::optional<std::string_view> field(const transport::HeaderList& fields, std::string_view name);
+// The gRPC status a response ends with, as a number; nullopt when absent or
+// not a number.
+std::optional<unsigned> grpc_status_of(const transport::HeaderList& fields);
+// The trailer fields of a gRPC status (or the end of a trailers-only
+// response).
+transport::HeaderList status_fields(GrpcCode code, std::string_view message);
 
 }  // namespace firewarden::proxy

@@ -1,9 +1,10 @@
-// One gRPC call over HTTP/2 (unary or server-streaming): the same sequence
+// One gRPC call over HTTP/2: the same sequence
 // as an HTTP/1.1 request — identity -> classify -> decide -> token ->
 // forward — with a gRPC request message instead of a JSON body and gRPC
 // statuses instead of Google's JSON errors. The upstream side (one stream
 // of the HTTP/2 pool, the response relayed message by message) is in
-// grpc_relay.cpp.
+// grpc_relay.cpp. Listen and Write streams leave this path once the caller
+// is known: their messages are decided one at a time (grpc_bidi.cpp).
 //
 // How refusals are answered (gRPC PROTOCOL-HTTP2): a unary call gets a
 // trailers-only response; a server-streaming call gets its response
@@ -52,13 +53,6 @@ firestore::HttpRequest request_view(const transport::HeaderList& headers) {
   return view;
 }
 
-// The trailer fields of a gRPC status (or the end of a trailers-only
-// response).
-transport::HeaderList status_fields(GrpcCode code, std::string_view message) {
-  return {{"grpc-status", std::to_string(static_cast<int>(code))},
-          {"grpc-message", grpc_message(message)}};
-}
-
 // The response head of a REST error in Google's JSON shape.
 transport::HeaderList rest_error_head(const errors::ApiError& error, std::size_t body_size,
                                       const std::string& request_id) {
@@ -104,11 +98,6 @@ net::awaitable<void> FirestoreProxy::serve_grpc(transport::Connection& connectio
   call.rpc = std::get<firestore::Rpc>(rpc);
   call.exchange.record.method = std::string(call.rpc.name);
   call.exchange.metric_method = call.exchange.record.method;
-  if (call.rpc.kind == firestore::RpcKind::bidi_streaming) {
-    co_return co_await refuse(
-        call, errors::ApiError::unimplemented("firewarden does not serve " +
-                                              call.exchange.record.method + " streams yet"));
-  }
   if (auto problem = check_call_headers(call, view)) co_return co_await refuse(call, *problem);
 
   std::optional<identity::Identity> from_header;  // xfcc mode
@@ -120,6 +109,9 @@ net::awaitable<void> FirestoreProxy::serve_grpc(transport::Connection& connectio
   call.exchange.record.identity = who.spiffe_id;
   call.exchange.record.namespace_name = who.namespace_name;
   call.exchange.record.service_account = who.service_account;
+  if (call.rpc.kind == firestore::RpcKind::bidi_streaming) {
+    co_return co_await serve_bidi(call, view, who);  // message by message (grpc_bidi.cpp)
+  }
 
   auto message = co_await read_request_message(call);
   if (auto* error = std::get_if<errors::ApiError>(&message)) {
@@ -168,8 +160,11 @@ std::optional<errors::ApiError> FirestoreProxy::check_call_headers(
   if (repeated || (encoding && !text::iequals(*encoding, "identity"))) {
     return errors::ApiError::invalid_argument("compressed gRPC requests are not accepted");
   }
-  // grpc-timeout shortens the call's deadline; request_timeout caps it.
-  call.timeout = options_.request_timeout;
+  // grpc-timeout shortens the call's deadline; request_timeout caps it, or
+  // for a Listen or Write stream max_stream_duration.
+  call.timeout = call.rpc.kind == firestore::RpcKind::bidi_streaming
+                     ? std::chrono::nanoseconds(options_.max_stream_duration)
+                     : std::chrono::nanoseconds(options_.request_timeout);
   if (const auto timeout = single_header(view, "grpc-timeout", repeated)) {
     const auto parsed = parse_grpc_timeout(*timeout);
     if (repeated || !parsed) return errors::ApiError::invalid_argument("malformed grpc-timeout");

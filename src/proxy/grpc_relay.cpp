@@ -38,6 +38,8 @@ bool is_relayed_response_field(std::string_view name) {
   return true;
 }
 
+}  // namespace
+
 transport::HeaderList relayed_fields(const transport::HeaderList& fields) {
   transport::HeaderList out;
   out.reserve(fields.size());
@@ -54,8 +56,6 @@ std::optional<std::string_view> field(const transport::HeaderList& fields, std::
   return std::nullopt;
 }
 
-// The gRPC status a response ends with, as a number; nullopt when absent or
-// not a number.
 std::optional<unsigned> grpc_status_of(const transport::HeaderList& fields) {
   const auto value = field(fields, "grpc-status");
   if (!value || value->empty() || value->size() > 2) return std::nullopt;
@@ -67,7 +67,10 @@ std::optional<unsigned> grpc_status_of(const transport::HeaderList& fields) {
   return code;
 }
 
-}  // namespace
+transport::HeaderList status_fields(GrpcCode code, std::string_view message) {
+  return {{"grpc-status", std::to_string(static_cast<int>(code))},
+          {"grpc-message", grpc_message(message)}};
+}
 
 transport::HeaderList FirestoreProxy::upstream_grpc_headers(const GrpcCall& call,
                                                             const firestore::HttpRequest& view,

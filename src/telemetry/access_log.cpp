@@ -38,6 +38,7 @@ void append_fields(LineWriter& w, const AccessRecord& r) {
   w.text("protocol", r.protocol);
   w.text_or_null("http_method", r.http_method);
   w.text("method", r.method);
+  w.text_or_null("stream_message", r.stream_message);
   w.optional_strings("document_paths", r.document_paths);
   w.pairs("required", r.required, "action", "collection");
   w.text("decision", r.decision);

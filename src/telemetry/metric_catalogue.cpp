@@ -38,6 +38,14 @@ MetricCatalogue::MetricCatalogue(Registry& r)
       enforcement_mode(r.gauge("firewarden_enforcement_mode",
                                "policy.enforcement: 1 for the active mode (enforce or audit).",
                                {"mode"})),
+      stream_messages_total(
+          r.counter("firewarden_stream_messages_total",
+                    "Messages of Listen and Write streams decided on their own (a target "
+                    "added or removed, a write), by RPC and decision: allow, deny (a target "
+                    "removed after a policy reload counts here too) or error.",
+                    {"method", "decision"})),
+      listen_targets(r.gauge("firewarden_listen_targets",
+                             "Targets (listeners) live on the Listen streams being served.")),
       connections_active(
           r.gauge("firewarden_connections_active", "Client connections currently open.")),
       connections_accepted_total(

@@ -8,11 +8,12 @@
 #include <sstream>
 #include <thread>
 
+#include "firewarden/firestore/proto_writer.hpp"
 #include "support/firewarden_instance.hpp"
 #include "support/grpc_call.hpp"
-#include "support/proto_writer.hpp"
 
 using namespace firewarden::testing;
+using firewarden::firestore::protobuf::ProtoWriter;
 
 namespace {
 
@@ -145,7 +146,9 @@ TEST_CASE("grpc: unreadable calls are refused and nothing reaches the emulator")
       {"truncated message", {"Commit", "", {}, framed_commit.substr(0, 9)}, 3},
       {"grpc-encoding gzip", {"Commit", commit, {{"grpc-encoding", "gzip"}}}, 3},
       {"malformed grpc-timeout", {"Commit", commit, {{"grpc-timeout", "10x"}}}, 3},
-      {"Listen (bidi) is not served yet", {"Listen", ""}, 12},
+      {"a Listen message without a target",
+       {"Listen", ProtoWriter().string(1, database(fw)).bytes()},
+       3},
       {"ExecutePipeline", {"ExecutePipeline", ""}, 12},
       {"another service",
        {"Commit", commit, {}, std::nullopt, "/google.datastore.v1.Datastore/Commit"},

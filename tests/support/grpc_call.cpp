@@ -2,6 +2,8 @@
 
 #include <openssl/ssl.h>
 
+#include <future>
+
 #include "firewarden/firestore/grpc_frame.hpp"
 #include "firewarden/net/http2_client.hpp"
 
@@ -126,6 +128,177 @@ GrpcResult grpc_call(unsigned short port, const GrpcCallSpec& spec,
     result.messages.push_back(std::move(next));
   }
   return result;
+}
+
+// ---------------------------------------------------------------------------
+// GrpcBidiCall
+// ---------------------------------------------------------------------------
+
+struct GrpcBidiCall::State {
+  net::io_context io;
+  std::optional<net::executor_work_guard<net::io_context::executor_type>> work;
+  std::unique_ptr<transport::Http2Client> client;
+  std::unique_ptr<transport::Http2ClientStream> stream;
+  std::thread thread;
+
+  mutable std::mutex mutex;
+  std::condition_variable changed;
+  std::deque<std::string> messages;
+  bool ended = false;
+  std::optional<int> status;
+  std::string status_message;
+  std::string error;
+
+  void finish(std::optional<int> code, std::string message, std::string failure) {
+    std::lock_guard lock(mutex);
+    ended = true;
+    status = code;
+    status_message = std::move(message);
+    error = std::move(failure);
+    changed.notify_all();
+  }
+
+  // Runs `operation` on the I/O thread; false when it did not finish in time.
+  template <typename Operation>
+  bool run(Operation operation, std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
+    auto done = net::co_spawn(io, std::move(operation), net::use_future);
+    return done.wait_for(timeout) == std::future_status::ready;
+  }
+};
+
+namespace {
+
+std::optional<int> status_in(const HeaderList& fields) {
+  const auto status = field(fields, "grpc-status");
+  if (!status) return std::nullopt;
+  return std::stoi(*status);
+}
+
+net::awaitable<void> read_responses(std::shared_ptr<GrpcBidiCall::State> state) {
+  auto& stream = *state->stream;
+  if (const auto error = co_await stream.read_response_headers()) {
+    co_return state->finish(std::nullopt, "", "response headers: " + error.message());
+  }
+  if (const auto status = status_in(stream.headers())) {  // trailers-only
+    co_return state->finish(
+        status, percent_decoded(field(stream.headers(), "grpc-message").value_or("")), "");
+  }
+  firestore::GrpcMessageReader reader(64 << 20);
+  std::string message;
+  for (;;) {
+    auto read = co_await stream.read(64 * 1024);
+    if (read.error) co_return state->finish(std::nullopt, "", "response: " + read.error.message());
+    reader.feed(read.data);
+    while (reader.next(message) == firestore::GrpcMessageReader::Status::message) {
+      std::lock_guard lock(state->mutex);
+      state->messages.push_back(std::move(message));
+      state->changed.notify_all();
+    }
+    if (read.end) break;
+  }
+  const auto& trailers = stream.trailers();
+  state->finish(status_in(trailers), percent_decoded(field(trailers, "grpc-message").value_or("")),
+                "");
+}
+
+}  // namespace
+
+GrpcBidiCall::GrpcBidiCall(unsigned short port, const std::string& rpc,
+                           std::vector<std::pair<std::string, std::string>> metadata, bool read)
+    : state_(std::make_shared<State>()) {
+  auto& state = *state_;
+  state.work.emplace(state.io.get_executor());
+  transport::Http2ClientOptions options;
+  options.host = "127.0.0.1";
+  options.port = std::to_string(port);
+  options.max_connections = 1;
+  state.client = std::make_unique<transport::Http2Client>(state.io.get_executor(), options);
+  state.thread = std::thread([&state] { state.io.run(); });
+  HeaderList headers{{":method", "POST"},
+                     {":scheme", "http"},
+                     {":authority", "firewarden.test"},
+                     {":path", "/google.firestore.v1.Firestore/" + rpc},
+                     {"content-type", "application/grpc"},
+                     {"te", "trailers"}};
+  headers.insert(headers.end(), metadata.begin(), metadata.end());
+  const bool opened = state.run([&]() -> net::awaitable<void> {
+    auto open = co_await state.client->open_stream(std::move(headers), false);
+    if (!open.stream) co_return state.finish(std::nullopt, "", "open: " + open.error.message());
+    state.stream = std::move(open.stream);
+    if (read) net::co_spawn(state.io, read_responses(state_), net::detached);
+  });
+  if (!opened) state.finish(std::nullopt, "", "open: no stream within the wait");
+}
+
+GrpcBidiCall::~GrpcBidiCall() {
+  auto& state = *state_;
+  net::post(state.io, [&state] {
+    if (state.stream) state.stream->reset(transport::Http2Error::cancel);
+    state.client->close_all();
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));  // let the reset go out
+  state.work.reset();
+  state.io.stop();
+  state.thread.join();
+  state.stream.reset();
+  state.client.reset();
+}
+
+bool GrpcBidiCall::send_raw(const std::string& bytes) {
+  auto& state = *state_;
+  if (!state.stream) return false;
+  bool written = false;
+  const bool finished = state.run([&]() -> net::awaitable<void> {
+    written = !co_await state.stream->write_data(bytes, false);
+  });
+  return finished && written;
+}
+
+bool GrpcBidiCall::send(const std::string& message) {
+  return send_raw(firestore::grpc_frame(message));
+}
+
+bool GrpcBidiCall::half_close() {
+  auto& state = *state_;
+  if (!state.stream) return false;
+  bool written = false;
+  const bool finished = state.run(
+      [&]() -> net::awaitable<void> { written = !co_await state.stream->write_data("", true); });
+  return finished && written;
+}
+
+void GrpcBidiCall::reset() {
+  auto& state = *state_;
+  net::post(state.io, [&state] {
+    if (state.stream) state.stream->reset(transport::Http2Error::cancel);
+  });
+}
+
+std::optional<std::string> GrpcBidiCall::next_message(std::chrono::milliseconds timeout) {
+  auto& state = *state_;
+  std::unique_lock lock(state.mutex);
+  state.changed.wait_for(lock, timeout, [&] { return !state.messages.empty() || state.ended; });
+  if (state.messages.empty()) return std::nullopt;
+  std::string message = std::move(state.messages.front());
+  state.messages.pop_front();
+  return message;
+}
+
+std::optional<int> GrpcBidiCall::wait_status(std::chrono::milliseconds timeout) {
+  auto& state = *state_;
+  std::unique_lock lock(state.mutex);
+  state.changed.wait_for(lock, timeout, [&] { return state.ended; });
+  return state.status;
+}
+
+std::string GrpcBidiCall::status_message() const {
+  std::lock_guard lock(state_->mutex);
+  return state_->status_message;
+}
+
+std::string GrpcBidiCall::transport_error() const {
+  std::lock_guard lock(state_->mutex);
+  return state_->ended && !state_->status ? state_->error : "";
 }
 
 }  // namespace firewarden::testing

@@ -5,8 +5,13 @@
 // back. Bounded: a call that does not end within `timeout` is reported as
 // such, never waited on without end.
 #include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -41,5 +46,39 @@ struct GrpcResult {
 
 GrpcResult grpc_call(unsigned short port, const GrpcCallSpec& spec,
                      const std::optional<TlsClientFiles>& tls = std::nullopt);
+
+// A bidirectional call (Listen, Write) held open by a test: messages sent
+// one at a time, responses taken as they arrive, then a half-close or a
+// reset. Its own I/O thread; every wait is bounded. With `read` false the
+// responses are never read (a client that stalls its stream's window).
+class GrpcBidiCall {
+ public:
+  GrpcBidiCall(unsigned short port, const std::string& rpc,
+               std::vector<std::pair<std::string, std::string>> metadata = {}, bool read = true);
+  ~GrpcBidiCall();
+  GrpcBidiCall(const GrpcBidiCall&) = delete;
+  GrpcBidiCall& operator=(const GrpcBidiCall&) = delete;
+
+  // Sends one message framed (or bytes as they are); false when the stream
+  // would not take it within the wait.
+  bool send(const std::string& message);
+  bool send_raw(const std::string& bytes);
+  bool half_close();
+  void reset();
+
+  // The next response message, unframed; nullopt if none came within
+  // `timeout` or the call ended.
+  std::optional<std::string> next_message(std::chrono::milliseconds timeout);
+  // Waits for the call's end; its grpc-status (nullopt: no status within
+  // `timeout`, or the stream was reset: see transport_error()).
+  std::optional<int> wait_status(std::chrono::milliseconds timeout);
+  std::string status_message() const;  // grpc-message, percent-decoded
+  std::string transport_error() const;
+
+  struct State;  // shared with the I/O thread (grpc_call.cpp)
+
+ private:
+  std::shared_ptr<State> state_;
+};
 
 }  // namespace firewarden::testing

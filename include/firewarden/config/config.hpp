@@ -175,6 +175,12 @@ struct Config {
       std::uint32_t reset_budget = 200;
       // SETTINGS, PING, PRIORITY and empty frames, the same way.
       std::uint32_t control_frame_budget = 1000;
+      // Live targets one Listen stream may hold; an add beyond them is
+      // removed with RESOURCE_EXHAUSTED.
+      std::uint32_t max_listen_targets = 1000;
+      // A bidirectional stream (Listen, Write) ends after this with
+      // UNAVAILABLE; the client reconnects and its targets are decided again.
+      std::chrono::milliseconds max_stream_duration{3600000};
     } http2;
   } limits;
 

@@ -40,6 +40,11 @@ struct GrpcRequest {
   // (google-cloud-resource-prefix, x-goog-request-params) that must agree
   // with the message's database, as for REST.
   std::vector<std::pair<std::string_view, std::string_view>> metadata;
+  // A bidirectional stream's database as its first message named it: a
+  // later Write or Listen message may leave `database` empty (firestore.proto:
+  // "only required in the first message"), and is then read as naming this
+  // one. Empty for a stream's first message and for every other RPC.
+  std::string_view stream_database{};
 };
 
 // RequestModel::method is the RPC name ("GetDocument" …);

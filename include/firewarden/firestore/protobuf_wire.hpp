@@ -63,6 +63,9 @@ class WireReader {
 };
 
 // Writing: a field appended to `out` in the canonical (minimal) encoding.
+void append_varint(std::string& out, std::uint64_t value);  // a bare varint (packed elements)
+// A tag with any wire type, even one the reader refuses (tests write those).
+void append_raw_tag(std::string& out, std::uint32_t number, std::uint32_t wire_type);
 void append_varint_field(std::string& out, std::uint32_t number, std::uint64_t value);
 void append_length_delimited(std::string& out, std::uint32_t number, std::string_view bytes);
 

@@ -14,10 +14,12 @@
 #include "firewarden/config/config.hpp"
 #include "firewarden/credentials/token_provider.hpp"
 #include "firewarden/firestore/classify.hpp"
+#include "firewarden/firestore/grpc_listen.hpp"
 #include "firewarden/identity/identity_rules.hpp"
 #include "firewarden/net/http2_client.hpp"
 #include "firewarden/net/server.hpp"
 #include "firewarden/proxy/grpc_response_cut.hpp"
+#include "firewarden/proxy/grpc_status.hpp"
 #include "firewarden/proxy/policy_store.hpp"
 #include "firewarden/proxy/response_cut.hpp"
 #include "firewarden/proxy/upstream_pool.hpp"
@@ -49,6 +51,13 @@ struct ProxyOptions {
   config::Enforcement enforcement = config::Enforcement::enforce;
   // logging.document_paths: how access lines show the documents requested.
   config::DocumentPaths document_paths = config::DocumentPaths::full;
+  // limits.http2: live targets per Listen stream, and how long a Listen or
+  // Write stream may last (they are not bounded by request_timeout).
+  std::uint32_t max_listen_targets = 1000;
+  std::chrono::milliseconds max_stream_duration{3600000};
+  // limits.shutdown_grace: while draining, a bidirectional stream ends with
+  // UNAVAILABLE before this has passed.
+  std::chrono::milliseconds shutdown_grace{20000};
 };
 
 // mtls: what a connection's client certificate proves, decided once after
@@ -63,6 +72,7 @@ struct CertificateIdentity final : transport::ConnectionState {
 };
 
 struct GrpcCall;  // one gRPC call's bookkeeping (src/proxy/grpc_call.hpp)
+struct BidiCall;  // one Listen or Write stream's (src/proxy/grpc_bidi.hpp)
 
 class FirestoreProxy final : public transport::RequestHandler {
  public:
@@ -113,6 +123,9 @@ class FirestoreProxy final : public transport::RequestHandler {
   // when the request may not be forwarded (audit mode forwards a deny).
   std::optional<firestore::ApiError> enforce(Exchange& exchange, const identity::Identity& who,
                                              const policy::Decision& decision);
+  // Whether a decision keeps the request from upstream (enforce's test,
+  // without its records).
+  bool refuses(const policy::Decision& decision) const;
   // Sends the request upstream and relays the answer (upstream_exchange.cpp).
   net::awaitable<bool> forward(Exchange& exchange, transport::Request& request,
                                firestore::RequestModel& model, const std::string& token,
@@ -178,6 +191,54 @@ class FirestoreProxy final : public transport::RequestHandler {
       GrpcCall& call, transport::Http2ClientStream& upstream, std::optional<GrpcWriteResponse> cut);
   firestore::ApiError cut_refusal(GrpcCall& call, const std::string& why) const;
 
+  // gRPC bidirectional streams (grpc_bidi.cpp): Listen and Write, message
+  // by message, between the identity check and the stream's end.
+  net::awaitable<void> serve_bidi(GrpcCall& call, const firestore::HttpRequest& view,
+                                  const identity::Identity& who);
+  net::awaitable<void> pump_client_messages(BidiCall& bidi);
+  net::awaitable<void> pump_messages(BidiCall& bidi);
+  net::awaitable<void> relay_upstream_messages(BidiCall& bidi);
+  net::awaitable<void> write_client_messages(BidiCall& bidi);
+  net::awaitable<void> watch_stream(BidiCall& bidi);
+  // Ends the stream with our status, or with the upstream's trailers; the
+  // writer sends them. Never waits; the first call decides.
+  void end_bidi(BidiCall& bidi, GrpcCode code, std::string_view message);
+  void end_bidi_with(BidiCall& bidi, transport::HeaderList trailers, unsigned status);
+  // The stream's side of a failure (no lambdas in these coroutines: GCC 12
+  // miscompiles a coroutine lambda's captures by reference).
+  void upstream_failed(BidiCall& bidi, const boost::system::error_code& error);
+  void client_failed(BidiCall& bidi, const boost::system::error_code& error);
+  // A message refused: its line says why, and the stream ends with it.
+  void refuse_message(BidiCall& bidi, Exchange& exchange, const firestore::ApiError& error);
+  // Hands a framed message to the writer; false once the stream ended.
+  net::awaitable<bool> send_to_client(BidiCall& bidi, std::string framed);
+  // Sends a decided message upstream, opening the upstream stream with the
+  // first one (token of `decision`, routing metadata of `model`); false
+  // when the stream ended instead.
+  net::awaitable<bool> send_upstream(BidiCall& bidi, const firestore::RequestModel& model,
+                                     const policy::Decision& decision);
+  net::awaitable<bool> write_upstream(BidiCall& bidi, std::string_view message);
+  // A stream message's own exchange: the stream's, without its decision.
+  Exchange message_exchange(const BidiCall& bidi, std::string what) const;
+  // Counts a decided stream message and writes its access line.
+  void finish_message(Exchange& exchange);
+  // The refusal of a stream message: the policy's (as enforce), or one of
+  // its own when the message's upstream identity differs from the stream's.
+  std::optional<firestore::ApiError> enforce_message(BidiCall& bidi, Exchange& exchange,
+                                                     const policy::Decision& decision);
+  // The stream's database: the first message's; later ones must agree.
+  std::optional<firestore::ApiError> check_stream_database(BidiCall& bidi,
+                                                           const firestore::RequestModel& model);
+  firestore::GrpcRequest stream_request(const BidiCall& bidi, std::string_view message) const;
+  // Listen (grpc_listen.cpp) and Write (grpc_write_stream.cpp).
+  net::awaitable<void> on_listen_message(BidiCall& bidi, std::string_view message);
+  net::awaitable<void> add_listen_target(BidiCall& bidi, firestore::ListenAdd add);
+  net::awaitable<void> remove_listen_target(BidiCall& bidi, std::int32_t target_id,
+                                            std::string_view message);
+  // Decides every live target again under the policy in force now.
+  net::awaitable<void> recheck_listen_targets(BidiCall& bidi);
+  net::awaitable<void> on_write_message(BidiCall& bidi, std::string_view message);
+
   ProxyOptions options_;
   const PolicyStore& policies_;
   credentials::TokenProvider& tokens_;
@@ -197,6 +258,8 @@ class FirestoreProxy final : public transport::RequestHandler {
   telemetry::Family<telemetry::Counter>& handshake_failures_;
   // xfcc: forwarded identities refused with 401, by the identity error reason.
   telemetry::Family<telemetry::Counter>& identity_refusals_;
+  telemetry::Family<telemetry::Counter>& stream_messages_;  // method, decision
+  telemetry::Gauge& listen_targets_;
 };
 
 }  // namespace firewarden::proxy

@@ -34,6 +34,10 @@ struct AccessRecord {
   std::string_view protocol = "rest";  // "rest" or "grpc", a string literal
   std::string http_method;             // the request line's method; empty when no request was read
   std::string method;                  // Firestore RPC ("commit") or the HTTP method when unknown
+  // A message of a bidirectional stream (Listen, Write) decided on its own
+  // line: "add_target 5", "remove_target 5", "reload remove_target 5",
+  // "write"; empty (null) on a request's or a stream's own line.
+  std::string stream_message;
   // The documents the request names as logging.document_paths shows them
   // (paths, digests); nullopt when omitted or the request was not classified.
   std::optional<std::vector<std::string>> document_paths;

@@ -28,6 +28,9 @@ struct MetricCatalogue {
   Family<Counter>& dry_run_verdicts_total;      // rule, verdict: allow | deny
   Family<Counter>& identity_refusals_total;     // reason
   Family<Gauge>& enforcement_mode;              // mode: enforce | audit
+  // Bidirectional gRPC streams (proxy/).
+  Family<Counter>& stream_messages_total;  // method: Listen | Write, decision
+  Family<Gauge>& listen_targets;           // live targets of every Listen stream
 
   // Client connections (net/).
   Family<Gauge>& connections_active;

@@ -149,6 +149,8 @@ TEST_CASE("limits.http2 defaults") {
   CHECK(config.limits.http2.max_concurrent_streams == 100);
   CHECK(config.limits.http2.reset_budget == 200);
   CHECK(config.limits.http2.control_frame_budget == 1000);
+  CHECK(config.limits.http2.max_listen_targets == 1000);
+  CHECK(config.limits.http2.max_stream_duration == std::chrono::hours(1));
 }
 
 TEST_CASE("each key accepts a valid value") {
@@ -339,6 +341,11 @@ TEST_CASE("each key accepts a valid value") {
          CHECK(c.limits.http2.max_concurrent_streams == 1);
          CHECK(c.limits.http2.reset_budget == 1);
          CHECK(c.limits.http2.control_frame_budget == 1000000);
+       }},
+      {"limits:\n  http2:\n    max_listen_targets: 1\n    max_stream_duration: 100ms\n",
+       [](const Config& c) {
+         CHECK(c.limits.http2.max_listen_targets == 1);
+         CHECK(c.limits.http2.max_stream_duration == std::chrono::milliseconds(100));
        }},
       {"logging:\n  level: trace\n  format: text\n  access_log: false\n",
        [](const Config& c) {

@@ -9,28 +9,32 @@
 
 #include "classify_support.hpp"
 #include "firewarden/firestore/grpc_classify.hpp"
+#include "firewarden/firestore/protobuf_wire.hpp"
 
 namespace firewarden::firestore::testing::pb {
 
+// The encoding is the daemon's own (protobuf_wire.hpp), as strings.
 inline std::string varint(std::uint64_t value) {
   std::string out;
-  while (value >= 0x80) {
-    out += static_cast<char>((value & 0x7F) | 0x80);
-    value >>= 7;
-  }
-  out += static_cast<char>(value);
+  protobuf::append_varint(out, value);
   return out;
 }
 inline std::string tag(std::uint32_t number, int wire) {
-  return varint((std::uint64_t{number} << 3) | static_cast<std::uint64_t>(wire));
+  std::string out;
+  protobuf::append_raw_tag(out, number, static_cast<std::uint32_t>(wire));
+  return out;
 }
 // A varint field (bool, int32, int64, enum).
 inline std::string num(std::uint32_t number, std::uint64_t value) {
-  return tag(number, 0) + varint(value);
+  std::string out;
+  protobuf::append_varint_field(out, number, value);
+  return out;
 }
 // A length-delimited field: string, bytes or an encoded message.
 inline std::string len(std::uint32_t number, std::string_view bytes) {
-  return tag(number, 2) + varint(bytes.size()) + std::string(bytes);
+  std::string out;
+  protobuf::append_length_delimited(out, number, bytes);
+  return out;
 }
 inline std::string cat(std::initializer_list<std::string> parts) {
   std::string out;

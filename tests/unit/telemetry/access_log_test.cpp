@@ -38,6 +38,7 @@ TEST_CASE("access line: every SPEC 10 field, absent values as null") {
                             "protocol",
                             "http_method",
                             "method",
+                            "stream_message",
                             "document_paths",
                             "required",
                             "decision",
@@ -72,10 +73,10 @@ TEST_CASE("access line: a field without a value is null, never an empty string")
   record.method = "unknown";
   record.decision = "error";
   const auto json = nlohmann::json::parse(to_json_line(record));
-  for (const char* field :
-       {"trace_id", "user_agent", "identity", "namespace", "service_account",
-        "peer_certificate_serial", "peer_certificate_sha256", "http_method", "document_paths",
-        "rule", "upstream_status", "upstream_reused", "upstream_ms", "impersonated", "error"}) {
+  for (const char* field : {"trace_id", "user_agent", "identity", "namespace", "service_account",
+                            "peer_certificate_serial", "peer_certificate_sha256", "http_method",
+                            "stream_message", "document_paths", "rule", "upstream_status",
+                            "upstream_reused", "upstream_ms", "impersonated", "error"}) {
     CAPTURE(field);
     CHECK(json[field].is_null());
   }
