@@ -63,7 +63,8 @@ test(`${SDK} SDK listeners, ${VIA}`, {timeout: 150000}, async () => {
 
   if (firewarden) {
     // The denied target was decided once: the SDK did not reopen it.
-    const isSecretsDenial = line => line.method === 'Listen' && line.decision === 'deny' && JSON.stringify(line).includes('secrets');
+    const isSecretsDenial = line => line.method === 'Listen' && line.decision === 'deny' &&
+      String(line.stream_message).startsWith('add_target') && JSON.stringify(line).includes('secrets');
     const access = await firewarden.settledAccessLog(lines => lines.some(isSecretsDenial));
     const denials = access.filter(isSecretsDenial);
     assert.equal(denials.length, 1, `Listen denials on secrets/: ${JSON.stringify(denials)}`);
