@@ -67,6 +67,12 @@ add_test(NAME "e2e: readme examples"
 #                                    with the SVID in mtls mode): allowed
 #                                    operations land, denied ones get code 7 and
 #                                    reach nothing (label grpc-sdk)
+#   e2e: grpc sdk <sdk> xfcc         through firewarden in xfcc mode behind a
+#                                    relay playing the Istio sidecar (TLS with
+#                                    the SVID to it, h2c with
+#                                    x-forwarded-client-cert from it); the node
+#                                    run also sends a forged header, which the
+#                                    relay replaces (grpc-sdk)
 # scripts/bootstrap installs the SDKs; the Go and Java clients are compiled
 # once per run by the grpc-sdk-clients fixture.
 find_program(FIREWARDEN_GO go)
@@ -106,4 +112,33 @@ foreach(sdk node go python java)
   grpc_sdk_test(${sdk} relay-mtls grpc-sdk-smoke)
   grpc_sdk_test(${sdk} fixed grpc-sdk)
   grpc_sdk_test(${sdk} mtls grpc-sdk)
+  grpc_sdk_test(${sdk} xfcc grpc-sdk)
+endforeach()
+
+# Real-time listeners (the Listen stream) and the Write stream:
+#   e2e: listen node <via>   tests/e2e/node/listen.test.js: Node SDK onSnapshot
+#                            listeners (query, document, collection group)
+#                            allowed and denied, a policy reload that removes
+#                            one, and a raw grpc-js Write stream
+#   e2e: listen <sdk> <via>  tests/e2e/node/grpc_listen.test.js: the Go,
+#                            Python and Java clients' --listen list
+#                            (Snapshots(), on_snapshot, addSnapshotListener)
+# direct: straight to the emulator (grpc-sdk-smoke); fixed: through firewarden
+# (grpc-sdk).
+function(listen_test sdk via label)
+  set(test "e2e: listen ${sdk} ${via}")
+  if(sdk STREQUAL "node")
+    e2e_node_test("listen ${sdk} ${via}" listen.test.js LISTEN_VIA=${via})
+  else()
+    e2e_node_test("listen ${sdk} ${via}" grpc_listen.test.js GRPC_SDK=${sdk} GRPC_SDK_VIA=${via}
+                  GRPC_SDK_GO_CLIENT=${_grpc_sdk_go_client})
+    if(FIREWARDEN_NODE)
+      set_tests_properties("${test}" PROPERTIES FIXTURES_REQUIRED "integration;grpc-sdk-clients")
+    endif()
+  endif()
+  set_tests_properties("${test}" PROPERTIES LABELS ${label})
+endfunction()
+foreach(sdk node go python java)
+  listen_test(${sdk} direct grpc-sdk-smoke)
+  listen_test(${sdk} fixed grpc-sdk)
 endforeach()

@@ -8,7 +8,7 @@
 // and exit status 1 when any outcome is not the expected one.
 //
 //	go run . --target 127.0.0.1:PORT --project ID [--run ID] [--expect-denied]
-//	         [--ca ca.pem --cert svid.pem --key svid.key] [--pause-ms N]
+//	         [--ca ca.pem --cert svid.pem --key svid.key] [--pause-ms N] [--listen]
 //
 // --target defaults to $FIRESTORE_EMULATOR_HOST. Without --ca the SDK is pointed
 // at the target with FIRESTORE_EMULATOR_HOST (plaintext HTTP/2, as to the emulator
@@ -17,6 +17,7 @@
 // tests/e2e/policy.yaml denies to spiffe://cluster.local/ns/orders/sa/orders-api,
 // each of which must fail with codes.PermissionDenied. --pause-ms waits after
 // each result line (tests/e2e/node/capture-grpc.js attributes messages by them).
+// --listen runs the real-time listener list instead (listen.go).
 package main
 
 import (
@@ -44,7 +45,7 @@ import (
 
 type options struct {
 	target, project, run, ca, cert, key string
-	expectDenied                        bool
+	expectDenied, listen                bool
 	pause                               time.Duration
 }
 
@@ -57,6 +58,7 @@ func parseFlags() options {
 	flag.StringVar(&o.ca, "ca", "", "mtls: CA bundle that signed the server certificate")
 	flag.StringVar(&o.cert, "cert", "", "mtls: client certificate (X.509-SVID)")
 	flag.StringVar(&o.key, "key", "", "mtls: client key")
+	flag.BoolVar(&o.listen, "listen", false, "run the listener operations (Snapshots) instead")
 	pauseMs := flag.Int("pause-ms", 0, "pause after each result line")
 	flag.Parse()
 	o.pause = time.Duration(*pauseMs) * time.Millisecond
@@ -291,6 +293,9 @@ func main() {
 		fail(err.Error())
 	}
 	defer db.Close()
+	if o.listen {
+		os.Exit(runListen(db, o))
+	}
 	surprises := 0
 	unreachable := false
 	for _, op := range operations(db, o.run) {

@@ -216,7 +216,12 @@ async function main() {
   process.exitCode = surprises === 0 ? 0 : 1;
 }
 
-main().catch(error => {
-  console.error(error.stack || String(error));
-  process.exitCode = 2;
-});
+if (require.main === module) {
+  main().catch(error => {
+    console.error(error.stack || String(error));
+    process.exitCode = 2;
+  });
+}
+
+// listen.test.js makes its SDK clients the way this program does.
+module.exports = {client};

@@ -12,9 +12,15 @@
 // Upstream it sets the emulator's admin token "Bearer owner" on every call, as
 // firewarden sets its own. Listen and Write (bidirectional) are not relayed:
 // grpc-js answers UNIMPLEMENTED. Binds 127.0.0.1 only.
+//
+// startXfccRelay below is the other relay: the Istio sidecar in front of
+// firewarden in xfcc mode (see its comment).
 'use strict';
 
+const crypto = require('node:crypto');
 const fs = require('node:fs');
+const http2 = require('node:http2');
+const net = require('node:net');
 const grpc = require('@grpc/grpc-js');
 
 const SERVICE = 'google.firestore.v1.Firestore';
@@ -129,4 +135,139 @@ async function startRelay({upstreamPort, tls = null, record = () => {}, refuse =
   };
 }
 
-module.exports = {RPCS, SERVICE, startRelay};
+// ---------------------------------------------------------------------------
+// The Istio sidecar in front of firewarden in xfcc mode: it terminates TLS,
+// requiring a client certificate signed by ca.pem, and forwards every HTTP/2
+// stream (gRPC of any kind, Listen and Write included) over h2c to firewarden
+// from `localAddress` (the peer firewarden trusts). Like Envoy with
+// forward_client_cert_details: SANITIZE_SET, it removes every
+// x-forwarded-client-cert the client sent and sets its own for the client's
+// certificate: By=<its own URI SAN>;Hash=<SHA-256 of the client certificate,
+// hex>;Subject="<its subject>";URI=<its URI SAN>. Frames are relayed as they
+// come (stream.pipe: a slow reader slows its stream), trailers included.
+// ---------------------------------------------------------------------------
+const {HTTP2_HEADER_STATUS, NGHTTP2_CANCEL, NGHTTP2_FLAG_END_STREAM, NGHTTP2_INTERNAL_ERROR} = http2.constants;
+const XFCC = 'x-forwarded-client-cert';
+// A 127.0.0.0/8 address other than 127.0.0.1, so that only the relay's
+// connections come from the trusted peer (every other client is 127.0.0.1).
+const RELAY_ADDRESS = '127.0.0.2';
+
+function uriSans(certificate) {
+  return (certificate.subjectaltname || '')
+    .split(', ')
+    .filter(name => name.startsWith('URI:'))
+    .map(name => name.slice('URI:'.length));
+}
+
+// The XFCC element Envoy sets for a verified client certificate (`own` is
+// the relay's certificate); null when the client's has not exactly one URI SAN.
+function xfccElement(own, peer) {
+  const [uri, ...more] = uriSans(peer);
+  if (!uri || more.length) return null;
+  const hash = crypto.createHash('sha256').update(peer.raw).digest('hex');
+  // RFC 2253 order: the most specific RDN first.
+  const subject = new crypto.X509Certificate(peer.raw).subject.split('\n').reverse().join(',');
+  return `By=${uriSans(own)[0]};Hash=${hash};Subject="${subject}";URI=${uri}`;
+}
+
+// A request's header fields, each name with the list of its values as the
+// client sent them: a repeated field stays repeated upstream (the Go SDK
+// sends x-goog-request-params twice), where Node's header object would have
+// joined the values into one field.
+function fieldLists(rawHeaders) {
+  const fields = {};
+  for (let i = 0; i + 1 < rawHeaders.length; i += 2) (fields[rawHeaders[i]] ??= []).push(rawHeaders[i + 1]);
+  return fields;
+}
+
+// startXfccRelay({upstreamPort, tls, localAddress}): tls is devCertificates().
+async function startXfccRelay({upstreamPort, tls, localAddress = RELAY_ADDRESS}) {
+  const peers = new Set();
+  const forwarded = []; // every x-forwarded-client-cert value sent upstream
+  const received = []; // every x-forwarded-client-cert a client sent
+  let upstream = null;
+  const session = () => {
+    if (upstream && !upstream.closed && !upstream.destroyed) return upstream;
+    upstream = http2.connect(`http://127.0.0.1:${upstreamPort}`, {
+      createConnection: () => net.connect({host: '127.0.0.1', port: upstreamPort, localAddress}),
+    });
+    upstream.on('error', () => {}); // each stream reports its own failure
+    return upstream;
+  };
+  const server = http2.createSecureServer({
+    key: fs.readFileSync(tls.file('server.key')),
+    cert: fs.readFileSync(tls.file('server.pem')),
+    ca: fs.readFileSync(tls.file('ca.pem')),
+    requestCert: true,
+    rejectUnauthorized: true, // no client certificate, no TLS session
+  });
+  server.on('stream', (stream, headers, flags, rawHeaders) => {
+    const socket = stream.session.socket;
+    const peer = socket.getPeerCertificate();
+    const element = xfccElement(socket.getCertificate(), peer);
+    for (const uri of uriSans(peer)) peers.add(`URI:${uri}`);
+    if (headers[XFCC] !== undefined) received.push(headers[XFCC]);
+    if (!element) {
+      stream.respond({[HTTP2_HEADER_STATUS]: 200, 'content-type': 'application/grpc', 'grpc-status': '16'}, {endStream: true});
+      return;
+    }
+    // h2c upstream; every other header (gRPC metadata) as the client sent it.
+    const outgoing = {...fieldLists(rawHeaders), ':scheme': 'http', [XFCC]: element};
+    forwarded.push(element);
+    relayStream(stream, session().request(outgoing));
+  });
+  await new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', resolve);
+  });
+  const sessions = new Set();
+  server.on('session', s => {
+    sessions.add(s);
+    s.once('close', () => sessions.delete(s));
+  });
+  return {
+    port: server.address().port,
+    peers: () => [...peers],
+    forwarded: () => [...forwarded],
+    received: () => [...received],
+    stop: () =>
+      new Promise(resolve => {
+        for (const s of sessions) s.destroy();
+        if (upstream) upstream.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+// One client stream relayed to one upstream stream, both ways.
+function relayStream(stream, request) {
+  stream.pipe(request);
+  let trailers = null;
+  request.on('response', (headers, flags) => {
+    if (stream.destroyed) return;
+    if (flags & NGHTTP2_FLAG_END_STREAM) {
+      stream.respond(headers, {endStream: true}); // trailers-only
+      return;
+    }
+    stream.respond(headers, {waitForTrailers: true});
+    request.pipe(stream);
+  });
+  request.on('trailers', headers => (trailers = headers));
+  stream.on('wantTrailers', () => {
+    if (trailers) stream.sendTrailers(trailers);
+    else stream.close(NGHTTP2_INTERNAL_ERROR); // upstream ended without a status
+  });
+  // A reset on either side resets the other.
+  request.on('close', () => {
+    if (!stream.destroyed && request.rstCode && request.rstCode !== 0) stream.close(request.rstCode);
+  });
+  request.on('error', () => {
+    if (!stream.destroyed) stream.close(NGHTTP2_INTERNAL_ERROR);
+  });
+  stream.on('close', () => {
+    if (!request.destroyed) request.close(NGHTTP2_CANCEL);
+  });
+  stream.on('error', () => {});
+}
+
+module.exports = {RELAY_ADDRESS, RPCS, SERVICE, startRelay, startXfccRelay};

@@ -17,17 +17,24 @@
 //                      required client certificate in front of the emulator,
 //                      refusing every request that names secrets/ with
 //                      PERMISSION_DENIED: the SDK's mtls settings and its
-//                      handling of a denial, checked without firewarden)
+//                      handling of a denial, checked without firewarden),
+//                      xfcc (firewarden in xfcc mode behind startXfccRelay of
+//                      grpc-relay.js, the Istio sidecar: the SDK speaks TLS
+//                      with its SVID to the relay, which sets
+//                      x-forwarded-client-cert and forwards over h2c from the
+//                      one address firewarden trusts)
 //   GRPC_SDK_GO_CLIENT the built Go client (tests/e2e.cmake builds it)
 //   FIREWARDEN_BINARY, FIREWARDEN_TEST_STATE_DIR  as for the other e2e suites
 'use strict';
 
 const assert = require('node:assert/strict');
+const fs = require('node:fs');
 const {after, before, test} = require('node:test');
 
 const {runClient} = require('./grpc-clients');
-const {EmulatorView, ORDERS_ID, devCertificates, startEmulator, startFirewarden} = require('./harness');
-const {startRelay} = require('./grpc-relay');
+const {ANALYTICS_ID, EmulatorView, ORDERS_ID, devCertificates, requireModules, rpcCode, startEmulator, startFirewarden} =
+  require('./harness');
+const {RELAY_ADDRESS, startRelay, startXfccRelay} = require('./grpc-relay');
 
 const SDK = process.env.GRPC_SDK;
 const VIA = process.env.GRPC_SDK_VIA || 'direct';
@@ -44,8 +51,9 @@ const stops = [];
 let emulator; // EmulatorView
 let target; // host:port the client is pointed at
 let tlsArgs = [];
-let firewarden; // when VIA is fixed or mtls
-let relay; // when VIA is relay-mtls
+let firewarden; // when VIA is fixed, mtls or xfcc
+let relay; // when VIA is relay-mtls or xfcc
+let certs; // devCertificates() unless VIA is direct or fixed
 
 before(async () => {
   const emu = await startEmulator();
@@ -55,7 +63,7 @@ before(async () => {
     target = `127.0.0.1:${emu.port}`;
     return;
   }
-  const certs = VIA === 'fixed' ? null : devCertificates();
+  certs = VIA === 'fixed' ? null : devCertificates();
   if (certs) {
     stops.push(certs.cleanup);
     tlsArgs = ['--ca', certs.file('ca.pem'), '--cert', certs.file('orders.pem'), '--key', certs.file('orders.key')];
@@ -68,8 +76,14 @@ before(async () => {
     firewarden = await startFirewarden({mode: VIA, fixedId: ORDERS_ID, project, emulatorPort: emu.port, tls: certs});
     stops.push(firewarden.stop);
     target = `127.0.0.1:${firewarden.port}`;
+  } else if (VIA === 'xfcc') {
+    firewarden = await startFirewarden({mode: VIA, trustedPeers: [`${RELAY_ADDRESS}/32`], project, emulatorPort: emu.port});
+    stops.push(firewarden.stop);
+    relay = await startXfccRelay({upstreamPort: firewarden.port, tls: certs});
+    stops.push(relay.stop);
+    target = `127.0.0.1:${relay.port}`;
   } else {
-    throw new Error(`GRPC_SDK_VIA must be direct, fixed, mtls or relay-mtls (got ${VIA})`);
+    throw new Error(`GRPC_SDK_VIA must be direct, fixed, mtls, relay-mtls or xfcc (got ${VIA})`);
   }
 });
 
@@ -97,11 +111,15 @@ test(`${SDK} SDK over gRPC, ${VIA}`, {timeout: 280000}, async () => {
     if (line.expect === 'denied') assert.equal(line.code, PERMISSION_DENIED, JSON.stringify(line));
   }
 
-  // The relay required a client certificate: it was the orders SVID; it
-  // refused the denied operations' requests (an SDK may retry one).
-  if (relay) {
-    assert.deepEqual(relay.peers(), [`URI:${ORDERS_ID}`]);
-    assert.ok(relay.refused() >= DENIED.length, `the relay refused ${relay.refused()} requests`);
+  // The relay required a client certificate: it was the orders SVID. The
+  // test relay refused the denied operations' requests (an SDK may retry one);
+  // the sidecar named the SVID in every request it forwarded.
+  if (relay) assert.deepEqual(relay.peers(), [`URI:${ORDERS_ID}`]);
+  if (VIA === 'relay-mtls') assert.ok(relay.refused() >= DENIED.length, `the relay refused ${relay.refused()} requests`);
+  if (VIA === 'xfcc') {
+    const named = relay.forwarded().map(xfcc => xfcc.split(';URI=')[1]);
+    assert.ok(named.length >= ALLOWED.length, `the relay forwarded ${named.length} requests`);
+    assert.deepEqual([...new Set(named)], [ORDERS_ID]);
   }
 
   // What the allowed operations did is in the emulator.
@@ -124,8 +142,52 @@ test(`${SDK} SDK over gRPC, ${VIA}`, {timeout: 280000}, async () => {
     const denials = access.filter(isDenial);
     assert.ok(denials.length >= DENIED.length, `${denials.length} denials in the access log`);
     for (const line of denials) assert.equal(line.upstream_status, null, JSON.stringify(line));
+    for (const line of access) assert.equal(line.identity, ORDERS_ID, JSON.stringify(line));
     const seen = {};
     for (const line of access) seen[`${line.method} ${line.decision}`] = (seen[`${line.method} ${line.decision}`] || 0) + 1;
     console.log(`RPCs firewarden saw from the ${SDK} SDK: ${JSON.stringify(seen)}`);
+  }
+});
+
+// An app cannot claim another identity through the sidecar: the SDK (orders
+// SVID) sends x-forwarded-client-cert naming the analytics workload, which
+// may read reports/ (the orders one may not). The relay replaces the header,
+// so firewarden decides as orders-api: the read is denied, the write on
+// orders/ lands. Node only: the SDK's customHeaders reach gRPC metadata.
+const forgedHeaderTest = VIA === 'xfcc' && SDK === 'node' ? test : () => {};
+forgedHeaderTest('a client\'s own x-forwarded-client-cert is replaced by the sidecar, not trusted', {timeout: 60000}, async () => {
+  const {firestore} = requireModules();
+  const {grpc} = require('google-gax');
+  const forged = `By=spiffe://cluster.local/ns/firewarden/sa/firewarden;URI=${ANALYTICS_ID}`;
+  await emulator.put(`reports/${runId}-r`, {run: runId});
+  const db = new firestore.Firestore({
+    projectId: project,
+    host: target,
+    sslCreds: grpc.credentials.createSsl(
+      fs.readFileSync(certs.file('ca.pem')), fs.readFileSync(certs.file('orders.key')), fs.readFileSync(certs.file('orders.pem'))),
+    customHeaders: {'x-forwarded-client-cert': forged},
+  });
+  const forwardedBefore = relay.forwarded().length;
+  try {
+    await assert.rejects(db.doc(`reports/${runId}-r`).get(), error => {
+      assert.equal(rpcCode(error), PERMISSION_DENIED, error.message);
+      return true;
+    });
+    await db.doc(`orders/${runId}-forged`).set({by: 'orders'});
+  } finally {
+    await db.terminate();
+  }
+  assert.deepEqual(await emulator.get(`orders/${runId}-forged`), {by: 'orders'});
+  assert.ok(relay.received().includes(forged), 'the forged header did not reach the relay');
+  const sent = relay.forwarded().slice(forwardedBefore);
+  assert.ok(sent.length >= 2 && sent.every(xfcc => xfcc.endsWith(`;URI=${ORDERS_ID}`)), JSON.stringify(sent));
+  const isReportRead = line => JSON.stringify(line).includes(`reports/${runId}-r`);
+  const access = await firewarden.settledAccessLog(lines => lines.some(isReportRead));
+  const reads = access.filter(isReportRead);
+  assert.ok(reads.length > 0, 'the forged read has no access line');
+  for (const line of reads) {
+    assert.equal(line.identity, ORDERS_ID, JSON.stringify(line));
+    assert.equal(line.decision, 'deny', JSON.stringify(line));
+    assert.equal(line.upstream_status, null, JSON.stringify(line));
   }
 });

@@ -250,7 +250,9 @@ function devCertificates() {
 // ---------------------------------------------------------------------------
 // tls (mode mtls): devCertificates(); the listener serves server.pem and
 // requires an SVID signed by ca.pem.
-async function startFirewarden({mode, fixedId, trustedPeers, project, emulatorPort, policyFile = POLICY_FILE, databases = ['(default)'], tls}) {
+// reloadInterval: how often the policy file is checked (firewarden's
+// default when not given).
+async function startFirewarden({mode, fixedId, trustedPeers, project, emulatorPort, policyFile = POLICY_FILE, databases = ['(default)'], tls, reloadInterval}) {
   const binary = process.env.FIREWARDEN_BINARY;
   if (!binary || !fs.existsSync(binary)) {
     throw new Error(`FIREWARDEN_BINARY must name the built firewarden (got ${JSON.stringify(binary)})`);
@@ -272,6 +274,7 @@ async function startFirewarden({mode, fixedId, trustedPeers, project, emulatorPo
     ...identity,
     `policy:`,
     `  file: ${policyFile}`,
+    ...(reloadInterval ? [`reload_interval: ${reloadInterval}`] : []),
     `firestore:`,
     `  endpoint: "http://127.0.0.1:${emulatorPort}"`,
     `  project: "${project}"`,
@@ -439,10 +442,12 @@ module.exports = {
   EmulatorView,
   ORDERS_ID,
   PERMISSION_DENIED,
+  POLICY_FILE,
   rpcCode,
   UNAUTHENTICATED,
   assertRefused,
   devCertificates,
+  eventually,
   httpRequest,
   requireModules,
   sdkClient,

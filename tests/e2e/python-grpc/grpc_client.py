@@ -7,7 +7,7 @@ and exit status 1 when any outcome is not the expected one.
 
   .venv/bin/python grpc_client.py --target 127.0.0.1:PORT --project ID [--run ID]
                                   [--expect-denied] [--ca ca.pem --cert svid.pem --key svid.key]
-                                  [--pause-ms N]
+                                  [--pause-ms N] [--listen]
 
 --target defaults to $FIRESTORE_EMULATOR_HOST. Without --ca the SDK is pointed at
 the target with FIRESTORE_EMULATOR_HOST (plaintext HTTP/2, as to the emulator or
@@ -19,6 +19,7 @@ that builds the channel. --expect-denied adds the operations that
 tests/e2e/policy.yaml denies to spiffe://cluster.local/ns/orders/sa/orders-api,
 each of which must fail with gRPC code 7 (PERMISSION_DENIED). --pause-ms waits
 after each result line (tests/e2e/node/capture-grpc.js attributes messages by them).
+--listen runs the real-time listener list instead (grpc_listen.py).
 """
 
 import argparse
@@ -34,6 +35,8 @@ from google.api_core import exceptions
 from google.auth.credentials import AnonymousCredentials
 from google.cloud import firestore
 from google.cloud.firestore_v1.base_query import FieldFilter
+
+from grpc_listen import listen_operations
 
 
 class MtlsClient(firestore.Client):
@@ -198,6 +201,7 @@ def main():
     parser.add_argument("--cert")
     parser.add_argument("--key")
     parser.add_argument("--pause-ms", type=int, default=0)
+    parser.add_argument("--listen", action="store_true")
     args = parser.parse_args()
     if not args.target:
         parser.error("--target (or FIRESTORE_EMULATOR_HOST) is required")
@@ -205,6 +209,11 @@ def main():
         parser.error("mtls needs all of --ca, --cert and --key")
 
     db = make_client(args)
+    if args.listen:
+        surprises = sum(not run_one(name, expect, operation, args.pause_ms)
+                        for name, expect, operation in listen_operations(db, args.run, args.expect_denied))
+        print(json.dumps({"sdk": "python", "run": args.run, "surprises": surprises}), flush=True)
+        return 0 if surprises == 0 else 1
     surprises = 0
     unreachable = False
     for name, operation in operations(db, args.run):

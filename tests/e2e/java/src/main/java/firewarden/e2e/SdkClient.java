@@ -7,7 +7,7 @@
 //
 //   java -cp target/classes:$(cat target/classpath.txt) firewarden.e2e.SdkClient \
 //     --target 127.0.0.1:PORT --project ID [--run ID] [--expect-denied]
-//     [--ca ca.pem --cert svid.pem --key svid.key] [--pause-ms N]
+//     [--ca ca.pem --cert svid.pem --key svid.key] [--pause-ms N] [--listen]
 //
 // --target defaults to $FIRESTORE_EMULATOR_HOST. Without --ca: setEmulatorHost
 // (plaintext HTTP/2, as to the emulator or a sidecar). With it (mtls):
@@ -16,7 +16,8 @@
 // operations that tests/e2e/policy.yaml denies to
 // spiffe://cluster.local/ns/orders/sa/orders-api, each of which must fail with
 // gRPC code 7 (PERMISSION_DENIED). --pause-ms waits after each result line
-// (tests/e2e/node/capture-grpc.js attributes messages by them).
+// (tests/e2e/node/capture-grpc.js attributes messages by them). --listen runs
+// the real-time listener list instead (Listen.java).
 package firewarden.e2e;
 
 import com.google.api.gax.core.FixedCredentialsProvider;
@@ -68,8 +69,8 @@ public final class SdkClient {
     new SecureRandom().nextBytes(random);
     args.put("--run", HexFormat.of().formatHex(random));
     for (int i = 0; i < argv.length; i++) {
-      if (argv[i].equals("--expect-denied")) {
-        args.put("--expect-denied", "true");
+      if (argv[i].equals("--expect-denied") || argv[i].equals("--listen")) {
+        args.put(argv[i], "true");
       } else if (argv[i].startsWith("--") && i + 1 < argv.length) {
         args.put(argv[i], argv[++i]);
       } else {
@@ -256,29 +257,45 @@ public final class SdkClient {
   private int run() throws Exception {
     String run = args.get("--run");
     long pauseMs = Long.parseLong(args.getOrDefault("--pause-ms", "0"));
-    int surprises = 0;
-    boolean unreachable = false;
+    int surprises;
     try (Firestore db = client()) {
-      for (Step step : operations(db, run)) {
-        if (runOne(step, "ok", pauseMs)) {
-          continue;
-        }
-        surprises++;
-        // A failed first operation means an unreachable or misconfigured
-        // target: stop instead of waiting out every operation's bound.
-        unreachable = step.name().equals("set");
-        if (unreachable) {
-          break;
-        }
-      }
-      if (args.containsKey("--expect-denied") && !unreachable) {
-        for (Step step : deniedOperations(db, run)) {
-          surprises += runOne(step, "denied", pauseMs) ? 0 : 1;
-        }
-      }
+      surprises = args.containsKey("--listen") ? runListeners(db, run, pauseMs) : runOperations(db, run, pauseMs);
     }
     System.out.println("{\"sdk\":\"java\",\"run\":" + json(run) + ",\"surprises\":" + surprises + "}");
     return surprises == 0 ? 0 : 1;
+  }
+
+  /** Runs the operation list (and the denied list); returns the number of surprises. */
+  private int runOperations(Firestore db, String run, long pauseMs) throws InterruptedException {
+    int surprises = 0;
+    boolean unreachable = false;
+    for (Step step : operations(db, run)) {
+      if (runOne(step, "ok", pauseMs)) {
+        continue;
+      }
+      surprises++;
+      // A failed first operation means an unreachable or misconfigured
+      // target: stop instead of waiting out every operation's bound.
+      unreachable = step.name().equals("set");
+      if (unreachable) {
+        break;
+      }
+    }
+    if (args.containsKey("--expect-denied") && !unreachable) {
+      for (Step step : deniedOperations(db, run)) {
+        surprises += runOne(step, "denied", pauseMs) ? 0 : 1;
+      }
+    }
+    return surprises;
+  }
+
+  /** Runs the listener list of Listen.java; returns the number of surprises. */
+  private int runListeners(Firestore db, String run, long pauseMs) throws InterruptedException {
+    int surprises = 0;
+    for (Step step : Listen.operations(db, run, args.containsKey("--expect-denied"))) {
+      surprises += runOne(step, step.name().startsWith("denied") ? "denied" : "ok", pauseMs) ? 0 : 1;
+    }
+    return surprises;
   }
 
   public static void main(String[] argv) throws Exception {
