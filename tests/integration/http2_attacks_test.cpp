@@ -8,11 +8,11 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
-#include "firewarden/firestore/grpc_frame.hpp"
 #include "support/admin_views.hpp"
 #include "support/firestore_messages.hpp"
 #include "support/firewarden_instance.hpp"
 #include "support/h2_frames.hpp"
+#include "support/h2_grpc_frames.hpp"
 
 using namespace firewarden::testing;
 using namespace std::chrono_literals;
@@ -35,21 +35,6 @@ InstanceOptions tight_limits() {
   return options;
 }
 
-// The header block of a gRPC call, as an SDK sends it.
-std::string grpc_headers(const std::string& rpc) {
-  return raw::request_block("/google.firestore.v1.Firestore/" + rpc, "POST") +
-         raw::literal("content-type", "application/grpc") + raw::literal("te", "trailers");
-}
-
-// A whole gRPC call on `stream`: HEADERS, then the message in one DATA
-// frame that ends the stream.
-std::string grpc_call_frames(std::uint32_t stream, const std::string& rpc,
-                             const std::string& message) {
-  return raw::frame(raw::kHeaders, raw::kEndHeaders, stream, grpc_headers(rpc)) +
-         raw::frame(raw::kData, raw::kEndStream, stream,
-                    firewarden::firestore::grpc_frame(message));
-}
-
 double closed(const FirewardenInstance& fw, const std::string& reason) {
   return metric_value(fw, "firewarden_connections_closed_total", {{"reason", reason}});
 }
@@ -69,15 +54,16 @@ std::vector<std::string> emulator_documents(const FirewardenInstance& fw,
 
 }  // namespace
 
-TEST_CASE("http2 attacks: rapid reset ends the connection, and nothing past its GOAWAY is forwarded") {
+TEST_CASE(
+    "http2 attacks: rapid reset ends the connection, and nothing past its GOAWAY is forwarded") {
   FirewardenInstance fw(tight_limits());
   raw::RawConnection connection(fw.port());
   REQUIRE(connection.open());
   // Each stream an allowed Commit of its own document, reset at once.
   std::string attack;
   for (std::uint32_t stream = 1; stream < 400; stream += 2) {
-    attack += grpc_call_frames(stream, "Commit",
-                               commit_update(fw, "orders/rr-" + std::to_string(stream)));
+    attack += raw::grpc_call_frames(stream, "Commit",
+                                    commit_update(fw, "orders/rr-" + std::to_string(stream)));
     attack += raw::rst_stream(stream, kCancel);
   }
   const auto ending = raw::send_until_closed(connection, attack);
@@ -101,7 +87,7 @@ TEST_CASE("http2 attacks: a CONTINUATION flood ends the connection before the ca
   FirewardenInstance fw(tight_limits());
   raw::RawConnection connection(fw.port());
   REQUIRE(connection.open());
-  std::string attack = raw::frame(raw::kHeaders, 0, 1, grpc_headers("Commit"));
+  std::string attack = raw::frame(raw::kHeaders, 0, 1, raw::grpc_headers("Commit"));
   for (int i = 0; i < 50; ++i) {
     attack += raw::frame(raw::kContinuation, 0, 1, raw::literal("x-filler", "f"));
   }
@@ -137,7 +123,7 @@ TEST_CASE("http2 attacks: an oversized header list or an HPACK bomb is answered 
   FirewardenInstance fw(tight_limits());  // max_header_bytes: 4096
   raw::RawConnection connection(fw.port());
   REQUIRE(connection.open());
-  std::string block = grpc_headers("Commit");
+  std::string block = raw::grpc_headers("Commit");
   std::string path;
   SECTION("one large header field") {
     block += raw::literal("x-big", std::string(5000, 'b'));
@@ -155,7 +141,7 @@ TEST_CASE("http2 attacks: an oversized header list or an HPACK bomb is answered 
   CHECK(raw::response_status(connection) == "431");
   CHECK(emulator_get(fw.options().project, path).status == 404);
   // The connection itself stays usable: a well-formed call on it goes through.
-  REQUIRE(connection.send(grpc_call_frames(3, "Commit", commit_update(fw, "orders/after"))));
+  REQUIRE(connection.send(raw::grpc_call_frames(3, "Commit", commit_update(fw, "orders/after"))));
   CHECK(raw::response_status(connection, 3) == "200");
   CHECK(eventually([&] { return emulator_get(fw.options().project, "orders/after").status == 200; },
                    5s));
@@ -166,7 +152,7 @@ TEST_CASE("http2 attacks: a RunQuery reader that never opens its window gets a r
   emulator_put(fw.options().project, "orders/w1", R"({"total":{"integerValue":"1"}})");
   raw::RawConnection connection(fw.port());
   REQUIRE(connection.open({{0x4 /* SETTINGS_INITIAL_WINDOW_SIZE */, 0}}));
-  REQUIRE(connection.send(grpc_call_frames(1, "RunQuery", run_query(fw, "orders"))));
+  REQUIRE(connection.send(raw::grpc_call_frames(1, "RunQuery", run_query(fw, "orders"))));
   std::optional<raw::Frame> reset;
   std::size_t data_bytes = 0;
   const auto started = std::chrono::steady_clock::now();
@@ -194,7 +180,7 @@ TEST_CASE("http2 attacks: a garbage preface is refused and nothing is forwarded"
     raw::RawConnection connection(fw.port());
     REQUIRE(connection.connected());
     connection.send("PRI * HTTP/2.0\r\n\r\nXX\r\n\r\n" +
-                    grpc_call_frames(1, "Commit", commit_update(fw, "orders/gp")));
+                    raw::grpc_call_frames(1, "Commit", commit_update(fw, "orders/gp")));
     std::vector<raw::Frame> ignored;
     connection.read_until_closed(ignored, 5s);
     CHECK(connection.closed());
@@ -204,8 +190,8 @@ TEST_CASE("http2 attacks: a garbage preface is refused and nothing is forwarded"
     raw::RawConnection connection(fw.port());
     REQUIRE(connection.connected());
     const auto ending = raw::send_until_closed(
-        connection,
-        std::string(raw::kPreface) + grpc_call_frames(1, "Commit", commit_update(fw, "orders/gp")));
+        connection, std::string(raw::kPreface) +
+                        raw::grpc_call_frames(1, "Commit", commit_update(fw, "orders/gp")));
     CHECK(ending.closed);
     CHECK(ending.code == kProtocolError);
     CHECK(eventually([&] { return closed(fw, "http2_protocol_error") == 1; }, 5s));

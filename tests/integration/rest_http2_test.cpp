@@ -8,16 +8,22 @@
 #include <catch2/catch.hpp>
 #include <cstdio>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <regex>
+#include <set>
 #include <sstream>
 
+#include "support/firestore_messages.hpp"
 #include "support/firewarden_instance.hpp"
 #include "support/grpc_call.hpp"
+#include "support/h2_frames.hpp"
+#include "support/h2_grpc_frames.hpp"
 #include "support/process.hpp"
 #include "support/recording_upstream.hpp"
 
 using namespace firewarden::testing;
+namespace raw = firewarden::testing::h2;
 
 namespace {
 
@@ -132,6 +138,43 @@ void allowed_write_reads_back(const FirewardenInstance& fw, const std::string& b
   REQUIRE(read.status == 200);
   CHECK(read.version == "2");
   CHECK_THAT(read.body, Catch::Contains("\"integerValue\": \"7\""));
+}
+
+// The header fields each stream answered with on one hand-driven
+// connection (every block, in order: a gRPC call's headers, then its
+// trailers), once `streams` streams ended or after `timeout`. One decoder
+// for the whole connection: its responses share HPACK's dynamic table.
+std::map<std::uint32_t, std::vector<std::pair<std::string, std::string>>> answers(
+    raw::RawConnection& connection, std::size_t streams,
+    std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
+  raw::HeaderDecoder decoder;
+  std::map<std::uint32_t, std::vector<std::pair<std::string, std::string>>> fields;
+  std::set<std::uint32_t> ended;
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (ended.size() < streams && std::chrono::steady_clock::now() < deadline) {
+    auto frame = connection.next(std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now()));
+    if (!frame) break;
+    if (frame->type == raw::kHeaders) {
+      auto decoded = decoder.decode(frame->payload);
+      REQUIRE(decoded);
+      auto& into = fields[frame->stream];
+      into.insert(into.end(), decoded->begin(), decoded->end());
+    }
+    if ((frame->type == raw::kHeaders || frame->type == raw::kData) &&
+        (frame->flags & raw::kEndStream) != 0) {
+      ended.insert(frame->stream);
+    }
+  }
+  return fields;
+}
+
+std::string field(const std::vector<std::pair<std::string, std::string>>& fields,
+                  const std::string& name) {
+  for (const auto& [key, value] : fields) {
+    if (key == name) return value;
+  }
+  return {};
 }
 
 }  // namespace
@@ -304,4 +347,36 @@ rules:
   CHECK_THAT(cut.head, Catch::Contains("content-length: " + std::to_string(cut.body.size())));
   // The write itself happened.
   CHECK_THAT(emulator_get(fw.options().project, "orders/c1").body, Catch::Contains("total"));
+}
+
+TEST_CASE("rest over HTTP/2: REST requests and a gRPC call share one connection") {
+  FirewardenInstance fw;  // fixed: the orders namespace, which may not write payments
+  raw::RawConnection connection(fw.port());
+  REQUIRE(connection.open());
+  // A gRPC Commit writes orders/h2-mixed ...
+  REQUIRE(
+      connection.send(raw::grpc_call_frames(1, "Commit", commit_update(fw, "orders/h2-mixed"))));
+  const auto committed = answers(connection, 1);
+  REQUIRE(committed.count(1) == 1);
+  CHECK(field(committed.at(1), ":status") == "200");
+  CHECK(field(committed.at(1), "grpc-status") == "0");
+  // ... a REST read on the same connection sees it, and a REST write the
+  // policy denies gets its 403 there and reaches nothing.
+  const std::string denied_path = fw.documents() + "/payments/h2-mixed";
+  REQUIRE(connection.send(raw::frame(raw::kHeaders,
+                                     static_cast<std::uint8_t>(raw::kEndHeaders | raw::kEndStream),
+                                     3, raw::request_block(fw.documents() + "/orders/h2-mixed")) +
+                          raw::frame(raw::kHeaders, raw::kEndHeaders, 5,
+                                     raw::request_block(denied_path, "PATCH") +
+                                         raw::literal("content-type", "application/json")) +
+                          raw::frame(raw::kData, raw::kEndStream, 5, kOrderFields)));
+  const auto rest = answers(connection, 2);
+  REQUIRE(rest.count(3) == 1);
+  REQUIRE(rest.count(5) == 1);
+  CHECK(field(rest.at(3), ":status") == "200");
+  CHECK(field(rest.at(5), ":status") == "403");
+  CHECK(emulator_get(fw.options().project, "payments/h2-mixed").status == 404);
+  const auto lines = access_lines(fw, "rest", 2);
+  CHECK(lines.size() == 2);
+  CHECK(access_lines(fw, "grpc", 1).size() == 1);
 }
