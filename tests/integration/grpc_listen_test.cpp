@@ -14,6 +14,7 @@
 
 #include "firewarden/firestore/proto_writer.hpp"
 #include "support/admin_views.hpp"
+#include "support/firestore_messages.hpp"
 #include "support/firewarden_instance.hpp"
 #include "support/grpc_call.hpp"
 
@@ -28,22 +29,12 @@ namespace {
 
 const std::string kOrdersApi = "spiffe://cluster.local/ns/orders/sa/orders-api";
 
-std::string database(const FirewardenInstance& fw) {
-  return "projects/" + fw.options().project + "/databases/(default)";
-}
-
 // ListenRequest{database, add_target: Target{query: {parent, structured_query{from:
 // [{collection_id}]}}, target_id}}
 std::string add_query_target(const FirewardenInstance& fw, const std::string& collection,
                              std::int32_t id) {
-  ProtoWriter selector;
-  selector.string(2, collection);
-  ProtoWriter query;
-  query.message(2, selector);
-  ProtoWriter query_target;
-  query_target.string(1, database(fw) + "/documents").message(2, query);
   ProtoWriter target;
-  target.message(2, query_target).int32(5, id);
+  target.message(2, query_of(fw, collection)).int32(5, id);
   return ProtoWriter().string(1, database(fw)).message(2, target).bytes();
 }
 

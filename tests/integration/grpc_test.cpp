@@ -177,17 +177,8 @@ TEST_CASE("grpc: the HTTP/1.1 REST path keeps working on the same port") {
 }
 
 TEST_CASE("grpc: a caller that may write but not read gets UpdateDocument's answer cut") {
-  const char* const policy = R"(version: 1
-rules:
-  - name: ingest-writes-orders
-    subjects: {namespaces: [ingest]}
-    collections: [orders]
-    actions: [write]
-)";
   TempDir dir;
-  const std::string policy_file = dir.write("policy.yaml", policy);
-  FirewardenInstance fw(
-      {.fixed_id = "spiffe://cluster.local/ns/ingest/sa/loader", .policy_file = policy_file});
+  FirewardenInstance fw(write_only_caller(dir));
   const std::string update =
       ProtoWriter().message(1, document(fw.document_name("orders/c1"))).bytes();
   const auto cut = grpc_call(fw.port(), {"UpdateDocument", update});

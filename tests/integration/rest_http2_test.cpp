@@ -1,3 +1,6 @@
+// About 370 lines: every case shares the curl runner and the access-line
+// reader defined here; the attack cases live in the corpus (corpus-h2).
+//
 // REST over HTTP/2 through the real binary against the emulator: curl
 // --http2-prior-knowledge (fixed mode) and --http2 over mTLS are served as
 // over HTTP/1.1 (same decisions, same error bodies, access lines with
@@ -326,17 +329,8 @@ TEST_CASE("rest over HTTP/2: malformed requests (RFC 9113) are refused and never
 }
 
 TEST_CASE("rest over HTTP/2: a caller that may write but not read gets the write's answer cut") {
-  const char* const policy = R"(version: 1
-rules:
-  - name: ingest-writes-orders
-    subjects: {namespaces: [ingest]}
-    collections: [orders]
-    actions: [write]
-)";
   TempDir dir;
-  const std::string policy_file = dir.write("policy.yaml", policy);
-  FirewardenInstance fw(
-      {.fixed_id = "spiffe://cluster.local/ns/ingest/sa/loader", .policy_file = policy_file});
+  FirewardenInstance fw(write_only_caller(dir));
   const auto body = dir.write("order.json", kOrderFields);
   const auto cut = curl(json_request("PATCH", body, h2c(fw), shell_docs(fw) + "/orders/c1"));
   INFO(cut.head << cut.body);

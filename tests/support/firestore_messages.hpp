@@ -36,15 +36,20 @@ inline std::string commit_update(const FirewardenInstance& fw, const std::string
   return commit.bytes();
 }
 
-// RunQueryRequest{parent: documents, structured_query{from: [{collection_id}]}}
-inline std::string run_query(const FirewardenInstance& fw, const std::string& collection) {
+// {parent: documents, structured_query{from: [{collection_id}]}}: a
+// RunQueryRequest, and a Listen QueryTarget too (same field numbers).
+inline ProtoWriter query_of(const FirewardenInstance& fw, const std::string& collection) {
   ProtoWriter selector;
   selector.string(2, collection);
   ProtoWriter query;
   query.message(2, selector);
   ProtoWriter request;
   request.string(1, database(fw) + "/documents").message(2, query);
-  return request.bytes();
+  return request;
+}
+
+inline std::string run_query(const FirewardenInstance& fw, const std::string& collection) {
+  return query_of(fw, collection).bytes();
 }
 
 // GetDocumentRequest{name}

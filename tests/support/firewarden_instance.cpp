@@ -132,6 +132,19 @@ std::optional<int> FirewardenInstance::stop(std::chrono::milliseconds timeout) {
 std::string FirewardenInstance::logs() const { return read_text(dir_.path() + "/stderr"); }
 std::string FirewardenInstance::access_log() const { return read_text(dir_.path() + "/stdout"); }
 
+InstanceOptions write_only_caller(const TempDir& dir) {
+  InstanceOptions options;
+  options.fixed_id = "spiffe://cluster.local/ns/ingest/sa/loader";
+  options.policy_file = dir.write("policy.yaml", R"(version: 1
+rules:
+  - name: ingest-writes-orders
+    subjects: {namespaces: [ingest]}
+    collections: [orders]
+    actions: [write]
+)");
+  return options;
+}
+
 HttpResponse emulator_get(const std::string& project, const std::string& document_path) {
   return http_request(
       "127.0.0.1", emulator_port(),

@@ -97,6 +97,10 @@ class FirewardenInstance {
   std::unique_ptr<ChildProcess> process_;
 };
 
+// A caller that may write orders and read nothing (what the write-response
+// cut is for): ingest/loader under a one-rule policy written into `dir`.
+InstanceOptions write_only_caller(const TempDir& dir);
+
 // Reads a document directly from the emulator (not through firewarden):
 // the status is 404 when it does not exist.
 HttpResponse emulator_get(const std::string& project, const std::string& document_path);
