@@ -35,6 +35,19 @@ constexpr std::size_t kReadBytes = 16 * 1024;
 constexpr auto kWatchInterval = std::chrono::milliseconds(200);
 // How long a client that got the stream's status may take to end its side.
 constexpr auto kStatusGrace = std::chrono::milliseconds(1000);
+// A stream ends this long before its upstream token expires. Firestore
+// checks the token of a long stream and ends the stream with
+// UNAUTHENTICATED once it has expired, which an SDK would read as its own
+// credentials failing; UNAVAILABLE before then makes it reconnect, and the
+// new stream gets a fresh token (the broker hands out none with less than
+// min_validity left).
+constexpr auto kTokenEndMargin = std::chrono::seconds(30);
+
+bool token_expiring(const BidiCall& bidi) {
+  const auto now = std::chrono::system_clock::now();
+  return bidi.token_expires_at != std::chrono::system_clock::time_point::max() &&
+         now + kTokenEndMargin >= bidi.token_expires_at;
+}
 
 // A trailers-only upstream answer as trailers of ours: the status fields
 // and metadata, without the response head's own fields.
@@ -277,6 +290,10 @@ net::awaitable<void> FirestoreProxy::watch_stream(BidiCall& bidi) {
                      "the stream reached firewarden's limits.http2.max_stream_duration; "
                      "reconnect");
     }
+    if (token_expiring(bidi)) {
+      co_return end_bidi(bidi, GrpcCode::unavailable,
+                         "the stream's upstream token is about to expire; reconnect");
+    }
     // While draining, the stream may go on for most of shutdown_grace, and
     // ends with a status before the connections are closed.
     if (draining_ && !drain_end) drain_end = now + options_.shutdown_grace * 9 / 10;
@@ -311,6 +328,7 @@ net::awaitable<bool> FirestoreProxy::send_upstream(BidiCall& bidi,
     }
     if (bidi.ended) co_return false;
     const auto& value = std::get<credentials::AccessToken>(token).value;
+    bidi.token_expires_at = std::get<credentials::AccessToken>(token).expires_at;
     // The stream's messages come later: its database is said in the
     // routing metadata even when the client did not send any (the emulator
     // cannot route a Listen stream without it).

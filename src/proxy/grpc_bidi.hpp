@@ -15,6 +15,7 @@
 // with routing metadata from that message (forward_grpc's headers). What
 // every decided message leaves behind is in grpc_stream_message.cpp.
 #include <boost/asio/experimental/channel.hpp>
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -65,6 +66,9 @@ struct BidiCall {
   // firewarden's own), which every later decision must agree with.
   std::unique_ptr<transport::Http2ClientStream> upstream;
   std::optional<std::string> impersonated;
+  // When the upstream stream's token expires (static credentials: never).
+  std::chrono::system_clock::time_point token_expires_at =
+      std::chrono::system_clock::time_point::max();
   bool upstream_request_ended = false;  // END_STREAM sent upstream
 
   Outbox outbox;                      // messages for the writer, framed

@@ -29,15 +29,6 @@ namespace {
 
 const std::string kOrdersApi = "spiffe://cluster.local/ns/orders/sa/orders-api";
 
-// ListenRequest{database, add_target: Target{query: {parent, structured_query{from:
-// [{collection_id}]}}, target_id}}
-std::string add_query_target(const FirewardenInstance& fw, const std::string& collection,
-                             std::int32_t id) {
-  ProtoWriter target;
-  target.message(2, query_of(fw, collection)).int32(5, id);
-  return ProtoWriter().string(1, database(fw)).message(2, target).bytes();
-}
-
 // ListenRequest{database, add_target: Target{documents: {documents: [...]}, target_id}}
 std::string add_documents_target(const FirewardenInstance& fw, const std::string& path,
                                  std::int32_t id) {

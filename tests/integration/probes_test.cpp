@@ -31,14 +31,7 @@ void external_account(const TempDir& dir, FakeGoogleThread& peer, RecordingUpstr
   peer.google.set_token_lifetime(20s);
   const std::string file =
       dir.write("credentials.json",
-                json{{"type", "external_account"},
-                     {"audience",
-                      "//iam.googleapis.com/projects/1/locations/global/"
-                      "workloadIdentityPools/pool/providers/k8s"},
-                     {"subject_token_type", "urn:ietf:params:oauth:token-type:jwt"},
-                     {"token_url", peer.google.sts_token_url()},
-                     {"credential_source", {{"file", dir.write("subject-token", "eyJ.sub.sig")}}}}
-                    .dump());
+                peer.google.external_account_json(dir.write("subject-token", "eyJ.sub.sig")));
   options.upstream = upstream.url();
   options.firestore_ca_file = cert("ca");
   options.credentials =

@@ -2,6 +2,7 @@
 // Firestore request messages (google.firestore.v1) as a gRPC SDK would send
 // them, for the tests that call firewarden over gRPC (well-formed; the
 // malformed ones are written with ProtoWriter in the test that needs them).
+#include <cstdint>
 #include <string>
 
 #include "firewarden/firestore/proto_writer.hpp"
@@ -50,6 +51,15 @@ inline ProtoWriter query_of(const FirewardenInstance& fw, const std::string& col
 
 inline std::string run_query(const FirewardenInstance& fw, const std::string& collection) {
   return query_of(fw, collection).bytes();
+}
+
+// ListenRequest{database, add_target: Target{query: {parent,
+// structured_query{from: [{collection_id}]}}, target_id}}
+inline std::string add_query_target(const FirewardenInstance& fw, const std::string& collection,
+                                    std::int32_t id) {
+  ProtoWriter target;
+  target.message(2, query_of(fw, collection)).int32(5, id);
+  return ProtoWriter().string(1, database(fw)).message(2, target).bytes();
 }
 
 // GetDocumentRequest{name}

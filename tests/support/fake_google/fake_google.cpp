@@ -587,6 +587,17 @@ void FakeGoogle::stop() {
 
 std::uint16_t FakeGoogle::port() const { return state_->port; }
 std::string FakeGoogle::base_url() const { return state_->base_url(); }
+std::string FakeGoogle::external_account_json(const std::string& subject_token_file) const {
+  return nlohmann::json{{"type", "external_account"},
+                        {"audience",
+                         "//iam.googleapis.com/projects/1/locations/global/"
+                         "workloadIdentityPools/pool/providers/k8s"},
+                        {"subject_token_type", "urn:ietf:params:oauth:token-type:jwt"},
+                        {"token_url", sts_token_url()},
+                        {"credential_source", {{"file", subject_token_file}}}}
+      .dump();
+}
+
 std::string FakeGoogle::sts_token_url() const { return base_url() + "/v1/token"; }
 std::string FakeGoogle::iam_endpoint() const { return base_url(); }
 std::string FakeGoogle::impersonation_url(const std::string& email) const {

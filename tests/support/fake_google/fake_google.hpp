@@ -98,6 +98,11 @@ class FakeGoogle {
   std::string metadata_host() const;      // 127.0.0.1:PORT
   std::string oauth_token_url() const;    // …/token
   std::string subject_token_url() const;  // …/subject-token
+  // A workload identity federation credential file's JSON (as
+  // `gcloud iam workload-identity-pools create-cred-config` writes it)
+  // whose STS is this one and whose subject token is read from
+  // `subject_token_file`.
+  std::string external_account_json(const std::string& subject_token_file) const;
 
   void set_fault(Endpoint endpoint, Fault fault);
   void clear_faults();

@@ -33,7 +33,9 @@ inline std::string header_value(const HeaderList& headers, std::string_view name
 inline HeaderList ok_fields() { return {{":status", "200"}, {"content-type", "text/plain"}}; }
 
 // /echo: the body back, with trailers; /big?N: N bytes; /silent: no
-// answer; /slow: answers after 300 ms. HTTP/1.1: "http1 ok".
+// answer; /slow: answers after 300 ms; …/Listen: response headers, then
+// the stream is held open, its messages read and dropped, until the peer
+// ends or resets it (a gRPC upstream's long stream). HTTP/1.1: "http1 ok".
 class TestHandler final : public RequestHandler {
  public:
   std::atomic<int> streams{0};
@@ -59,6 +61,8 @@ class TestHandler final : public RequestHandler {
       co_await echo(stream);
     } else if (path.starts_with("/big?")) {
       co_await big(stream, std::stoul(path.substr(5)));
+    } else if (path.ends_with("/Listen")) {
+      co_await hold(stream);
     } else if (path == "/slow") {
       net::steady_timer pause(co_await net::this_coro::executor, std::chrono::milliseconds(300));
       co_await pause.async_wait(net::use_awaitable);
@@ -82,6 +86,15 @@ class TestHandler final : public RequestHandler {
     HeaderList trailers;
     trailers.emplace_back("x-echo-bytes", std::to_string(body.size()));
     co_await stream.write_trailers(std::move(trailers));
+  }
+
+  static net::awaitable<void> hold(Http2Stream& stream) {
+    HeaderList head{{":status", "200"}, {"content-type", "application/grpc"}};
+    co_await stream.write_headers(std::move(head), false);
+    for (;;) {
+      auto read = co_await stream.read(4096);
+      if (read.error || read.end) co_return;
+    }
   }
 
   net::awaitable<void> big(Http2Stream& stream, std::size_t size) {
@@ -125,6 +138,7 @@ inline std::string key_file() {
 
 struct ServerSetup {
   bool tls = false;
+  bool require_client_certificate = true;  // tls: mTLS, as the data-plane listener
   bool http2 = true;
   Http2Limits limits;
   std::chrono::milliseconds header_timeout{10000};
@@ -153,6 +167,11 @@ class RunningServer {
       auto made = make_server_tls_context(files);
       REQUIRE(std::holds_alternative<ServerTlsContext>(made));
       auto context = std::get<ServerTlsContext>(made).context;
+      // A server of the kind firewarden connects to upstream (Google asks
+      // for no client certificate).
+      if (!setup.require_client_certificate) {
+        SSL_CTX_set_verify(context->native_handle(), SSL_VERIFY_NONE, nullptr);
+      }
       options.tls_context = [context] { return context; };
     }
     server_.emplace(io_, options, handler, metrics_);
