@@ -27,11 +27,6 @@ constexpr const char* kAnalyticsAccount = "analytics-ro@my-project.iam.gservicea
 constexpr const char* kOrdersId = "spiffe://cluster.local/ns/orders/sa/orders-api";
 constexpr const char* kAnalyticsId = "spiffe://cluster.local/ns/analytics/sa/reporter";
 
-// Orders may read orders; nobody is impersonated.
-constexpr const char* kPolicyWithoutImpersonation =
-    "version: 1\nrules:\n  - name: orders-read\n    subjects: {namespaces: [orders]}\n"
-    "    collections: [orders]\n    actions: [read]\n";
-
 // A workload identity federation credential file, as
 // `gcloud iam workload-identity-pools create-cred-config` writes it, whose
 // subject token is a file (a projected Kubernetes service-account token).
@@ -92,7 +87,7 @@ TEST_CASE("credentials: the token from the STS exchange is the bearer token upst
   TempDir dir;
   RecordingUpstream upstream(dev_server_tls());
   auto options = external_account_options(upstream, write_credential_file(dir, peer.google));
-  options.policy_file = dir.write("policy.yaml", kPolicyWithoutImpersonation);
+  options.policy_file = dir.write("policy.yaml", kOrdersReadPolicy);
   FirewardenInstance fw(options);  // ready: the base token is held
 
   const HttpRequestSpec get_order{
@@ -131,7 +126,7 @@ TEST_CASE("credentials: the credential file's own service account impersonation"
   RecordingUpstream upstream(dev_server_tls());
   auto options =
       external_account_options(upstream, write_credential_file(dir, peer.google, account));
-  options.policy_file = dir.write("policy.yaml", kPolicyWithoutImpersonation);
+  options.policy_file = dir.write("policy.yaml", kOrdersReadPolicy);
   FirewardenInstance fw(options);
 
   REQUIRE(fw.request({"GET", fw.documents() + "/orders/o1", {}, {}}).status == 200);
@@ -220,7 +215,7 @@ TEST_CASE("credentials: an STS outage from the start is 503 and not ready, never
   TempDir dir;
   RecordingUpstream upstream(dev_server_tls());
   auto options = external_account_options(upstream, write_credential_file(dir, peer.google));
-  options.policy_file = dir.write("policy.yaml", kPolicyWithoutImpersonation);
+  options.policy_file = dir.write("policy.yaml", kOrdersReadPolicy);
   options.wait_until_ready = false;
   FirewardenInstance fw(options);
 

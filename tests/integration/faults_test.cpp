@@ -33,10 +33,6 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-// Orders may read orders; nothing else.
-constexpr const char* kOrdersReadPolicy =
-    "version: 1\nrules:\n  - name: orders-read\n    subjects: {namespaces: [orders]}\n"
-    "    collections: [orders]\n    actions: [read]\n";
 // The same, and payments too.
 constexpr const char* kOrdersAndPaymentsPolicy =
     "version: 1\nrules:\n  - name: orders-read\n    subjects: {namespaces: [orders]}\n"

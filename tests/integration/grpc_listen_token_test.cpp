@@ -33,7 +33,8 @@ TEST_CASE("listen: a stream ends with UNAVAILABLE before its upstream token expi
       dir.write("credentials.json",
                 peer.google.external_account_json(dir.write("subject-token", "eyJ.sub.sig"))) +
       ", refresh_margin: 20s, min_validity: 5s}";
-  FirewardenInstance fw(options);  // ready: a token is held
+  options.policy_file = dir.write("policy.yaml", kOrdersReadPolicy);  // no impersonation
+  FirewardenInstance fw(options);                                     // ready: a token is held
 
   GrpcBidiCall stream(fw.port(), "Listen");
   REQUIRE(stream.send(add_query_target(fw, "orders", 1)));

@@ -18,11 +18,6 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-// Orders may read orders; nothing else.
-constexpr const char* kOrdersReadPolicy =
-    "version: 1\nrules:\n  - name: orders-read\n    subjects: {namespaces: [orders]}\n"
-    "    collections: [orders]\n    actions: [read]\n";
-
 // A workload identity federation credential against the fake STS; tokens
 // live 20 s and are usable until 10 s before expiry, refreshed from 16 s
 // before it, so an STS outage makes the held token unusable ~10 s after issue.

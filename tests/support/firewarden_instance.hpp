@@ -97,6 +97,12 @@ class FirewardenInstance {
   std::unique_ptr<ChildProcess> process_;
 };
 
+// Orders may read orders; nothing else, and nobody is impersonated (for
+// instances whose credentials cannot impersonate).
+inline constexpr const char* kOrdersReadPolicy =
+    "version: 1\nrules:\n  - name: orders-read\n    subjects: {namespaces: [orders]}\n"
+    "    collections: [orders]\n    actions: [read]\n";
+
 // A caller that may write orders and read nothing (what the write-response
 // cut is for): ingest/loader under a one-rule policy written into `dir`.
 InstanceOptions write_only_caller(const TempDir& dir);
