@@ -59,15 +59,18 @@ transport::HeaderList trailers_of(const transport::HeaderList& head) {
   return trailers;
 }
 
-// The stream's line: a deny when a message's refusal ended it, an error
-// when something else did before anything was forwarded.
-std::string stream_decision(unsigned status, bool forwarded) {
+// The stream's line: a deny when a message's refusal ended it, or when
+// nothing was forwarded and a target was refused (a listener that was only
+// ever denied); an error when something else ended it before anything was
+// forwarded.
+std::string stream_decision(unsigned status, bool forwarded, bool targets_denied) {
   if (status == static_cast<unsigned>(GrpcCode::permission_denied)) return "deny";
   if (status == static_cast<unsigned>(GrpcCode::invalid_argument) ||
       status == static_cast<unsigned>(GrpcCode::resource_exhausted)) {
     return "error";
   }
-  return forwarded ? "allow" : "error";
+  if (forwarded) return "allow";
+  return targets_denied ? "deny" : "error";
 }
 
 }  // namespace
@@ -96,7 +99,7 @@ net::awaitable<void> FirestoreProxy::serve_bidi(GrpcCall& call, const firestore:
   listen_targets_.add(-static_cast<double>(bidi.targets.size()));
   auto& record = call.exchange.record;
   record.stream_message.clear();
-  record.decision = stream_decision(record.status, bidi.upstream != nullptr);
+  record.decision = stream_decision(record.status, bidi.upstream != nullptr, bidi.targets_denied);
   finish(call.exchange);
 }
 

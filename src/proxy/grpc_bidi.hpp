@@ -80,6 +80,7 @@ struct BidiCall {
   // what each requires; decided again when the policy generation changes.
   std::map<std::int32_t, firestore::RequestModel> targets;
   std::uint64_t policy_generation = 0;
+  bool targets_denied = false;  // a target was refused (REMOVE with PERMISSION_DENIED)
 
   // How the stream ends, once one of the coroutines decided it.
   bool ended = false;

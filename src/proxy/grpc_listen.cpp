@@ -89,6 +89,7 @@ net::awaitable<void> FirestoreProxy::add_listen_target(BidiCall& bidi, firestore
     if (id == 0) co_return refuse_message(bidi, exchange, *refusal);
     record_refusal(exchange, *refusal);
     finish_message(exchange);
+    bidi.targets_denied = true;
     co_await send_to_client(bidi, remove_frame(id, GrpcCode::permission_denied, refusal->message));
     co_return;
   }

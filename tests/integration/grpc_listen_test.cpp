@@ -393,6 +393,25 @@ TEST_CASE("listen: a client that resets its stream ends it, upstream too") {
   CHECK(metric_once(fw, "firewarden_listen_targets", {}, 0) == 0);
 }
 
+TEST_CASE("listen: a stream whose only target was denied ends as a deny, never forwarded") {
+  FirewardenInstance fw;  // fixed: orders, which may not read payments
+  GrpcBidiCall stream(fw.port(), "Listen");
+  REQUIRE(stream.send(add_query_target(fw, "payments", 1)));
+  REQUIRE(wait_for(stream, removed(1)));
+  REQUIRE(stream.half_close());  // what an SDK does once its listener failed
+  CHECK(stream.wait_status(seconds(10)) == 0);
+  const auto lines = stream_lines(fw, 2);
+  REQUIRE(lines.size() == 2);
+  const auto& end = lines.back();
+  CHECK(end["stream_message"].is_null());
+  CHECK(end["decision"] == "deny");
+  CHECK(end["upstream_status"].is_null());
+  CHECK(metric_value(
+            fw, "firewarden_requests_total",
+            {{"method", "Listen"}, {"decision", "deny"}, {"code", "0"}, {"protocol", "grpc"}}) ==
+        1);
+}
+
 TEST_CASE("listen: a client that never reads stalls its stream, memory stays bounded") {
   FirewardenInstance fw;
   const auto& project = fw.options().project;
