@@ -315,7 +315,7 @@ TEST_CASE("listen: thousands of add and remove pairs take bounded time and memor
               << std::chrono::duration_cast<milliseconds>(elapsed).count() << " ms");
   CHECK(elapsed < seconds(60));
   const double rss_after = metric_value(fw, "process_resident_memory_bytes");
-  CHECK(rss_after - rss_before < 32.0 * 1024 * 1024);
+  if (!kSanitizedBuild) CHECK(rss_after - rss_before < 32.0 * 1024 * 1024);
   CHECK(metric_once(fw, "firewarden_stream_messages_total",
                     {{"method", "Listen"}, {"decision", "deny"}}, kPairs / 2) == kPairs / 2);
   // Allowed adds and removes of live targets; removes of denied ones are errors.
@@ -389,7 +389,13 @@ TEST_CASE("listen: a client that resets its stream ends it, upstream too") {
   const auto& end = lines.back();
   CHECK(end["stream_message"].is_null());
   CHECK(end["status"] == 1);
-  CHECK_THAT(end["error"].get<std::string>(), Catch::Contains("client reset the stream"));
+  // The test client resets the stream and then drops its connection: the
+  // stream's end names whichever firewarden saw first, the RST_STREAM or the
+  // failed write to the closed connection.
+  const auto error = end["error"].get<std::string>();
+  INFO(error);
+  CHECK((error.find("client reset the stream") != std::string::npos ||
+         error.find("client write") != std::string::npos));
   CHECK(metric_once(fw, "firewarden_listen_targets", {}, 0) == 0);
 }
 
@@ -425,7 +431,7 @@ TEST_CASE("listen: a client that never reads stalls its stream, memory stays bou
   REQUIRE(stalled.send(add_query_target(fw, "orders", 1)));
   std::this_thread::sleep_for(seconds(2));
   const double rss_after = metric_value(fw, "process_resident_memory_bytes");
-  CHECK(rss_after - rss_before < 3.0 * 1024 * 1024);
+  if (!kSanitizedBuild) CHECK(rss_after - rss_before < 3.0 * 1024 * 1024);
   // Other streams are served meanwhile.
   GrpcBidiCall other(fw.port(), "Listen");
   REQUIRE(other.send(add_documents_target(fw, "orders/big0", 2)));

@@ -97,6 +97,14 @@ class FirewardenInstance {
   std::unique_ptr<ChildProcess> process_;
 };
 
+// Built with AddressSanitizer (scripts/test --sanitize): its allocator
+// keeps freed memory in quarantine, so RSS growth says nothing there.
+#if defined(__SANITIZE_ADDRESS__)
+inline constexpr bool kSanitizedBuild = true;
+#else
+inline constexpr bool kSanitizedBuild = false;
+#endif
+
 // Orders may read orders; nothing else, and nobody is impersonated (for
 // instances whose credentials cannot impersonate).
 inline constexpr const char* kOrdersReadPolicy =
