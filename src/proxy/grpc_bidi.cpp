@@ -1,3 +1,7 @@
+// About 370 lines: the four coroutines share one ending protocol (end_bidi
+// and the status grace), which reads best in one file; the watcher (clock,
+// drain, token expiry, policy generation) is the next piece to split out.
+//
 // A Listen or Write stream between its caller's identity and its end: the
 // four coroutines of grpc_bidi.hpp, how the stream ends, and what every
 // decided message leaves behind (its own access line and count). What a
