@@ -157,13 +157,8 @@ net::awaitable<void> FirestoreProxy::pump_messages(BidiCall& bidi) {
     for (;;) {
       const auto status = reader.next(message);
       if (status == firestore::GrpcMessageReader::Status::need_more) break;
-      if (status == firestore::GrpcMessageReader::Status::too_large) {
-        co_return end_bidi(bidi, GrpcCode::resource_exhausted,
-                           "request message exceeds the size limit");
-      }
-      if (status != firestore::GrpcMessageReader::Status::message) {
-        co_return end_bidi(bidi, GrpcCode::invalid_argument,
-                           "request messages must be uncompressed gRPC message framing");
+      if (const auto refusal = framing_refusal(status)) {
+        co_return end_bidi(bidi, grpc_code(*refusal), refusal->message);
       }
       ++bidi.messages;
       if (call.rpc.name == "Listen") {

@@ -6,6 +6,7 @@
 
 #include "exchange.hpp"
 #include "firewarden/firestore/grpc_classify.hpp"
+#include "firewarden/firestore/grpc_frame.hpp"
 #include "firewarden/net/deadline.hpp"
 #include "firewarden/net/http2_client.hpp"
 #include "firewarden/net/http2_stream.hpp"
@@ -38,6 +39,11 @@ struct GrpcCall {
     if (upstream == nullptr || client_write_pending) stream.reset(transport::Http2Error::cancel);
   }
 };
+
+// What a request stream's framing refuses, for unary and bidirectional
+// calls alike: nullopt for need_more and message, else the refusal the
+// call ends with (grpc_exchange.cpp).
+std::optional<errors::ApiError> framing_refusal(firestore::GrpcMessageReader::Status status);
 
 // Header fields the gRPC paths share (grpc_relay.cpp).
 // A response's fields as relayed to the client: no connection-specific

@@ -165,6 +165,22 @@ std::optional<errors::ApiError> FirestoreProxy::check_call_headers(
   return std::nullopt;
 }
 
+std::optional<errors::ApiError> framing_refusal(firestore::GrpcMessageReader::Status status) {
+  using Status = firestore::GrpcMessageReader::Status;
+  switch (status) {
+    case Status::need_more:
+    case Status::message:
+      return std::nullopt;
+    case Status::too_large:
+      return errors::ApiError::payload_too_large("request message exceeds the size limit");
+    case Status::compressed:
+      return errors::ApiError::invalid_argument("compressed gRPC messages are not accepted");
+    case Status::unreadable:
+      break;
+  }
+  return errors::ApiError::invalid_argument("request body is not gRPC message framing");
+}
+
 net::awaitable<std::variant<std::string, errors::ApiError>> FirestoreProxy::read_request_message(
     GrpcCall& call) {
   firestore::GrpcMessageReader reader(options_.max_body_bytes);
@@ -182,15 +198,7 @@ net::awaitable<std::variant<std::string, errors::ApiError>> FirestoreProxy::read
     for (;;) {
       const auto status = reader.next(next);
       if (status == firestore::GrpcMessageReader::Status::need_more) break;
-      if (status == firestore::GrpcMessageReader::Status::too_large) {
-        co_return errors::ApiError::payload_too_large("request message exceeds the size limit");
-      }
-      if (status == firestore::GrpcMessageReader::Status::compressed) {
-        co_return errors::ApiError::invalid_argument("compressed gRPC messages are not accepted");
-      }
-      if (status == firestore::GrpcMessageReader::Status::unreadable) {
-        co_return errors::ApiError::invalid_argument("request body is not gRPC message framing");
-      }
+      if (auto refusal = framing_refusal(status)) co_return std::move(*refusal);
       if (message) {
         co_return errors::ApiError::invalid_argument(
             "a unary or server-streaming call carries exactly one request message");

@@ -281,6 +281,37 @@ TEST_CASE("listen: an unreadable message ends the stream with INVALID_ARGUMENT")
   CHECK(stream.wait_status(seconds(10)) == 3);
 }
 
+TEST_CASE("listen: a compressed or unframed message ends the stream as on a unary call") {
+  // Streams and unary calls refuse framing with the same codes and words.
+  struct Case {
+    std::string name;
+    std::string bytes;
+    int status;
+    std::string message;
+  };
+  FirewardenInstance fw;
+  const std::string target = add_query_target(fw, "orders", 1);
+  const std::vector<Case> cases{
+      {"compressed flag", std::string("\1\0\0\0", 4) + static_cast<char>(target.size()) + target, 3,
+       "compressed gRPC messages are not accepted"},
+      {"unknown flag", std::string("\7\0\0\0", 4) + static_cast<char>(target.size()) + target, 3,
+       "request body is not gRPC message framing"},
+  };
+  for (const auto& c : cases) {
+    SECTION(c.name) {
+      REQUIRE(target.size() < 128);
+      GrpcBidiCall stream(fw.port(), "Listen");
+      REQUIRE(stream.send_raw(c.bytes));
+      CHECK(stream.wait_status(seconds(10)) == c.status);
+      CHECK(stream.status_message() == c.message);
+      // The message was never decided, so nothing was forwarded (no
+      // series, -1, or zero).
+      CHECK(metric_value(fw, "firewarden_stream_messages_total",
+                         {{"method", "Listen"}, {"decision", "allow"}}) <= 0);
+    }
+  }
+}
+
 TEST_CASE("listen: targets beyond max_listen_targets get REMOVE with RESOURCE_EXHAUSTED") {
   FirewardenInstance fw({.limits = "{shutdown_grace: 3s, http2: {max_listen_targets: 2}}"});
   GrpcBidiCall stream(fw.port(), "Listen");
