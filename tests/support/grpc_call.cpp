@@ -5,34 +5,29 @@
 #include <future>
 
 #include "firewarden/firestore/grpc_frame.hpp"
+#include "firewarden/net/header_fields.hpp"
 #include "firewarden/net/http2_client.hpp"
 
 namespace firewarden::testing {
 
 namespace net = boost::asio;
 namespace ssl = net::ssl;
+using transport::field;
 using transport::HeaderList;
 
 namespace {
 
-std::string percent_decoded(const std::string& text) {
+std::string percent_decoded(std::string_view text) {
   std::string out;
   for (std::size_t i = 0; i < text.size(); ++i) {
     if (text[i] == '%' && i + 2 < text.size()) {
-      out += static_cast<char>(std::stoi(text.substr(i + 1, 2), nullptr, 16));
+      out += static_cast<char>(std::stoi(std::string(text.substr(i + 1, 2)), nullptr, 16));
       i += 2;
     } else {
       out += text[i];
     }
   }
   return out;
-}
-
-std::optional<std::string> field(const HeaderList& fields, const std::string& name) {
-  for (const auto& [key, value] : fields) {
-    if (key == name) return value;
-  }
-  return std::nullopt;
 }
 
 std::shared_ptr<ssl::context> tls_context(const TlsClientFiles& files) {
@@ -110,7 +105,7 @@ net::awaitable<void> run_call(transport::Http2Client& client, HeaderList fields,
 }  // namespace
 
 std::string GrpcResult::header(const std::string& name) const {
-  return field(headers, name).value_or("");
+  return std::string(field(headers, name).value_or(""));
 }
 
 GrpcResult grpc_call(unsigned short port, const GrpcCallSpec& spec,
@@ -137,7 +132,7 @@ GrpcResult grpc_call(unsigned short port, const GrpcCallSpec& spec,
   const auto in_headers = field(result.headers, "grpc-status");
   result.trailers_only = in_headers.has_value();
   const auto status = in_headers ? in_headers : field(result.trailers, "grpc-status");
-  if (status) result.status = std::stoi(*status);
+  if (status) result.status = std::stoi(std::string(*status));
   const auto message = result.trailers_only ? field(result.headers, "grpc-message")
                                             : field(result.trailers, "grpc-message");
   result.message = percent_decoded(message.value_or(""));
@@ -191,7 +186,7 @@ namespace {
 std::optional<int> status_in(const HeaderList& fields) {
   const auto status = field(fields, "grpc-status");
   if (!status) return std::nullopt;
-  return std::stoi(*status);
+  return std::stoi(std::string(*status));
 }
 
 net::awaitable<void> read_responses(std::shared_ptr<GrpcBidiCall::State> state) {
