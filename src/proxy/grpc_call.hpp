@@ -8,6 +8,7 @@
 #include "firewarden/firestore/grpc_classify.hpp"
 #include "firewarden/firestore/grpc_frame.hpp"
 #include "firewarden/net/deadline.hpp"
+#include "firewarden/net/header_fields.hpp"
 #include "firewarden/net/http2_client.hpp"
 #include "firewarden/net/http2_stream.hpp"
 #include "firewarden/proxy/grpc_status.hpp"
@@ -49,7 +50,7 @@ std::optional<errors::ApiError> framing_refusal(firestore::GrpcMessageReader::St
 // A response's fields as relayed to the client: no connection-specific
 // fields (RFC 9113 §8.2.2), no framing of ours.
 transport::HeaderList relayed_fields(const transport::HeaderList& fields);
-std::optional<std::string_view> field(const transport::HeaderList& fields, std::string_view name);
+using transport::field;
 // The gRPC status a response ends with, as a number; nullopt when absent or
 // not a number.
 std::optional<unsigned> grpc_status_of(const transport::HeaderList& fields);

@@ -49,13 +49,6 @@ transport::HeaderList relayed_fields(const transport::HeaderList& fields) {
   return out;
 }
 
-std::optional<std::string_view> field(const transport::HeaderList& fields, std::string_view name) {
-  for (const auto& [field_name, value] : fields) {
-    if (field_name == name) return value;
-  }
-  return std::nullopt;
-}
-
 std::optional<unsigned> grpc_status_of(const transport::HeaderList& fields) {
   const auto value = field(fields, "grpc-status");
   if (!value || value->empty() || value->size() > 2) return std::nullopt;

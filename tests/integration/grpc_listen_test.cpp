@@ -1,5 +1,5 @@
-// About 460 lines: Listen and Write share the stream helpers (reading a
-// ListenResponse, the stream's access lines), so they stay in one file.
+// About 400 lines: Listen and Write share the access-line helpers (a
+// stream's lines, its metrics), so they stay in one file.
 //
 // Listen and Write streams through firewarden against the real emulator,
 // message by message: an allowed target gets its snapshot and later
@@ -17,11 +17,10 @@
 #include "support/firestore_messages.hpp"
 #include "support/firewarden_instance.hpp"
 #include "support/grpc_call.hpp"
+#include "support/listen_responses.hpp"
 
 using namespace firewarden::testing;
 using firewarden::firestore::protobuf::ProtoWriter;
-using firewarden::firestore::protobuf::WireField;
-using firewarden::firestore::protobuf::WireReader;
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 
@@ -41,103 +40,6 @@ std::string add_documents_target(const FirewardenInstance& fw, const std::string
 
 std::string remove_target(const FirewardenInstance& fw, std::int32_t id) {
   return ProtoWriter().string(1, database(fw)).int32(3, id).bytes();
-}
-
-// What a test needs of a ListenResponse.
-struct ListenEvent {
-  enum class Kind { target_change, document_change, other } kind = Kind::other;
-  std::uint64_t change_type = 0;  // TargetChange: NO_CHANGE 0, ADD 1, REMOVE 2, CURRENT 3
-  std::vector<std::int64_t> target_ids;
-  std::optional<std::int64_t> cause_code;
-  std::string cause_message;
-  std::string bytes;  // the whole message (document names are in it)
-};
-
-std::vector<std::pair<std::uint32_t, WireField>> fields_of(std::string_view bytes) {
-  std::vector<std::pair<std::uint32_t, WireField>> fields;
-  WireReader reader(bytes);
-  WireField field;
-  while (reader.next(field) == WireReader::Next::field) fields.emplace_back(field.number, field);
-  return fields;
-}
-
-// The elements of a packed repeated varint field.
-std::vector<std::int64_t> packed_varints(std::string_view bytes) {
-  std::vector<std::int64_t> values;
-  std::uint64_t value = 0;
-  int shift = 0;
-  for (const char byte : bytes) {
-    value |= std::uint64_t{static_cast<unsigned char>(byte) & 0x7FU} << shift;
-    shift += 7;
-    if ((static_cast<unsigned char>(byte) & 0x80U) == 0) {
-      values.push_back(static_cast<std::int64_t>(value));
-      value = 0;
-      shift = 0;
-    }
-  }
-  return values;
-}
-
-ListenEvent parse_listen_response(const std::string& message) {
-  ListenEvent event;
-  event.bytes = message;
-  for (const auto& [number, field] : fields_of(message)) {
-    if (number == 3) event.kind = ListenEvent::Kind::document_change;
-    if (number != 2) continue;
-    event.kind = ListenEvent::Kind::target_change;
-    for (const auto& [change_number, change] : fields_of(field.bytes)) {
-      if (change_number == 1) event.change_type = change.scalar;
-      if (change_number == 2 && change.wire == firewarden::firestore::protobuf::WireType::varint) {
-        event.target_ids.push_back(static_cast<std::int64_t>(change.scalar));
-      }
-      if (change_number == 2 &&
-          change.wire == firewarden::firestore::protobuf::WireType::length_delimited) {
-        for (const auto id : packed_varints(change.bytes)) event.target_ids.push_back(id);
-      }
-      if (change_number == 3) {
-        for (const auto& [cause_number, cause] : fields_of(change.bytes)) {
-          if (cause_number == 1) event.cause_code = static_cast<std::int64_t>(cause.scalar);
-          if (cause_number == 2) event.cause_message = std::string(cause.bytes);
-        }
-      }
-    }
-  }
-  return event;
-}
-
-// Reads responses until one satisfies `wanted` (returned) or `limit` passes.
-template <typename Wanted>
-std::optional<ListenEvent> wait_for(GrpcBidiCall& stream, Wanted wanted,
-                                    milliseconds limit = milliseconds(10000)) {
-  const auto end = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < end) {
-    const auto message = stream.next_message(
-        std::chrono::duration_cast<milliseconds>(end - std::chrono::steady_clock::now()));
-    if (!message) return std::nullopt;
-    ListenEvent event = parse_listen_response(*message);
-    if (wanted(event)) return event;
-  }
-  return std::nullopt;
-}
-
-auto removed(std::int64_t id) {
-  return [id](const ListenEvent& event) {
-    return event.kind == ListenEvent::Kind::target_change && event.change_type == 2 &&
-           event.target_ids == std::vector<std::int64_t>{id};
-  };
-}
-auto current(std::int64_t id) {
-  return [id](const ListenEvent& event) {
-    return event.kind == ListenEvent::Kind::target_change && event.change_type == 3 &&
-           std::find(event.target_ids.begin(), event.target_ids.end(), id) !=
-               event.target_ids.end();
-  };
-}
-auto document_named(const std::string& name) {
-  return [name](const ListenEvent& event) {
-    return event.kind == ListenEvent::Kind::document_change &&
-           event.bytes.find(name) != std::string::npos;
-  };
 }
 
 // The access lines of Listen and Write streams, once `count` are there.

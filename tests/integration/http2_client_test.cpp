@@ -8,19 +8,13 @@
 #include <string>
 #include <vector>
 
+#include "firewarden/net/header_fields.hpp"
 #include "support/firewarden_instance.hpp"
 
 namespace firewarden::transport {
 namespace {
 
 using namespace std::chrono_literals;
-
-std::string header_value(const HeaderList& headers, std::string_view name) {
-  for (const auto& [key, value] : headers) {
-    if (key == name) return value;
-  }
-  return {};
-}
 
 // BeginTransactionRequest{database = "projects/P/databases/(default)"}
 // (field 1, wire type 2), in one uncompressed gRPC message frame.
@@ -77,8 +71,8 @@ net::awaitable<CallResult> call(Http2Client& client, const std::string& authorit
     result.error = "headers: " + error.message();
     co_return result;
   }
-  result.status = header_value(stream.headers(), ":status");
-  result.content_type = header_value(stream.headers(), "content-type");
+  result.status = std::string(field(stream.headers(), ":status").value_or(""));
+  result.content_type = std::string(field(stream.headers(), "content-type").value_or(""));
   for (;;) {
     auto read = co_await stream.read(16 * 1024);
     if (read.error) {
@@ -88,7 +82,7 @@ net::awaitable<CallResult> call(Http2Client& client, const std::string& authorit
     result.body += read.data;
     if (read.end) break;
   }
-  result.grpc_status = header_value(stream.trailers(), "grpc-status");
+  result.grpc_status = std::string(field(stream.trailers(), "grpc-status").value_or(""));
   co_return result;
 }
 

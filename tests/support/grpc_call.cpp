@@ -5,34 +5,29 @@
 #include <future>
 
 #include "firewarden/firestore/grpc_frame.hpp"
+#include "firewarden/net/header_fields.hpp"
 #include "firewarden/net/http2_client.hpp"
 
 namespace firewarden::testing {
 
 namespace net = boost::asio;
 namespace ssl = net::ssl;
+using transport::field;
 using transport::HeaderList;
 
 namespace {
 
-std::string percent_decoded(const std::string& text) {
+std::string percent_decoded(std::string_view text) {
   std::string out;
   for (std::size_t i = 0; i < text.size(); ++i) {
     if (text[i] == '%' && i + 2 < text.size()) {
-      out += static_cast<char>(std::stoi(text.substr(i + 1, 2), nullptr, 16));
+      out += static_cast<char>(std::stoi(std::string(text.substr(i + 1, 2)), nullptr, 16));
       i += 2;
     } else {
       out += text[i];
     }
   }
   return out;
-}
-
-std::optional<std::string> field(const HeaderList& fields, const std::string& name) {
-  for (const auto& [key, value] : fields) {
-    if (key == name) return value;
-  }
-  return std::nullopt;
 }
 
 std::shared_ptr<ssl::context> tls_context(const TlsClientFiles& files) {
@@ -46,17 +41,39 @@ std::shared_ptr<ssl::context> tls_context(const TlsClientFiles& files) {
   return context;
 }
 
-net::awaitable<void> run_call(transport::Http2Client& client, const GrpcCallSpec& spec,
-                              GrpcResult& result) {
-  HeaderList headers{
-      {":method", spec.method},
-      {":scheme", "http"},
-      {":authority", "firewarden.test"},
-      {":path", spec.path.empty() ? "/google.firestore.v1.Firestore/" + spec.rpc : spec.path},
-      {"te", "trailers"}};
-  if (!spec.content_type.empty()) headers.emplace_back("content-type", spec.content_type);
-  headers.insert(headers.end(), spec.metadata.begin(), spec.metadata.end());
-  auto opened = co_await client.open_stream(std::move(headers), false);
+// One connection to 127.0.0.1:port: HTTP/2 prior knowledge, or TLS with
+// ALPN h2 (and the client certificate in `tls`).
+transport::Http2ClientOptions client_options(unsigned short port,
+                                             const std::optional<TlsClientFiles>& tls) {
+  transport::Http2ClientOptions options;
+  options.host = "127.0.0.1";
+  options.port = std::to_string(port);
+  if (tls) options.tls = tls_context(*tls);
+  options.max_connections = 1;
+  return options;
+}
+
+// The request's HEADERS as a gRPC client sends them, then `metadata`.
+HeaderList request_fields(const std::string& method, const std::string& path, bool tls,
+                          const std::string& content_type,
+                          const std::vector<std::pair<std::string, std::string>>& metadata) {
+  HeaderList fields{{":method", method},
+                    {":scheme", tls ? "https" : "http"},
+                    {":authority", "firewarden.test"},
+                    {":path", path},
+                    {"te", "trailers"}};
+  if (!content_type.empty()) fields.emplace_back("content-type", content_type);
+  fields.insert(fields.end(), metadata.begin(), metadata.end());
+  return fields;
+}
+
+std::string rpc_path(const std::string& rpc) { return "/google.firestore.v1.Firestore/" + rpc; }
+
+// `fields` are made by the caller: GCC 12 destroys a temporary made inside
+// a co_await expression twice.
+net::awaitable<void> run_call(transport::Http2Client& client, HeaderList fields,
+                              const GrpcCallSpec& spec, GrpcResult& result) {
+  auto opened = co_await client.open_stream(std::move(fields), false);
   if (!opened.stream) {
     result.transport_error = "open: " + opened.error.message();
     co_return;
@@ -88,26 +105,24 @@ net::awaitable<void> run_call(transport::Http2Client& client, const GrpcCallSpec
 }  // namespace
 
 std::string GrpcResult::header(const std::string& name) const {
-  return field(headers, name).value_or("");
+  return std::string(field(headers, name).value_or(""));
 }
 
 GrpcResult grpc_call(unsigned short port, const GrpcCallSpec& spec,
                      const std::optional<TlsClientFiles>& tls) {
   GrpcResult result;
   net::io_context io;
-  transport::Http2ClientOptions options;
-  options.host = "127.0.0.1";
-  options.port = std::to_string(port);
-  if (tls) options.tls = tls_context(*tls);
-  options.max_connections = 1;
   {
-    transport::Http2Client client(io.get_executor(), options);
+    transport::Http2Client client(io.get_executor(), client_options(port, tls));
     bool done = false;
-    net::co_spawn(io, run_call(client, spec, result), [&](std::exception_ptr failure) {
-      done = true;
-      if (failure) result.transport_error = "exception";
-      client.close_all();
-    });
+    auto fields = request_fields(spec.method, spec.path.empty() ? rpc_path(spec.rpc) : spec.path,
+                                 tls.has_value(), spec.content_type, spec.metadata);
+    net::co_spawn(io, run_call(client, std::move(fields), spec, result),
+                  [&](std::exception_ptr failure) {
+                    done = true;
+                    if (failure) result.transport_error = "exception";
+                    client.close_all();
+                  });
     io.run_for(spec.timeout);
     if (!done) result.transport_error = "no complete response within the timeout";
   }
@@ -117,7 +132,7 @@ GrpcResult grpc_call(unsigned short port, const GrpcCallSpec& spec,
   const auto in_headers = field(result.headers, "grpc-status");
   result.trailers_only = in_headers.has_value();
   const auto status = in_headers ? in_headers : field(result.trailers, "grpc-status");
-  if (status) result.status = std::stoi(*status);
+  if (status) result.status = std::stoi(std::string(*status));
   const auto message = result.trailers_only ? field(result.headers, "grpc-message")
                                             : field(result.trailers, "grpc-message");
   result.message = percent_decoded(message.value_or(""));
@@ -171,7 +186,7 @@ namespace {
 std::optional<int> status_in(const HeaderList& fields) {
   const auto status = field(fields, "grpc-status");
   if (!status) return std::nullopt;
-  return std::stoi(*status);
+  return std::stoi(std::string(*status));
 }
 
 net::awaitable<void> read_responses(std::shared_ptr<GrpcBidiCall::State> state) {
@@ -204,23 +219,16 @@ net::awaitable<void> read_responses(std::shared_ptr<GrpcBidiCall::State> state) 
 }  // namespace
 
 GrpcBidiCall::GrpcBidiCall(unsigned short port, const std::string& rpc,
-                           std::vector<std::pair<std::string, std::string>> metadata, bool read)
+                           std::vector<std::pair<std::string, std::string>> metadata, bool read,
+                           const std::optional<TlsClientFiles>& tls)
     : state_(std::make_shared<State>()) {
   auto& state = *state_;
   state.work.emplace(state.io.get_executor());
-  transport::Http2ClientOptions options;
-  options.host = "127.0.0.1";
-  options.port = std::to_string(port);
-  options.max_connections = 1;
-  state.client = std::make_unique<transport::Http2Client>(state.io.get_executor(), options);
+  state.client =
+      std::make_unique<transport::Http2Client>(state.io.get_executor(), client_options(port, tls));
   state.thread = std::thread([&state] { state.io.run(); });
-  HeaderList headers{{":method", "POST"},
-                     {":scheme", "http"},
-                     {":authority", "firewarden.test"},
-                     {":path", "/google.firestore.v1.Firestore/" + rpc},
-                     {"content-type", "application/grpc"},
-                     {"te", "trailers"}};
-  headers.insert(headers.end(), metadata.begin(), metadata.end());
+  auto headers =
+      request_fields("POST", rpc_path(rpc), tls.has_value(), "application/grpc", metadata);
   const bool opened = state.run([&]() -> net::awaitable<void> {
     auto open = co_await state.client->open_stream(std::move(headers), false);
     if (!open.stream) co_return state.finish(std::nullopt, "", "open: " + open.error.message());

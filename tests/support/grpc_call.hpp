@@ -52,10 +52,13 @@ GrpcResult grpc_call(unsigned short port, const GrpcCallSpec& spec,
 // one at a time, responses taken as they arrive, then a half-close or a
 // reset. Its own I/O thread; every wait is bounded. With `read` false the
 // responses are never read (a client that stalls its stream's window).
+// With `tls`, over TLS with ALPN h2 and that client certificate, as
+// grpc_call.
 class GrpcBidiCall {
  public:
   GrpcBidiCall(unsigned short port, const std::string& rpc,
-               std::vector<std::pair<std::string, std::string>> metadata = {}, bool read = true);
+               std::vector<std::pair<std::string, std::string>> metadata = {}, bool read = true,
+               const std::optional<TlsClientFiles>& tls = std::nullopt);
   ~GrpcBidiCall();
   GrpcBidiCall(const GrpcBidiCall&) = delete;
   GrpcBidiCall& operator=(const GrpcBidiCall&) = delete;

@@ -6,6 +6,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "firewarden/net/header_fields.hpp"
 #include "http2_test_server.hpp"
 
 namespace firewarden::transport::test {
@@ -53,7 +54,7 @@ net::awaitable<Echoed> echo(Http2Client& client, std::string body, bool tls) {
     result.error = error.message();
     co_return result;
   }
-  result.status = header_value(stream.headers(), ":status");
+  result.status = std::string(field(stream.headers(), ":status").value_or(""));
   for (;;) {
     auto read = co_await stream.read(7000);
     if (read.error) {
@@ -63,7 +64,7 @@ net::awaitable<Echoed> echo(Http2Client& client, std::string body, bool tls) {
     result.body += read.data;
     if (read.end) break;
   }
-  result.trailer = header_value(stream.trailers(), "x-echo-bytes");
+  result.trailer = std::string(field(stream.trailers(), "x-echo-bytes").value_or(""));
   co_return result;
 }
 

@@ -15,18 +15,12 @@
 #include <thread>
 
 #include "../../support/self_signed.hpp"
+#include "firewarden/net/header_fields.hpp"
 #include "firewarden/net/server.hpp"
 #include "firewarden/net/server_tls.hpp"
 #include "firewarden/telemetry/metric_catalogue.hpp"
 
 namespace firewarden::transport::test {
-
-inline std::string header_value(const HeaderList& headers, std::string_view name) {
-  for (const auto& [key, value] : headers) {
-    if (key == name) return value;
-  }
-  return {};
-}
 
 // Built outside the coroutines: GCC 12 cannot copy a string literal's
 // array into a braced initializer inside a coroutine.
@@ -56,7 +50,7 @@ class TestHandler final : public RequestHandler {
 
   net::awaitable<void> handle_stream(Connection&, Http2Stream& stream) override {
     ++streams;
-    const std::string path = header_value(stream.headers(), ":path");
+    const std::string path(field(stream.headers(), ":path").value_or(""));
     if (path == "/echo") {
       co_await echo(stream);
     } else if (path.starts_with("/big?")) {
