@@ -74,6 +74,29 @@ std::string access_message(const AccessRecord& r) {
   return message;
 }
 
+// The gRPC codes whose HTTP equivalent is a 5xx (google.rpc.Code's HTTP
+// mapping): the server side failed, not the caller.
+bool grpc_server_error(unsigned code) {
+  switch (code) {
+    case 2:   // UNKNOWN: 500
+    case 4:   // DEADLINE_EXCEEDED: 504
+    case 12:  // UNIMPLEMENTED: 501
+    case 13:  // INTERNAL: 500
+    case 14:  // UNAVAILABLE: 503
+    case 15:  // DATA_LOSS: 500
+      return true;
+    default:
+      return false;
+  }
+}
+
+bool is_grpc(const AccessRecord& r) { return r.protocol == "grpc"; }
+
+// Cloud Logging's httpRequest.status is the HTTP status: a gRPC call is
+// answered 200 and carries its own status in the trailers (firewarden's
+// `status` field keeps the gRPC code).
+unsigned http_status(const AccessRecord& r) { return is_grpc(r) ? 200U : r.status; }
+
 }  // namespace
 
 void append_json_line(std::string& line, const AccessRecord& r) {
@@ -84,8 +107,10 @@ void append_json_line(std::string& line, const AccessRecord& r) {
 }
 
 std::string_view gcp_access_severity(const AccessRecord& r) {
-  if (r.status >= 500) return "ERROR";
-  if (r.status >= 400 || r.decision != "allow") return "WARNING";  // audit: a deny forwarded
+  const bool server_error = is_grpc(r) ? grpc_server_error(r.status) : r.status >= 500;
+  const bool refused = is_grpc(r) ? r.status != 0 : r.status >= 400;
+  if (server_error) return "ERROR";
+  if (refused || r.decision != "allow") return "WARNING";  // audit: a deny forwarded
   return "INFO";
 }
 
@@ -115,7 +140,7 @@ void append_gcp_line(std::string& line, const AccessRecord& r, std::string_view 
   w.begin_object("httpRequest");
   w.text_or_null("requestMethod", r.http_method);
   w.text_or_null("requestUrl", r.request_url);
-  w.integer("status", std::uint64_t{r.status});
+  w.integer("status", std::uint64_t{http_status(r)});
   w.text("latency", gcp_latency(r.duration_ms));
   w.text("remoteIp", r.peer);
   w.optional_text("userAgent", r.user_agent);

@@ -7,7 +7,9 @@
 #include <regex>
 #include <sstream>
 
+#include "support/firestore_messages.hpp"
 #include "support/firewarden_instance.hpp"
+#include "support/grpc_call.hpp"
 #include "support/recording_upstream.hpp"
 
 using namespace firewarden::testing;
@@ -96,4 +98,48 @@ TEST_CASE("gcp logging: access and diagnostic lines carry Cloud Logging's fields
     info_seen = info_seen || severity == "INFO";
   }
   CHECK(info_seen);
+}
+
+TEST_CASE("gcp logging: gRPC calls carry Cloud Logging's fields too") {
+  InstanceOptions options;
+  options.log_format = "gcp";
+  FirewardenInstance fw(options);  // the emulator upstream, over h2c
+  const std::string trace_id = "0af7651916cd43dd8448eb211c80319c";
+  REQUIRE(grpc_call(fw.port(), {"Commit",
+                                commit_update(fw, "orders/g1"),
+                                {{"x-request-id", "gcp-grpc-allowed"},
+                                 {"user-agent", "orders-grpc/1.0"},
+                                 {"traceparent", "00-" + trace_id + "-b7ad6b7169203331-01"}}})
+              .status == 0);
+  REQUIRE(
+      grpc_call(fw.port(),
+                {"Commit", commit_update(fw, "payments/g2"), {{"x-request-id", "gcp-grpc-denied"}}})
+          .status == 7);
+
+  std::optional<json> allowed;
+  REQUIRE(eventually([&] { return (allowed = access_line(fw, "gcp-grpc-allowed")).has_value(); },
+                     std::chrono::seconds(5)));
+  CAPTURE(allowed->dump());
+  CHECK((*allowed)["severity"] == "INFO");
+  CHECK((*allowed)["message"] == "POST Commit 0 allow");
+  const json& http = allowed->at("httpRequest");
+  CHECK(http["requestMethod"] == "POST");
+  CHECK(http["requestUrl"] == "/google.firestore.v1.Firestore/Commit");
+  CHECK(http["status"] == 200);  // gRPC answers HTTP 200; its code is `status`
+  CHECK(http["userAgent"] == "orders-grpc/1.0");
+  CHECK((*allowed)["logging.googleapis.com/trace"] ==
+        "projects/" + options.project + "/traces/" + trace_id);
+  CHECK((*allowed)["logging.googleapis.com/spanId"] == (*allowed)["span_id"]);
+  CHECK((*allowed)["protocol"] == "grpc");
+  CHECK((*allowed)["status"] == 0);
+
+  std::optional<json> denied;
+  REQUIRE(eventually([&] { return (denied = access_line(fw, "gcp-grpc-denied")).has_value(); },
+                     std::chrono::seconds(5)));
+  CAPTURE(denied->dump());
+  CHECK((*denied)["severity"] == "WARNING");
+  CHECK((*denied)["message"] == "POST Commit 7 deny");
+  CHECK((*denied)["httpRequest"]["status"] == 200);
+  CHECK((*denied)["httpRequest"]["userAgent"].is_null());
+  CHECK((*denied)["status"] == 7);
 }

@@ -2,13 +2,17 @@
 // every gRPC SDK speaks under FIRESTORE_EMULATOR_HOST): allowed calls reach
 // it, denied and unreadable ones get their gRPC status and leave it
 // unchanged (checked directly over REST), server-streaming refusals send
-// headers before trailers, and every call leaves one access line.
+// headers before trailers, and every call leaves one access line with the
+// fields a REST request's has (null when absent), and is a hop of the
+// caller's trace.
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <thread>
 
+#include "../unit/net/http2_test_server.hpp"
 #include "firewarden/firestore/proto_writer.hpp"
+#include "support/file_facts.hpp"
 #include "support/firestore_messages.hpp"
 #include "support/firewarden_instance.hpp"
 #include "support/grpc_call.hpp"
@@ -30,6 +34,28 @@ std::vector<nlohmann::json> grpc_lines(const FirewardenInstance& fw) {
     if (json.is_object() && json.value("protocol", "") == "grpc") lines.push_back(json);
   }
   return lines;
+}
+
+// The access line whose request_id is `id` (waits for it, bounded).
+nlohmann::json grpc_line(const FirewardenInstance& fw, const std::string& id) {
+  std::optional<nlohmann::json> found;
+  const bool seen = eventually(
+      [&] {
+        for (const auto& line : grpc_lines(fw)) {
+          if (line.value("request_id", "") == id) found = line;
+        }
+        return found.has_value();
+      },
+      std::chrono::seconds(5));
+  INFO("access log: " << fw.access_log());
+  REQUIRE(seen);
+  return *found;
+}
+
+bool lower_hex(const nlohmann::json& value, std::size_t size) {
+  if (!value.is_string()) return false;
+  const auto text = value.get<std::string>();
+  return text.size() == size && text.find_first_not_of("0123456789abcdef") == std::string::npos;
 }
 
 }  // namespace
@@ -189,4 +215,127 @@ TEST_CASE("grpc: a caller that may write but not read gets UpdateDocument's answ
   CHECK_THAT(cut.messages[0], !Catch::Contains("total"));  // the fields are gone
   // The write itself happened.
   CHECK_THAT(emulator_get(fw.options().project, "orders/c1").body, Catch::Contains("total"));
+}
+
+TEST_CASE("grpc: the access line says who did what to which document, null where nothing is") {
+  FirewardenInstance fw;  // fixed: orders namespace, plaintext
+  REQUIRE(grpc_call(fw.port(),
+                    {"Commit",
+                     commit_update(fw, "orders/w1"),
+                     {{"user-agent", "orders-grpc/3.1"}, {"x-request-id", "grpc-line-allowed"}}})
+              .status == 0);
+  REQUIRE(grpc_call(
+              fw.port(),
+              {"Commit", commit_update(fw, "payments/w2"), {{"x-request-id", "grpc-line-denied"}}})
+              .status == 7);
+
+  const auto allowed = grpc_line(fw, "grpc-line-allowed");
+  CAPTURE(allowed.dump());
+  CHECK(allowed["protocol"] == "grpc");
+  CHECK(allowed["http_method"] == "POST");
+  CHECK(allowed["method"] == "Commit");
+  CHECK(allowed["document_paths"] == nlohmann::json::array({"orders/w1"}));
+  CHECK(allowed["user_agent"] == "orders-grpc/3.1");
+  CHECK(allowed["identity"] == kOrdersApi);
+  CHECK(allowed["upstream_status"] == 0);
+  CHECK(allowed["upstream_reused"].is_boolean());
+  CHECK(lower_hex(allowed["trace_id"], 32));
+  CHECK(lower_hex(allowed["span_id"], 16));
+  CHECK(allowed["parent_span_id"].is_null());           // the caller sent no trace
+  CHECK(allowed["peer_certificate_serial"].is_null());  // no client certificate
+  CHECK(allowed["peer_certificate_sha256"].is_null());
+  CHECK(allowed["error"].is_null());
+
+  const auto denied = grpc_line(fw, "grpc-line-denied");
+  CAPTURE(denied.dump());
+  CHECK(denied["decision"] == "deny");
+  CHECK(denied["document_paths"] == nlohmann::json::array({"payments/w2"}));
+  CHECK(denied["user_agent"].is_null());
+  CHECK(denied["upstream_status"].is_null());
+  CHECK(denied["upstream_reused"].is_null());
+  CHECK(denied["upstream_ms"].is_null());
+  CHECK(denied["rule"].is_null());  // default deny
+  CHECK(denied["error"].is_string());
+  for (const auto* line : {&allowed, &denied}) {
+    for (const auto& [key, value] : line->items()) {
+      CAPTURE(key);
+      CHECK(value != "");  // a field without a value is null, never ""
+    }
+  }
+}
+
+TEST_CASE("grpc: over mTLS the access line names the client certificate") {
+  FirewardenInstance fw({.mode = "mtls"});
+  REQUIRE(grpc_call(fw.port(),
+                    {"GetDocument", get_document(fw, "orders/m1"), {{"x-request-id", "grpc-mtls"}}},
+                    client_tls("orders"))
+              .status == 5);  // NOT_FOUND, from the emulator
+  const auto line = grpc_line(fw, "grpc-mtls");
+  CAPTURE(line.dump());
+  CHECK(line["peer_certificate_sha256"] == certificate_sha256(cert("orders")));
+  std::string serial = certificate_serial(cert("orders"));  // upper case, as openssl prints it
+  for (char& c : serial) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  CHECK(line["peer_certificate_serial"] == serial);
+  CHECK(line["document_paths"] == nlohmann::json::array({"orders/m1"}));
+}
+
+TEST_CASE("grpc: upstream gets the caller's trace with firewarden's own span") {
+  // An upstream that records the headers it receives and resets the stream
+  // of a Commit unanswered: the call ends UNAVAILABLE, its headers seen.
+  firewarden::transport::test::RunningServer upstream;
+  InstanceOptions options;
+  options.upstream = "http://127.0.0.1:" + std::to_string(upstream.port());
+  FirewardenInstance fw(options);
+  const auto sent = [&] { return upstream.handler.last_headers(); };
+  using firewarden::transport::test::header_value;
+  const std::string trace_id = "4bf92f3577b34da6a3ce929d0e0e4736";
+
+  SECTION("traceparent, with its tracestate") {
+    const auto call =
+        grpc_call(fw.port(), {"Commit",
+                              commit_update(fw, "orders/t1"),
+                              {{"traceparent", "00-" + trace_id + "-00f067aa0ba902b7-01"},
+                               {"tracestate", "vendor=abc"},
+                               {"x-request-id", "grpc-trace-1"}}});
+    INFO(call.transport_error << " " << call.message);
+    CHECK(call.status == 14);  // UNAVAILABLE: the upstream reset the stream
+    REQUIRE(upstream.handler.streams == 1);
+    const std::string traceparent = header_value(sent(), "traceparent");
+    REQUIRE(traceparent.size() == 55);
+    CHECK(traceparent.starts_with("00-" + trace_id + "-"));
+    CHECK(traceparent.ends_with("-01"));  // sampled, as the caller said
+    const std::string span = traceparent.substr(36, 16);
+    CHECK(span != "00f067aa0ba902b7");  // a new span, ours
+    CHECK(header_value(sent(), "x-cloud-trace-context") ==
+          trace_id + "/" + std::to_string(std::stoull(span, nullptr, 16)) + ";o=1");
+    CHECK(header_value(sent(), "tracestate") == "vendor=abc");
+    CHECK(header_value(sent(), "x-request-id") == "grpc-trace-1");
+    const auto line = grpc_line(fw, "grpc-trace-1");
+    CHECK(line["trace_id"] == trace_id);
+    CHECK(line["span_id"] == span);
+    CHECK(line["parent_span_id"] == "00f067aa0ba902b7");
+  }
+  SECTION("X-Cloud-Trace-Context alone") {
+    const auto call =
+        grpc_call(fw.port(), {"Commit",
+                              commit_update(fw, "orders/t2"),
+                              {{"x-cloud-trace-context", trace_id + "/13235353014750950193;o=1"},
+                               {"tracestate", "vendor=abc"},
+                               {"x-request-id", "grpc-trace-2"}}});
+    INFO(call.transport_error << " " << call.message);
+    CHECK(call.status == 14);
+    REQUIRE(upstream.handler.streams == 1);
+    const std::string traceparent = header_value(sent(), "traceparent");
+    REQUIRE(traceparent.size() == 55);
+    CHECK(traceparent.starts_with("00-" + trace_id + "-"));
+    const std::string span = traceparent.substr(36, 16);
+    CHECK(span != "b7ad6b7169203331");  // the caller's span, 13235353014750950193 in hex
+    CHECK(header_value(sent(), "x-cloud-trace-context") ==
+          trace_id + "/" + std::to_string(std::stoull(span, nullptr, 16)) + ";o=1");
+    CHECK(header_value(sent(), "tracestate").empty());  // it belonged to no traceparent
+    const auto line = grpc_line(fw, "grpc-trace-2");
+    CHECK(line["trace_id"] == trace_id);
+    CHECK(line["span_id"] == span);
+    CHECK(line["parent_span_id"] == "b7ad6b7169203331");
+  }
 }

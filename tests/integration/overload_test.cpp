@@ -4,7 +4,12 @@
 // max_connections 60 and a 30 s header_timeout. Above 48 open connections
 // the timeouts are cut to a tenth (3 s), so attackers are cut off long
 // before 30 s, the slots they held come free, and legitimate requests that
-// retry get through; firewarden_connections_* count what happened.
+// retry get through; firewarden_connections_* count what happened. Then
+// each other reason a connection is closed for, through the socket: a
+// keep-alive connection left idle, a TLS handshake never begun, one that
+// fails.
+#include <unistd.h>
+
 #include <boost/asio.hpp>
 #include <catch2/catch.hpp>
 #include <chrono>
@@ -13,7 +18,9 @@
 #include <variant>
 #include <vector>
 
+#include "support/fault_upstream.hpp"
 #include "support/firewarden_instance.hpp"
+#include "support/persistent_connection.hpp"
 #include "support/prometheus_text.hpp"
 
 using namespace firewarden::testing;
@@ -155,4 +162,62 @@ TEST_CASE("overload: slowloris beyond max_connections, legitimate requests still
 
   CHECK(metric(fw, "firewarden_connections_accepted_total") >= 60 + kRequests);
   CHECK(metric(fw, "firewarden_connections_active") <= 60);
+}
+
+TEST_CASE("connection counters: a keep-alive connection left idle is closed at idle_timeout") {
+  InstanceOptions options;
+  options.limits = "{idle_timeout: 1s, shutdown_grace: 3s}";
+  FirewardenInstance fw(options);
+  emulator_put(fw.options().project, "orders/o1", R"({"n":{"integerValue":"1"}})");
+  const double accepted = metric(fw, "firewarden_connections_accepted_total");
+
+  PersistentConnection connection(fw.port());
+  REQUIRE(connection.connected());
+  REQUIRE(connection.request({"GET", fw.documents() + "/orders/o1", {}, {}}).status == 200);
+  const auto answered = Clock::now();
+  CHECK(connection.closed_by_peer(std::chrono::seconds(5)));
+  CHECK(Clock::now() - answered >= std::chrono::milliseconds(900));
+
+  CHECK(metric(fw, "firewarden_connections_closed_total", {{"reason", "idle_timeout"}}) == 1);
+  CHECK(metric(fw, "firewarden_connections_closed_total", {{"reason", "header_timeout"}}) == 0);
+  CHECK(metric(fw, "firewarden_connections_accepted_total") == accepted + 1);
+}
+
+TEST_CASE("connection counters: TLS handshakes that time out or fail are closed and counted") {
+  InstanceOptions options;
+  options.mode = "mtls";
+  options.limits = "{header_timeout: 1s, shutdown_grace: 3s}";
+  FirewardenInstance fw(options);
+  const auto closed = [&](const std::string& reason) {
+    return metric(fw, "firewarden_connections_closed_total", {{"reason", reason}});
+  };
+  const auto failed = [&](const std::string& reason) {
+    return metric(fw, "firewarden_tls_handshake_failures_total", {{"reason", reason}});
+  };
+
+  // A client that connects and never says hello holds its slot for
+  // header_timeout, then the connection is closed.
+  const int silent = connect_loopback(fw.port());
+  const auto connected = Clock::now();
+  CHECK(receive_for(silent, 1, std::chrono::seconds(5)).empty());  // closed, nothing sent
+  CHECK(Clock::now() - connected >= std::chrono::milliseconds(900));
+  CHECK(Clock::now() - connected < std::chrono::seconds(5));
+  ::close(silent);
+  CHECK(eventually([&] { return closed("tls_handshake_timeout") == 1; }, std::chrono::seconds(5)));
+  CHECK(failed("timeout") == 1);
+
+  // A certificate from an unknown CA fails the handshake.
+  const auto rogue =
+      fw.request({"GET", fw.documents() + "/orders/o1", {}, {}}, client_tls("rogue"));
+  CHECK(rogue.status == 0);
+  CHECK(eventually([&] { return closed("tls_handshake_failure") == 1; }, std::chrono::seconds(5)));
+  CHECK(failed("unknown_ca") == 1);
+
+  // Neither is a header or idle timeout, and a good client is served.
+  CHECK(fw.request({"GET", fw.documents() + "/orders/o1", {}, {}}, client_tls("orders")).status ==
+        404);
+  CHECK(closed("header_timeout") == 0);
+  CHECK(closed("idle_timeout") == 0);
+  CHECK(closed("tls_handshake_timeout") == 1);
+  CHECK(metric(fw, "firewarden_connections_accepted_total") >= 3);
 }

@@ -172,3 +172,40 @@ TEST_CASE("print_config: the effective config, loadable again, with the token re
   const auto again = load(printed, {flag("credentials.token", "owner")});
   CHECK(print_config(loaded(again)) == printed);
 }
+
+// config_keys() is the list --set and FIREWARDEN_* are checked against; the
+// example config is where every key is documented. A key added to the
+// config reader and the example but forgotten in the list (or the other way
+// round) fails here, not in an operator's environment.
+TEST_CASE("overrides: every key the example config shows can be set, and it shows every such key") {
+  const std::string path = std::string(FIREWARDEN_SOURCE_DIR) + "/config/firewarden.example.yaml";
+  const auto example = firewarden::config::load_config_file(
+      path, fake_env({{"GOOGLE_APPLICATION_CREDENTIALS", "/var/run/gcp/creds.json"}}));
+  const auto& positions = loaded(example).positions;
+  const std::set<std::string> settable(config_keys().begin(), config_keys().end());
+
+  // The example's leaves: not a list element, not a section of other keys.
+  std::set<std::string> shown;
+  for (const auto& [key, position] : positions) {
+    if (key.find('[') != std::string::npos) continue;
+    const auto next = positions.upper_bound(key);
+    if (next != positions.end() && next->first.starts_with(key + ".")) continue;
+    shown.insert(key);
+  }
+  REQUIRE(shown.count("limits.http2.max_stream_duration") == 1);  // nested leaves are found
+  REQUIRE(shown.count("limits.http2") == 0);                      // sections are not keys
+  for (const auto& key : shown) {
+    INFO(key << " is in config/firewarden.example.yaml");
+    CHECK(settable.count(key) == 1);
+  }
+  // Keys the example leaves commented out (mtls only) or empty ("" is not
+  // set, so it has no position): every other settable key is shown.
+  const std::set<std::string> not_shown{
+      "listener.tls.cert_file",   "listener.tls.key_file",  "listener.tls.client_ca_file",
+      "listener.tls.min_version", "identity.trust_bundles", "identity.fixed_id",
+      "firestore.ca_file",        "credentials.file",       "credentials.token"};
+  for (const auto& key : settable) {
+    INFO(key << " can be set with --set");
+    CHECK((shown.count(key) == 1) != (not_shown.count(key) == 1));
+  }
+}

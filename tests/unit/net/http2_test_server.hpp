@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <random>
 #include <string>
@@ -37,6 +38,12 @@ class TestHandler final : public RequestHandler {
   std::atomic<int> big_write_errors{0};
   std::atomic<std::size_t> big_bytes_written{0};
 
+  // The request headers of the latest stream (what a proxy sent upstream).
+  HeaderList last_headers() const {
+    std::lock_guard lock(headers_mutex_);
+    return last_headers_;
+  }
+
   net::awaitable<bool> handle(Connection&, Request& request, ClientStream& client) override {
     ++http1_requests;
     http::response<http::string_body> response{http::status::ok, request.version()};
@@ -49,6 +56,10 @@ class TestHandler final : public RequestHandler {
   }
 
   net::awaitable<void> handle_stream(Connection&, Http2Stream& stream) override {
+    {
+      std::lock_guard lock(headers_mutex_);
+      last_headers_ = stream.headers();
+    }
     ++streams;
     const std::string path(field(stream.headers(), ":path").value_or(""));
     if (path == "/echo") {
@@ -67,6 +78,9 @@ class TestHandler final : public RequestHandler {
   }
 
  private:
+  mutable std::mutex headers_mutex_;
+  HeaderList last_headers_;
+
   static net::awaitable<void> echo(Http2Stream& stream) {
     std::string body;
     for (;;) {

@@ -110,6 +110,43 @@ TEST_CASE("gcp access line: severity follows the outcome") {
   CHECK(gcp_access_severity(record) == "ERROR");
 }
 
+TEST_CASE("gcp access line: a gRPC call is HTTP 200, its severity follows its gRPC status") {
+  AccessRecord record = allowed_commit();
+  record.protocol = "grpc";
+  record.method = "Commit";
+  record.request_url = "/google.firestore.v1.Firestore/Commit";
+  record.status = record.upstream_status.emplace(0);  // OK
+  Json line = gcp_line(record);
+  CHECK(line["severity"] == "INFO");
+  CHECK(line["message"] == "POST Commit 0 allow");
+  CHECK(line["httpRequest"]["status"] == 200);  // the HTTP status; the gRPC code is `status`
+  CHECK(line["status"] == 0);
+
+  record.decision = "deny";  // PERMISSION_DENIED, answered with :status 200 all the same
+  record.status = 7;
+  record.upstream_status.reset();
+  line = gcp_line(record);
+  CHECK(line["severity"] == "WARNING");
+  CHECK(line["httpRequest"]["status"] == 200);
+  CHECK(line["status"] == 7);
+  record.decision = "error";
+  for (const unsigned client_error : {1U, 3U, 5U, 8U, 9U, 16U}) {
+    CAPTURE(client_error);
+    record.status = client_error;
+    CHECK(gcp_access_severity(record) == "WARNING");
+  }
+  // The codes Google maps to a 5xx: UNKNOWN, DEADLINE_EXCEEDED,
+  // UNIMPLEMENTED, INTERNAL, UNAVAILABLE, DATA_LOSS.
+  for (const unsigned server_error : {2U, 4U, 12U, 13U, 14U, 15U}) {
+    CAPTURE(server_error);
+    record.status = server_error;
+    CHECK(gcp_access_severity(record) == "ERROR");
+  }
+  record.decision = "deny";  // audit: denied, forwarded, OK
+  record.status = 0;
+  CHECK(gcp_access_severity(record) == "WARNING");
+}
+
 TEST_CASE("gcp latency: google.protobuf.Duration's JSON form") {
   CHECK(gcp_latency(12.0) == "0.012s");
   CHECK(gcp_latency(0.25) == "0.000250s");
