@@ -99,6 +99,18 @@ net::awaitable<void> wait_on(
     std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max());
 inline void notify(net::steady_timer& signal) { signal.cancel(); }
 
+// Runs `operation` (a coroutine function object) on `strand` and resumes
+// the caller on its own executor. A caller already there (a listener
+// stream's handler; with one thread every connection, upstream ones too,
+// shares the io_context's executor) runs it at once: a co_spawn would only
+// add a coroutine, a post and two resumptions to every stream operation.
+template <typename Operation>
+auto on_strand(const net::any_io_executor& strand, Operation operation) -> decltype(operation()) {
+  const net::any_io_executor current = co_await net::this_coro::executor;
+  if (current == strand) co_return co_await operation();
+  co_return co_await net::co_spawn(strand, std::move(operation), net::use_awaitable);
+}
+
 // A token bucket: `burst` at once, refilled by burst/10 per second.
 class FrameBudget {
  public:
