@@ -1,6 +1,8 @@
 // One HTTP/2 connection (http2_session.hpp): the session and its settings,
 // the reader, writer and watchdog coroutines, and the operations streams
-// ask of the connection (credit, resume, reset, GOAWAY).
+// ask of the connection (credit, resume, reset, GOAWAY). Just past 350
+// lines: the reader's two forms (lent and owned buffer) stay next to the
+// writer and watchdog whose turns they share.
 #include "http2_session.hpp"
 
 #include <spdlog/spdlog.h>
