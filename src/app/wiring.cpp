@@ -140,8 +140,9 @@ Daemon::Daemon(std::shared_ptr<const config::Config> config)
   upstream_ = std::make_unique<proxy::UpstreamPool>(io_, upstream_options(*config_));
   proxy_ = std::make_unique<proxy::FirestoreProxy>(proxy_options(*config_), policies_, *tokens_,
                                                    *upstream_, catalogue_, access_log_);
-  grpc_upstream_ =
-      std::make_unique<transport::Http2Client>(io_.get_executor(), grpc_upstream_options(*config_));
+  auto grpc_options = grpc_upstream_options(*config_);
+  grpc_options.single_thread = worker_threads() == 1;
+  grpc_upstream_ = std::make_unique<transport::Http2Client>(io_.get_executor(), grpc_options);
   proxy_->set_grpc_upstream(grpc_upstream_.get());
   admin_handler_ =
       std::make_unique<admin::AdminHandler>(*this, catalogue_, config_->admin.enable_quit);

@@ -78,7 +78,7 @@ bool selected_h2(TlsConnection& tls) {
 struct Http2Client::Pool : std::enable_shared_from_this<Pool> {
   Pool(net::any_io_executor executor, Http2ClientOptions pool_options)
       : io(std::move(executor)),
-        strand(net::make_strand(io)),
+        strand(serializer(io, pool_options.single_thread)),
         options(std::move(pool_options)),
         slot(strand) {}
 
@@ -89,6 +89,13 @@ struct Http2Client::Pool : std::enable_shared_from_this<Pool> {
   std::size_t connecting = 0;
   bool closed = false;
   net::steady_timer slot;  // cancelled when a stream or a connection ended
+
+  // A strand of its own (the pool's, a connection's), or with one thread
+  // the io_context's executor, which already serializes everything (as the
+  // listener decides, ServerOptions::single_thread).
+  static net::any_io_executor serializer(const net::any_io_executor& io, bool single_thread) {
+    return single_thread ? io : net::any_io_executor(net::make_strand(io));
+  }
 
   net::awaitable<Http2Open> open(HeaderList headers, bool end_stream);
   net::awaitable<std::variant<std::shared_ptr<h2::Session>, ConnectError>> connect();
@@ -105,13 +112,11 @@ net::awaitable<std::shared_ptr<h2::StreamState>> try_open(std::shared_ptr<h2::Se
                                                           const HeaderList& headers,
                                                           bool end_stream,
                                                           boost::system::error_code& error) {
-  co_return co_await net::co_spawn(
-      session->strand(),
-      [&]() -> net::awaitable<std::shared_ptr<h2::StreamState>> {
-        if (!session->accepts_streams()) co_return nullptr;
-        co_return session->submit_request(headers, end_stream, error);
-      },
-      use_awaitable);
+  co_return co_await h2::on_strand(session->strand(),
+                                   [&]() -> net::awaitable<std::shared_ptr<h2::StreamState>> {
+                                     if (!session->accepts_streams()) co_return nullptr;
+                                     co_return session->submit_request(headers, end_stream, error);
+                                   });
 }
 
 }  // namespace
@@ -159,7 +164,7 @@ net::awaitable<Http2Open> Http2Client::Pool::open(HeaderList headers, bool end_s
 net::awaitable<std::variant<std::shared_ptr<h2::Session>, ConnectError>>
 Http2Client::Pool::connect() {
   ++connecting;
-  const net::any_io_executor connection_strand = net::make_strand(io);
+  const net::any_io_executor connection_strand = serializer(io, options.single_thread);
   // A local, not a conditional temporary in the co_await: GCC 12 frees
   // such a temporary twice in a coroutine.
   std::string alpn = options.tls ? std::string(kAlpnH2) : std::string();
@@ -210,7 +215,12 @@ Http2Client::~Http2Client() { close_all(); }
 
 net::awaitable<Http2Open> Http2Client::open_stream(HeaderList headers, bool end_stream) {
   // The awaitable itself, not a lambda with captures: GCC 12 destroys a
-  // coroutine lambda's moved init-capture twice.
+  // coroutine lambda's moved init-capture twice. On the pool's executor
+  // already (one thread), at once (h2::on_strand).
+  const net::any_io_executor current = co_await net::this_coro::executor;
+  if (current == pool_->strand) {
+    co_return co_await pool_->open(std::move(headers), end_stream);
+  }
   co_return co_await net::co_spawn(pool_->strand, pool_->open(std::move(headers), end_stream),
                                    use_awaitable);
 }

@@ -42,6 +42,23 @@ class ClientTransport final : public h2::Transport {
 
   void close() override { client_.tcp().close(); }
 
+  bool tries_reads() const override { return true; }
+  Want try_read(net::mutable_buffer buffer, boost::system::error_code& error,
+                std::size_t& bytes) override {
+    return client_.try_read_some(buffer, error, bytes);
+  }
+  net::awaitable<boost::system::error_code> wait_ready(Want want) override {
+    if (want == Want::read) {
+      auto [error, ignored] = co_await client_.tcp().async_wait_readable(as_tuple(use_awaitable));
+      co_return error;
+    }
+    // A TLS read that must write first (a key update's answer while the
+    // socket's send buffer is full).
+    auto [error] = co_await client_.tcp().socket().async_wait(net::socket_base::wait_write,
+                                                              as_tuple(use_awaitable));
+    co_return client_.tcp().wait_error(error);
+  }
+
  private:
   ClientStream& client_;
 };

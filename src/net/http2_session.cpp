@@ -1,11 +1,14 @@
 // One HTTP/2 connection (http2_session.hpp): the session and its settings,
 // the reader, writer and watchdog coroutines, and the operations streams
-// ask of the connection (credit, resume, reset, GOAWAY).
+// ask of the connection (credit, resume, reset, GOAWAY). Just past 350
+// lines: the reader's two forms (lent and owned buffer) stay next to the
+// writer and watchdog whose turns they share.
 #include "http2_session.hpp"
 
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <array>
 #include <vector>
 
 namespace firewarden::transport::h2 {
@@ -19,6 +22,13 @@ using Clock = std::chrono::steady_clock;
 // What the writer gathers from the codec before one socket write.
 constexpr std::size_t kWriteBatchBytes = 64 * 1024;
 constexpr std::size_t kReadBytes = 16 * 1024;
+
+// The buffer every lent read on this thread uses: its bytes are handed to
+// the codec, which copies what it keeps, before anything else runs here.
+std::uint8_t* lent_read_buffer() {
+  thread_local std::array<std::uint8_t, kReadBytes> buffer;
+  return buffer.data();
+}
 
 }  // namespace
 
@@ -111,20 +121,62 @@ net::awaitable<void> Session::run(std::string received) {
 }
 
 net::awaitable<void> Session::read_loop(std::string received) {
-  if (!received.empty() &&
-      !feed(reinterpret_cast<const std::uint8_t*>(received.data()), received.size())) {
-    reader_done_ = true;
-    kick();
-    co_return;
-  }
-  std::vector<std::uint8_t> buffer(kReadBytes);
-  while (!ended_ && nghttp2_session_want_read(session_) != 0) {
-    auto [error, bytes] = co_await transport_->read_some(net::buffer(buffer));
-    if (error) break;
-    if (!feed(buffer.data(), bytes)) break;
+  const bool fed = received.empty() ||
+                   feed(reinterpret_cast<const std::uint8_t*>(received.data()), received.size());
+  std::string().swap(received);  // not held for the connection's life
+  // An if, not a conditional awaitable: GCC 12 frees such a temporary
+  // twice in a coroutine.
+  if (fed && transport_->tries_reads()) {
+    co_await read_lent();
+  } else if (fed) {
+    co_await read_owned();
   }
   reader_done_ = true;
   kick();
+}
+
+// A transport that is only read asynchronously (the upstream's): a read
+// buffer for the connection's life.
+net::awaitable<void> Session::read_owned() {
+  std::vector<std::uint8_t> buffer(kReadBytes);
+  while (!ended_ && nghttp2_session_want_read(session_) != 0) {
+    auto [error, bytes] = co_await transport_->read_some(net::buffer(buffer));
+    if (error || !feed(buffer.data(), bytes)) break;
+  }
+}
+
+// The listener's connections: an idle one waits for readiness holding no
+// buffer, then reads into the thread's buffer and feeds the codec before
+// anything else runs (nginx's way; a 16 KiB buffer per idle connection
+// was most of what one cost, bench/RESULTS.md). Between two reads that
+// both found bytes the writer and the other connections get their turn,
+// as they did between two asynchronous reads, and so do they when the
+// codec has frames to send (acknowledgements a flood queues up).
+net::awaitable<void> Session::read_lent() {
+  bool read_last = false;
+  while (!ended_ && nghttp2_session_want_read(session_) != 0) {
+    if (read_last && nghttp2_session_want_write(session_) != 0) {
+      co_await net::post(strand_, use_awaitable);
+      read_last = false;
+      continue;
+    }
+    boost::system::error_code error;
+    std::size_t bytes = 0;
+    std::uint8_t* buffer = lent_read_buffer();
+    const Want want = transport_->try_read(net::buffer(buffer, kReadBytes), error, bytes);
+    if (want != Want::nothing) {
+      if (co_await transport_->wait_ready(want)) break;
+      read_last = false;
+      continue;
+    }
+    if (error || !feed(buffer, bytes)) break;
+    if (read_last) {
+      co_await net::post(strand_, use_awaitable);
+      read_last = false;
+    } else {
+      read_last = true;
+    }
+  }
 }
 
 // Hands received bytes to the codec; false once the connection must end.
@@ -174,6 +226,9 @@ net::awaitable<void> Session::write_loop() {
     if (nghttp2_session_want_read(session_) == 0 && nghttp2_session_want_write(session_) == 0) {
       break;
     }
+    // The batch buffer goes back while the writer waits: an idle connection
+    // would otherwise keep its largest batch (up to 64 KiB) for its life.
+    std::string().swap(out);
     co_await wait_on(writer_signal_);
   }
   ended_ = true;

@@ -24,6 +24,7 @@
 #include <utility>
 
 #include "firewarden/net/asio.hpp"
+#include "firewarden/net/client_socket.hpp"
 #include "firewarden/net/http2_client.hpp"
 #include "firewarden/net/http2_limits.hpp"
 #include "firewarden/net/http2_stream.hpp"
@@ -39,6 +40,23 @@ class Transport {
       net::mutable_buffer buffer) = 0;
   virtual net::awaitable<boost::system::error_code> write(net::const_buffer buffer) = 0;
   virtual void close() = 0;
+
+  // Whether try_read and wait_ready below work. A session over such a
+  // transport keeps no read buffer of its own: it waits for readiness
+  // holding none and reads into the thread's buffer (Session::read_lent).
+  virtual bool tries_reads() const { return false; }
+  // One read that never waits: Want::nothing when it finished (`error` and
+  // `bytes` its result), else the readiness it needs (nothing was read).
+  virtual Want try_read(net::mutable_buffer /*buffer*/, boost::system::error_code& error,
+                        std::size_t& bytes) {
+    error = net::error::operation_not_supported;
+    bytes = 0;
+    return Want::nothing;
+  }
+  // Completes once the transport has the readiness try_read asked for.
+  virtual net::awaitable<boost::system::error_code> wait_ready(Want /*want*/) {
+    co_return net::error::operation_not_supported;
+  }
 };
 
 struct SessionSettings {
@@ -80,6 +98,18 @@ net::awaitable<void> wait_on(
     net::steady_timer& signal,
     std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max());
 inline void notify(net::steady_timer& signal) { signal.cancel(); }
+
+// Runs `operation` (a coroutine function object) on `strand` and resumes
+// the caller on its own executor. A caller already there (a listener
+// stream's handler; with one thread every connection, upstream ones too,
+// shares the io_context's executor) runs it at once: a co_spawn would only
+// add a coroutine, a post and two resumptions to every stream operation.
+template <typename Operation>
+auto on_strand(const net::any_io_executor& strand, Operation operation) -> decltype(operation()) {
+  const net::any_io_executor current = co_await net::this_coro::executor;
+  if (current == strand) co_return co_await operation();
+  co_return co_await net::co_spawn(strand, std::move(operation), net::use_awaitable);
+}
 
 // A token bucket: `burst` at once, refilled by burst/10 per second.
 class FrameBudget {
@@ -176,6 +206,8 @@ class Session : public std::enable_shared_from_this<Session> {
   static nghttp2_session_callbacks* new_callbacks();
 
   net::awaitable<void> read_loop(std::string received);
+  net::awaitable<void> read_owned();
+  net::awaitable<void> read_lent();
   net::awaitable<void> write_loop();
   net::awaitable<void> watchdog();
   bool feed(const std::uint8_t* data, std::size_t size);

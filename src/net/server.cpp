@@ -201,9 +201,13 @@ net::awaitable<void> Server::run_session(std::shared_ptr<Session> session) {
   beast::flat_buffer buffer(options_.max_header_bytes + kReadAheadBytes);
   boost::system::error_code preface_error;
   if (co_await wants_http2(*session, buffer, preface_error)) {
-    const auto received = buffer.data();
-    co_await serve_http2(session,
-                         std::string(static_cast<const char*>(received.data()), received.size()));
+    const auto bytes = buffer.data();
+    std::string received(static_cast<const char*>(bytes.data()), bytes.size());
+    // The first read's buffer is the HTTP/1.1 parser's; an HTTP/2
+    // connection reads into its own and would keep this one (8 KiB) idle.
+    buffer.clear();
+    buffer.shrink_to_fit();
+    co_await serve_http2(session, std::move(received));
     co_await close_politely(client);
     co_return;
   }

@@ -24,6 +24,9 @@ struct Http2ClientOptions {
   std::chrono::milliseconds connect_timeout{5000};
   std::size_t max_connections = 4;                // streams beyond their capacity wait for a slot
   std::chrono::milliseconds idle_timeout{60000};  // a connection without streams closes
+  // One thread runs the io_context: the pool and its connections use its
+  // executor instead of strands of their own.
+  bool single_thread = false;
 };
 
 class Http2ClientStream : public Http2Stream {
