@@ -12,6 +12,7 @@
 
 #include "../unit/net/http2_test_server.hpp"
 #include "firewarden/firestore/proto_writer.hpp"
+#include "firewarden/net/header_fields.hpp"
 #include "support/file_facts.hpp"
 #include "support/firestore_messages.hpp"
 #include "support/firewarden_instance.hpp"
@@ -287,7 +288,11 @@ TEST_CASE("grpc: upstream gets the caller's trace with firewarden's own span") {
   options.upstream = "http://127.0.0.1:" + std::to_string(upstream.port());
   FirewardenInstance fw(options);
   const auto sent = [&] { return upstream.handler.last_headers(); };
-  using firewarden::transport::test::header_value;
+  // The value a field reached the upstream with; "" when it did not.
+  const auto header_value = [](const firewarden::transport::HeaderList& fields,
+                               std::string_view name) {
+    return std::string(firewarden::transport::field(fields, name).value_or(""));
+  };
   const std::string trace_id = "4bf92f3577b34da6a3ce929d0e0e4736";
 
   SECTION("traceparent, with its tracestate") {
