@@ -42,10 +42,9 @@ int Daemon::run() {
 
   const unsigned threads = worker_threads();
   if (config_->threads == 0) {
-    const ThreadChoice choice = choose_worker_threads();
     spdlog::info("threads: 0: {} worker threads ({} usable cores, cgroup CPU quota {})", threads,
-                 choice.cores,
-                 choice.quota_cpus ? std::to_string(*choice.quota_cpus) : std::string("none"));
+                 threads_.cores,
+                 threads_.quota_cpus ? std::to_string(*threads_.quota_cpus) : std::string("none"));
   }
   std::vector<std::thread> workers;
   for (unsigned i = 1; i < threads; ++i) workers.emplace_back([this] { io_.run(); });
@@ -53,11 +52,6 @@ int Daemon::run() {
   for (auto& worker : workers) worker.join();
   spdlog::info("stopped");
   return 0;
-}
-
-unsigned Daemon::worker_threads() const {
-  if (config_->threads != 0) return config_->threads;
-  return choose_worker_threads().threads;
 }
 
 void Daemon::reload() {

@@ -125,6 +125,8 @@ transport::Http2ClientOptions grpc_upstream_options(const config::Config& config
 
 Daemon::Daemon(std::shared_ptr<const config::Config> config)
     : config_(std::move(config)),
+      threads_(config_->threads != 0 ? ThreadChoice{config_->threads, 1, std::nullopt}
+                                     : choose_worker_threads()),
       io_(static_cast<int>(config_->threads)),
       signals_(io_),
       access_log_(config_->logging.access_log, telemetry::stdout_writer(),

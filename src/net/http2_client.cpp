@@ -22,6 +22,23 @@ namespace {
 using net::as_tuple;
 using net::use_awaitable;
 
+// One connection attempt in `count` from construction until end() or
+// destruction, whichever comes first.
+class InFlight {
+ public:
+  explicit InFlight(std::size_t& count) : count_(&count) { ++*count_; }
+  ~InFlight() { end(); }
+  InFlight(const InFlight&) = delete;
+  InFlight& operator=(const InFlight&) = delete;
+  void end() {
+    if (count_ != nullptr) --*count_;
+    count_ = nullptr;
+  }
+
+ private:
+  std::size_t* count_;
+};
+
 // RFC 7301 §3.1 wire format: one length-prefixed name.
 constexpr std::string_view kAlpnH2 = "\x02h2";
 
@@ -163,14 +180,17 @@ net::awaitable<Http2Open> Http2Client::Pool::open(HeaderList headers, bool end_s
 // a strand of its own.
 net::awaitable<std::variant<std::shared_ptr<h2::Session>, ConnectError>>
 Http2Client::Pool::connect() {
-  ++connecting;
+  // Counted while it connects, also when the connect throws (a caller's
+  // cancellation): a leaked count would keep the pool from ever connecting.
+  const auto self = shared_from_this();  // outlives `counted` however the frame ends
+  InFlight counted(connecting);
   const net::any_io_executor connection_strand = serializer(io, options.single_thread);
   // A local, not a conditional temporary in the co_await: GCC 12 frees
   // such a temporary twice in a coroutine.
   std::string alpn = options.tls ? std::string(kAlpnH2) : std::string();
   auto result = co_await async_connect(connection_strand, options.host, options.port,
                                        options.tls.get(), options.connect_timeout, std::move(alpn));
-  --connecting;
+  counted.end();
   if (auto* failed = std::get_if<ConnectError>(&result)) co_return *failed;
   auto& stream = std::get<OutboundStream>(result);
   if (auto* tls = std::get_if<TlsConnection>(&stream); tls != nullptr && !selected_h2(*tls)) {

@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cassert>
 #include <vector>
 
 namespace firewarden::transport::h2 {
@@ -23,11 +24,20 @@ using Clock = std::chrono::steady_clock;
 constexpr std::size_t kWriteBatchBytes = 64 * 1024;
 constexpr std::size_t kReadBytes = 16 * 1024;
 
-// The buffer every lent read on this thread uses: its bytes are handed to
-// the codec, which copies what it keeps, before anything else runs here.
-std::uint8_t* lent_read_buffer() {
-  thread_local std::array<std::uint8_t, kReadBytes> buffer;
-  return buffer.data();
+// The buffer every lent read on this thread uses (Session::read_lent). It
+// is in use from try_read to the end of feed(), with no suspension between:
+// request handlers may run inside feed() (nghttp2's callbacks start them),
+// but another connection's reader never resumes on this call stack (every
+// wake-up is posted) and nothing else takes this buffer, so it is never in
+// two uses at once; `in_use` asserts that in debug builds. The codec copies
+// what it keeps of the bytes fed.
+struct LentBuffer {
+  std::array<std::uint8_t, kReadBytes> bytes;
+  bool in_use = false;
+};
+LentBuffer& lent_read_buffer() {
+  thread_local LentBuffer buffer;
+  return buffer;
 }
 
 }  // namespace
@@ -162,14 +172,18 @@ net::awaitable<void> Session::read_lent() {
     }
     boost::system::error_code error;
     std::size_t bytes = 0;
-    std::uint8_t* buffer = lent_read_buffer();
-    const Want want = transport_->try_read(net::buffer(buffer, kReadBytes), error, bytes);
+    LentBuffer& lent = lent_read_buffer();  // taken again after every suspension
+    assert(!lent.in_use);
+    lent.in_use = true;
+    const Want want = transport_->try_read(net::buffer(lent.bytes), error, bytes);
+    const bool fed = want == Want::nothing && !error && feed(lent.bytes.data(), bytes);
+    lent.in_use = false;
     if (want != Want::nothing) {
       if (co_await transport_->wait_ready(want)) break;
       read_last = false;
       continue;
     }
-    if (error || !feed(buffer, bytes)) break;
+    if (!fed) break;
     if (read_last) {
       co_await net::post(strand_, use_awaitable);
       read_last = false;

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "firewarden/admin/admin_handler.hpp"
+#include "firewarden/app/cpu_quota.hpp"
 #include "firewarden/app/reloader.hpp"
 #include "firewarden/config/config.hpp"
 #include "firewarden/credentials/token_provider.hpp"
@@ -50,14 +51,18 @@ class Daemon final : public admin::StatusSource {
   admin::ReadinessCheck token_check() const;
   // daemon.cpp
   // Threads that run io_ (config `threads`; 0: one per usable CPU, the
-  // cgroup CPU quota counted, cpu_quota.hpp).
-  unsigned worker_threads() const;
+  // cgroup CPU quota counted, cpu_quota.hpp), chosen once at construction.
+  unsigned worker_threads() const { return threads_.threads; }
   void reload();
   net::awaitable<void> reload_loop();
   net::awaitable<void> handle_signals();
   net::awaitable<void> shutdown();
 
   std::shared_ptr<const config::Config> config_;
+  // Read once: the listener and the gRPC upstream drop their strands when
+  // this says one thread, so run() must start exactly this many (affinity
+  // or the cgroup quota may change in between).
+  ThreadChoice threads_;
   std::chrono::steady_clock::time_point started_at_ = std::chrono::steady_clock::now();
   net::io_context io_;
   net::signal_set signals_;
