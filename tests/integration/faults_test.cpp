@@ -226,7 +226,10 @@ TEST_CASE("faults: a silent upstream is 504 DEADLINE_EXCEEDED at request_timeout
   // Answering again: served (the timed-out connections were closed, not pooled).
   upstream.set_mode(FaultUpstream::Mode::answer);
   CHECK(fw.request({"GET", fw.documents() + "/orders/o1", {}, {}}).status == 200);
-  CHECK(metric_sum(fw, "firewarden_requests_total{", R"(code="504")") == 2);
+  // A request is counted once its response is written, which may be just
+  // after the client read it: wait (bounded) for the second 504's count.
+  CHECK(eventually(
+      [&] { return metric_sum(fw, "firewarden_requests_total{", R"(code="504")") == 2; }, 5s));
 }
 
 TEST_CASE("faults: an upstream that refuses connections is 502 UNAVAILABLE") {
