@@ -235,14 +235,8 @@ Http2Client::~Http2Client() { close_all(); }
 
 net::awaitable<Http2Open> Http2Client::open_stream(HeaderList headers, bool end_stream) {
   // The awaitable itself, not a lambda with captures: GCC 12 destroys a
-  // coroutine lambda's moved init-capture twice. On the pool's executor
-  // already (one thread), at once (h2::on_strand).
-  const net::any_io_executor current = co_await net::this_coro::executor;
-  if (current == pool_->strand) {
-    co_return co_await pool_->open(std::move(headers), end_stream);
-  }
-  co_return co_await net::co_spawn(pool_->strand, pool_->open(std::move(headers), end_stream),
-                                   use_awaitable);
+  // coroutine lambda's moved init-capture twice.
+  co_return co_await h2::on_strand(pool_->strand, pool_->open(std::move(headers), end_stream));
 }
 
 void Http2Client::close_all() {

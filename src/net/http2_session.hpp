@@ -110,6 +110,14 @@ auto on_strand(const net::any_io_executor& strand, Operation operation) -> declt
   if (current == strand) co_return co_await operation();
   co_return co_await net::co_spawn(strand, std::move(operation), net::use_awaitable);
 }
+// The same for an awaitable already made (one that captures nothing it
+// could outlive, e.g. a member coroutine holding its object).
+template <typename T>
+net::awaitable<T> on_strand(const net::any_io_executor& strand, net::awaitable<T> operation) {
+  const net::any_io_executor current = co_await net::this_coro::executor;
+  if (current == strand) co_return co_await std::move(operation);
+  co_return co_await net::co_spawn(strand, std::move(operation), net::use_awaitable);
+}
 
 // A token bucket: `burst` at once, refilled by burst/10 per second.
 class FrameBudget {
