@@ -14,6 +14,8 @@ import re
 import statistics
 import sys
 
+from bench_stats import replace_section
+
 BEGIN = "<!-- bench/grpc: begin (generated; rerun bench/grpc to update) -->"
 END = "<!-- bench/grpc: end -->"
 NOTES = "## Notes (hand-written; kept by bench/report.py)"
@@ -202,15 +204,7 @@ def report(run, results_md, results_json, machine, settings):
     lines.append(END)
 
     block = "\n".join(lines) + "\n"
-    old = open(results_md).read() if os.path.exists(results_md) else ""
-    if BEGIN in old and END in old:
-        new = old.split(BEGIN, 1)[0] + block.rstrip("\n") + old.split(END, 1)[1]
-    elif NOTES in old:
-        head, notes = old.split(NOTES, 1)
-        new = head + block + "\n" + NOTES + notes
-    else:
-        new = old + "\n" + block
-    open(results_md, "w").write(new)
+    replace_section(results_md, BEGIN, END, block, NOTES)
     json.dump({"machine": machine, "settings": settings, "summaries": summaries, "ratios": ratios,
                "idle": idle, "runs": runs}, open(results_json, "w"), indent=1)
     print(block)

@@ -4,6 +4,7 @@
 //   loadgen --target 127.0.0.1:8443 --mix mix.txt [--tls --cert C --key K --ca CA]
 //           [--connections 16] [--threads 1] [--duration 10] [--warmup 1]
 //           [--rate R] [--new-connection] [--requests N] [--json FILE] [--label NAME]
+//           [--header 'Name: value']...
 //
 // Closed loop by default: each connection sends its next request when the
 // previous response is complete. With --rate R (requests/s over all
@@ -57,6 +58,9 @@ struct Options {
   std::chrono::milliseconds timeout{5000};
   std::string json_file;
   std::string label = "loadgen";
+  // Sent on every request, e.g. the x-forwarded-client-cert an Istio
+  // sidecar would add in front of firewarden's xfcc mode.
+  std::vector<std::pair<std::string, std::string>> headers;
 };
 
 struct MixEntry {
@@ -72,7 +76,8 @@ struct Stats {
   std::cerr << "loadgen: " << problem
             << "\nusage: loadgen --target HOST:PORT --mix FILE [--tls --cert C --key K [--ca CA]]\n"
                "  [--connections N] [--threads N] [--duration S] [--warmup S] [--rate R]\n"
-               "  [--new-connection] [--requests N] [--timeout MS] [--json FILE] [--label NAME]\n";
+               "  [--new-connection] [--requests N] [--timeout MS] [--json FILE] [--label NAME]\n"
+               "  [--header 'Name: value']...\n";
   std::exit(2);
 }
 
@@ -120,6 +125,13 @@ Options parse(int argc, char** argv) {
       o.json_file = value();
     } else if (arg == "--label") {
       o.label = value();
+    } else if (arg == "--header") {
+      const std::string header = value();
+      const auto colon = header.find(':');
+      if (colon == std::string::npos || colon == 0) usage("--header must be 'Name: value'");
+      const auto start = header.find_first_not_of(' ', colon + 1);
+      o.headers.emplace_back(header.substr(0, colon),
+                             start == std::string::npos ? std::string() : header.substr(start));
     } else {
       usage("unknown argument " + arg);
     }
@@ -155,6 +167,7 @@ std::vector<MixEntry> load_mix(const Options& o) {
     if (request.method() == http::verb::unknown) request.method_string(method);
     request.set(http::field::host, o.host + ":" + o.port);
     request.set(http::field::user_agent, "firewarden-loadgen");
+    for (const auto& [name, value] : o.headers) request.set(name, value);
     if (!body_file.empty()) {
       request.body() = read_file(body_file.front() == '/' ? body_file : dir + "/" + body_file);
       request.set(http::field::content_type, "application/json");

@@ -8,9 +8,10 @@ Usage: report.py RUN_DIR RESULTS_MD MACHINE SETTINGS
 import glob
 import json
 import os
-import statistics
 import subprocess
 import sys
+
+from bench_stats import TABLE_HEAD, ratio, summary, table_row
 
 run, results_md, machine, settings = sys.argv[1:]
 out_dir = os.path.dirname(os.path.abspath(results_md))
@@ -38,38 +39,12 @@ for r in runs:
 proxies = [p for p in PROXIES if any(r["proxy"] == p for r in runs)]
 
 
-def summary(mix, proxy):
-    rs = [r for r in runs if r["mix"] == mix and r["proxy"] == proxy]
-    if not rs:
-        return None
-    lat = lambda key: statistics.mean(r["latency_us"].get(key, 0) for r in rs)
-    requests = sum(r.get("requests", 0) for r in rs)
-    cpu = sum(r.get("cpu_seconds", 0) for r in rs)
-    return {
-        "rps": statistics.mean(r["rps"] for r in rs),
-        "rps_min": min(r["rps"] for r in rs),
-        "rps_max": max(r["rps"] for r in rs),
-        "p50": lat("p50"),
-        "p90": lat("p90"),
-        "p99": lat("p99"),
-        "p99_9": lat("p99_9"),
-        "errors": sum(r.get("errors", 0) + r.get("non_2xx", 0) for r in rs),
-        "cpu_per_10k": cpu / requests * 10000 if requests else 0,
-        "loadavg": [r.get("loadavg", "") for r in rs],
-        "rounds": len(rs),
-    }
-
-
-table = {m: {p: summary(m, p) for p in proxies} for m in mixes}
+table = {m: {p: summary(runs, m, p) for p in proxies} for m in mixes}
 memory = {}
 for p in proxies:
     path = os.path.join(run, "out", f"idle-{p}.json")
     if os.path.exists(path):
         memory[p] = json.load(open(path))
-
-
-def ratio(a, b):
-    return f"{a / b:.2f}" if a and b else "–"
 
 
 lines = [
@@ -89,17 +64,8 @@ lines = [
 ]
 for m in mixes:
     lines += [f"### {MIX_NAMES.get(m, m)}", ""]
-    lines += ["| proxy | req/s | p50 | p90 | p99 | p99.9 | CPU s/10k | errors | load avg per round |"]
-    lines += ["|---|---:|---:|---:|---:|---:|---:|---:|---|"]
-    for p in proxies:
-        s = table[m][p]
-        if not s:
-            continue
-        lines.append(
-            f"| {p} | {s['rps']:.0f} [{s['rps_min']:.0f}–{s['rps_max']:.0f}] | {s['p50']:.0f} | "
-            f"{s['p90']:.0f} | {s['p99']:.0f} | {s['p99_9']:.0f} | {s['cpu_per_10k']:.2f} | "
-            f"{s['errors']} | {'; '.join(s['loadavg'])} |"
-        )
+    lines += TABLE_HEAD
+    lines += [table_row(p, table[m][p]) for p in proxies if table[m][p]]
     lines.append("")
 
 lines += ["## Ratios (firewarden / other; throughput ≥ 1.0 and p99 ≤ 1.0 are the targets)", ""]
@@ -227,15 +193,17 @@ if os.path.exists(svg):
     lines += ["## Plot", "", "![latency percentiles](latency.svg)", ""]
 
 notes = ""
-grpc_section = []  # bench/grpc's section, kept as it is (its own run writes it)
-GRPC_BEGIN, GRPC_END = "<!-- bench/grpc: begin", "<!-- bench/grpc: end -->"
+kept = []  # bench/grpc's and bench/shared's sections, written by their own runs
 if os.path.exists(results_md):
     old = open(results_md).read()
+    head = old
     if NOTES in old:
-        notes = old.split(NOTES, 1)[1]
-    if GRPC_BEGIN in old and GRPC_END in old:
-        grpc_section = [GRPC_BEGIN + old.split(GRPC_BEGIN, 1)[1].split(GRPC_END, 1)[0] + GRPC_END, ""]
-lines += grpc_section + [NOTES]
+        head, notes = old.split(NOTES, 1)  # kept whole, with the sections inside it
+    for begin, end in (("<!-- bench/shared: begin", "<!-- bench/shared: end -->"),
+                       ("<!-- bench/grpc: begin", "<!-- bench/grpc: end -->")):
+        if begin in head and end in head:  # an older layout had them above the notes
+            kept += [begin + head.split(begin, 1)[1].split(end, 1)[0] + end, ""]
+lines += kept + [NOTES]
 with open(results_md, "w") as f:
     f.write("\n".join(lines) + notes.rstrip("\n") + "\n")
 json.dump({"machine": machine, "settings": settings, "table": table, "ratios": ratios,
