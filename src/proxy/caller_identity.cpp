@@ -26,7 +26,10 @@ std::vector<std::uint8_t> address_bytes(const net::ip::address& address) {
 
 std::unique_ptr<transport::ConnectionState> FirestoreProxy::on_connected(
     const transport::Connection& connection, SSL* ssl) {
-  if (ssl == nullptr) return nullptr;  // plaintext: fixed or xfcc mode
+  if (ssl == nullptr) {  // plaintext: fixed or xfcc mode
+    if (options_.mode == config::IdentityMode::xfcc) return std::make_unique<XfccIdentity>();
+    return nullptr;
+  }
   auto state = std::make_unique<CertificateIdentity>();
   X509* leaf = SSL_get0_peer_certificate(ssl);
   if (auto facts = certificate_facts(leaf)) {  // logged whether or not it is accepted
@@ -53,7 +56,7 @@ std::unique_ptr<transport::ConnectionState> FirestoreProxy::on_connected(
 
 std::variant<const identity::Identity*, firestore::ApiError> FirestoreProxy::identify(
     const transport::Connection& connection, const firestore::HttpRequest& request,
-    std::optional<identity::Identity>& from_header) const {
+    std::shared_ptr<const identity::Identity>& from_header) const {
   switch (options_.mode) {
     case config::IdentityMode::mtls: {
       // Made by on_connected for every TLS connection; none (never expected
@@ -80,10 +83,19 @@ std::variant<const identity::Identity*, firestore::ApiError> FirestoreProxy::ide
   const auto header = single_header(request, "x-forwarded-client-cert", repeated);
   if (!header) return firestore::ApiError::unauthenticated("no x-forwarded-client-cert header");
   if (repeated) return firestore::ApiError::unauthenticated("x-forwarded-client-cert given twice");
+  auto* last = dynamic_cast<XfccIdentity*>(connection.state.get());
+  if (last != nullptr && last->identity && last->header == *header) {
+    from_header = last->identity;
+    return from_header.get();
+  }
   auto result = identity::identity_from_xfcc(*header, options_.identity_rules);
   if (auto* found = std::get_if<identity::Identity>(&result)) {
-    from_header = std::move(*found);
-    return &*from_header;
+    from_header = std::make_shared<const identity::Identity>(std::move(*found));
+    if (last != nullptr) {
+      last->header.assign(header->data(), header->size());
+      last->identity = from_header;
+    }
+    return from_header.get();
   }
   const auto& error = std::get<identity::Error>(result);
   // Counted like an mtls leaf refusal (firewarden_tls_handshake_failures_total):

@@ -100,7 +100,7 @@ net::awaitable<bool> FirestoreProxy::serve_rest(transport::Connection& connectio
         exchange, firestore::ApiError::unavailable("firewarden is shutting down"), sink);
   }
 
-  std::optional<identity::Identity> from_header;  // xfcc mode
+  std::shared_ptr<const identity::Identity> from_header;  // xfcc mode
   auto who_or_error = identify(connection, view, from_header);
   if (auto* error = std::get_if<firestore::ApiError>(&who_or_error)) {
     co_return co_await respond_error(exchange, *error, sink);

@@ -90,7 +90,7 @@ net::awaitable<void> FirestoreProxy::serve_grpc(transport::Connection& connectio
   call.exchange.metric_method = call.exchange.record.method;
   if (auto problem = check_call_headers(call, view)) co_return co_await refuse(call, *problem);
 
-  std::optional<identity::Identity> from_header;  // xfcc mode
+  std::shared_ptr<const identity::Identity> from_header;  // xfcc mode
   auto who_or_error = identify(connection, view, from_header);
   if (auto* error = std::get_if<errors::ApiError>(&who_or_error)) {
     co_return co_await refuse(call, *error);

@@ -72,6 +72,18 @@ struct CertificateIdentity final : transport::ConnectionState {
   std::optional<std::string> sha256;
 };
 
+// xfcc: the identity the connection's last x-forwarded-client-cert gave.
+// A mesh hop sends the same header on request after request of one client;
+// reading it is a tenth of a GET's cost, so an identical header reuses the
+// answer (identity_from_xfcc is a pure function of the header and the
+// startup configuration). Only accepted identities are kept: a refused
+// header is read, counted and logged every time. Touched only on the
+// connection's executor (its streams run there one at a time).
+struct XfccIdentity final : transport::ConnectionState {
+  std::string header;
+  std::shared_ptr<const identity::Identity> identity;
+};
+
 struct GrpcCall;  // one gRPC call's bookkeeping (src/proxy/grpc_call.hpp)
 struct BidiCall;  // one Listen or Write stream's (src/proxy/grpc_bidi.hpp)
 
@@ -110,10 +122,10 @@ class FirestoreProxy final : public transport::RequestHandler {
   Exchange open_exchange(const transport::Connection& connection,
                          const firestore::HttpRequest& request) const;
   // The caller's identity: the connection's (mtls), the configured one
-  // (fixed), or one read from the request into `from_header` (xfcc).
+  // (fixed), or one read from the request, held by `from_header` (xfcc).
   std::variant<const identity::Identity*, firestore::ApiError> identify(
       const transport::Connection& connection, const firestore::HttpRequest& request,
-      std::optional<identity::Identity>& from_header) const;
+      std::shared_ptr<const identity::Identity>& from_header) const;
   // The request model of an origin-form request (recorded: method and
   // requirements), or why there is none.
   std::variant<firestore::RequestModel, firestore::ApiError> classify_request(
