@@ -69,6 +69,10 @@ def main(run, results_md, results_json, machine, settings):
     if refused:
         lines += ["**firewarden access lines that are not `allow`** (the run is not valid): " +
                   ", ".join(f"{m} {n}" for m, n in refused.items()), ""]
+    profile = os.path.join(run, "out", "callgrind.txt")
+    if os.path.exists(profile):
+        lines += ["### Instructions per request (callgrind: firewarden in xfcc mode, and nginx)", "",
+                  open(profile).read().strip(), ""]
     lines.append(END)
 
     replace_section(results_md, BEGIN, END, "\n".join(lines) + "\n", GRPC_BEGIN)
