@@ -2,21 +2,25 @@
 """Statistics shared by bench/report.py and bench/shared_report.py, and the
 step that stores one measurement (bench/run, bench/shared):
 
-  bench_stats.py record OUT ROUND MIX PROXY CPU_TICKS CLK_TCK LOADAVG
+  bench_stats.py record OUT ROUND MIX PROXY "USER SYS" "USER SYS" CLK_TCK LOADAVG
       reads OUT.loadgen (loadgen's --json) and writes OUT with the round,
-      mix, proxy, the proxy's CPU seconds and the load average added.
+      mix, proxy, the proxy's CPU seconds (from its user and system clock
+      ticks before and after) and the load average added.
 """
 import json
 import statistics
 import sys
 
 
-def record(out, rnd, mix, proxy, ticks, hz, load):
+def record(out, rnd, mix, proxy, before, after, hz, load):
     try:
         result = json.load(open(out + ".loadgen"))
     except Exception as e:  # a crashed run is reported, not skipped
         result = {"error": str(e), "rps": 0, "requests": 0, "latency_us": {}}
-    result.update(round=int(rnd), mix=mix, proxy=proxy, cpu_seconds=int(ticks) / int(hz), loadavg=load)
+    (user0, system0), (user1, system1) = (map(int, t.split()) for t in (before, after))
+    user, system = (user1 - user0) / int(hz), (system1 - system0) / int(hz)
+    result.update(round=int(rnd), mix=mix, proxy=proxy, cpu_seconds=user + system,
+                  user_seconds=user, system_seconds=system, loadavg=load)
     json.dump(result, open(out, "w"))
 
 
@@ -28,6 +32,8 @@ def summary(runs, mix, proxy):
     lat = lambda key: statistics.mean(r["latency_us"].get(key, 0) for r in rs)
     requests = sum(r.get("requests", 0) for r in rs)
     cpu = sum(r.get("cpu_seconds", 0) for r in rs)
+    user = sum(r.get("user_seconds", 0) for r in rs)
+    system = sum(r.get("system_seconds", 0) for r in rs)
     return {
         "rps": statistics.mean(r["rps"] for r in rs),
         "rps_min": min(r["rps"] for r in rs),
@@ -38,6 +44,8 @@ def summary(runs, mix, proxy):
         "p99_9": lat("p99_9"),
         "errors": sum(r.get("errors", 0) + r.get("non_2xx", 0) for r in rs),
         "cpu_per_10k": cpu / requests * 10000 if requests else 0,
+        "user_per_10k": user / requests * 10000 if requests else 0,
+        "system_per_10k": system / requests * 10000 if requests else 0,
         "loadavg": [r.get("loadavg", "") for r in rs],
         "rounds": len(rs),
     }
@@ -50,11 +58,13 @@ def ratio(a, b):
 def table_row(name, s):
     """One row of the throughput and latency table."""
     return (f"| {name} | {s['rps']:.0f} [{s['rps_min']:.0f}–{s['rps_max']:.0f}] | {s['p50']:.0f} | "
-            f"{s['p90']:.0f} | {s['p99']:.0f} | {s['p99_9']:.0f} | {s['cpu_per_10k']:.2f} | "
+            f"{s['p90']:.0f} | {s['p99']:.0f} | {s['p99_9']:.0f} | {s['cpu_per_10k']:.2f} "
+            f"({s['user_per_10k']:.2f} + {s['system_per_10k']:.2f}) | "
             f"{s['errors']} | {'; '.join(s['loadavg'])} |")
 
 
-TABLE_HEAD = ["| proxy | req/s | p50 | p90 | p99 | p99.9 | CPU s/10k | errors | load avg per round |",
+TABLE_HEAD = ["| proxy | req/s | p50 | p90 | p99 | p99.9 | CPU s/10k (user + system) | errors | "
+              "load avg per round |",
               "|---|---:|---:|---:|---:|---:|---:|---:|---|"]
 
 
@@ -73,7 +83,7 @@ def replace_section(results_md, begin, end, block, notes_marker):
     open(results_md, "w").write(new)
 
 
-if __name__ == "__main__" and len(sys.argv) == 9 and sys.argv[1] == "record":
+if __name__ == "__main__" and len(sys.argv) == 10 and sys.argv[1] == "record":
     record(*sys.argv[2:])
 elif __name__ == "__main__":
     sys.exit(__doc__)

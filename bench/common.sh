@@ -49,14 +49,15 @@ wait_port() {  # wait_port PORT PID: until PORT accepts (10 s at most) or PID ex
   return 1
 }
 
-cpu_ticks() {  # user+system clock ticks of the given processes
-  local total=0 pid fields
+cpu_ticks() {  # "USER SYSTEM": clock ticks of the given processes
+  local user=0 system=0 pid fields
   for pid in "$@"; do
     fields=$(sed 's/^.*) //' "/proc/$pid/stat")
     set -- $fields
-    total=$((total + ${12} + ${13}))
+    user=$((user + ${12}))
+    system=$((system + ${13}))
   done
-  echo "$total"
+  echo "$user $system"
 }
 
 memory_kib() {  # memory_kib FIELD PIDS...: sum of VmHWM or VmRSS
