@@ -260,6 +260,7 @@ void Session::headers_complete(StreamState& stream) {
     // RFC 6585 §5, as for HTTP/1.1: the request is refused unread.
     stream.discard_inbound = true;
     submit_response(stream, {{":status", "431"}}, true);
+    if (on_header_overflow) on_header_overflow();
     return;
   }
   if (on_request) on_request(streams_.at(stream.id));

@@ -164,12 +164,20 @@ net::awaitable<void> Server::serve_http2(std::shared_ptr<Session> session, std::
           if (--handlers->running == 0) handlers->done.cancel();
         });
   };
+  // Logged and counted like an HTTP/1.1 head too large (the handler's
+  // response is not used: the session answered 431 in HTTP/2's own way).
+  http2->on_header_overflow = [this, session = session.get()] {
+    if (auto unreadable = unreadable_request(http::error::header_limit)) {
+      handler_.on_unreadable_request(session->connection, *unreadable);
+    }
+  };
   co_await http2->run(std::move(received));
   while (handlers->running > 0) {
     handlers->done.expires_at(std::chrono::steady_clock::time_point::max());
     co_await handlers->done.async_wait(as_tuple(use_awaitable));
   }
   http2->on_request = nullptr;
+  http2->on_header_overflow = nullptr;
   count_http2_end(static_cast<int>(http2->end_reason()));
   session->http2.reset();
 }

@@ -168,6 +168,9 @@ class Session : public std::enable_shared_from_this<Session> {
 
   // Server: a request stream whose header fields are complete.
   std::function<void(const std::shared_ptr<StreamState>&)> on_request;
+  // Server: a request refused unread because its header list exceeded
+  // max_header_bytes; the session has already answered it 431.
+  std::function<void()> on_header_overflow;
   // Client: a stream ended (a slot for another may be free).
   std::function<void()> on_stream_closed;
 

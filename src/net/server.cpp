@@ -41,8 +41,8 @@ bool is_disconnect(const boost::system::error_code& error) {
          error == ssl::error::stream_truncated || error == beast::error::timeout;
 }
 
-// What a read error becomes for the client, if anything is still worth
-// sending (a timeout or a vanished peer gets nothing).
+}  // namespace
+
 std::optional<UnreadableRequest> unreadable_request(const boost::system::error_code& error) {
   // RFC 6585 §5: 431 for a head too large (the whole head here: read_request_head).
   if (error == http::error::header_limit) {
@@ -69,8 +69,6 @@ void acknowledge_now(net::ip::tcp::socket& socket) {
   const int one = 1;
   ::setsockopt(socket.native_handle(), IPPROTO_TCP, TCP_QUICKACK, &one, sizeof one);
 }
-
-}  // namespace
 
 http::response<http::string_body> RequestHandler::on_unreadable_request(
     const Connection& /*connection*/, const UnreadableRequest& unreadable) {

@@ -140,6 +140,18 @@ TEST_CASE("http2 attacks: an oversized header list or an HPACK bomb is answered 
                                      firewarden::firestore::grpc_frame(commit_update(fw, path)))));
   CHECK(raw::response_status(connection) == "431");
   CHECK(emulator_get(fw.options().project, path).status == 404);
+  // Logged and counted like a head too large on HTTP/1.1 (the line and the
+  // counter say 400, INVALID_ARGUMENT, as there).
+  CHECK(eventually(
+      [&] {
+        return metric_value(fw, "firewarden_requests_total", {{"code", "400"}}) == 1;
+      },
+      5s));
+  // (the line is written just after the count: wait for it too)
+  const std::string refusal = "request header fields too large";
+  REQUIRE(eventually([&] { return fw.access_log().find(refusal) != std::string::npos; }, 5s));
+  const auto log = fw.access_log();
+  CHECK(log.find(refusal, log.find(refusal) + 1) == std::string::npos);
   // The connection itself stays usable: a well-formed call on it goes through.
   REQUIRE(connection.send(raw::grpc_call_frames(3, "Commit", commit_update(fw, "orders/after"))));
   CHECK(raw::response_status(connection, 3) == "200");

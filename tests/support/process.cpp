@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <mutex>
 #include <random>
 #include <set>
 #include <stdexcept>
@@ -112,14 +113,23 @@ bool bindable(unsigned short port) {
 // socket bound to port 0 in a test running in parallel (a recording upstream,
 // say). Requests meant for one test's firewarden then reached another test's
 // upstream, and a security test saw "upstream reached" that was not.
+// A port is handed out once per test process: two calls before either
+// port is bound (a listener and its admin address) would otherwise get the
+// same one about once in ten thousand, and firewarden refuses that config.
 unsigned short free_port() {
+  static std::mutex mutex;
+  static std::set<unsigned short> handed_out;
   const int high = ephemeral_range_start();
   const int low = std::max(1024, high - 12000);
   std::mt19937 random(std::random_device{}() ^ static_cast<unsigned>(getpid()));
   std::uniform_int_distribution<int> pick(low, high - 1);
+  std::lock_guard lock(mutex);
   for (int attempt = 0; attempt < 200; ++attempt) {
     const auto port = static_cast<unsigned short>(pick(random));
-    if (bindable(port)) return port;
+    if (!handed_out.contains(port) && bindable(port)) {
+      handed_out.insert(port);
+      return port;
+    }
   }
   throw std::runtime_error("cannot find a free port below the ephemeral range");
 }

@@ -51,6 +51,11 @@ struct UnreadableRequest {
   std::string reason;  // a short description, e.g. "request body exceeds the size limit"
 };
 
+// What a read error becomes for the client, if anything is still worth
+// sending (a timeout or a vanished peer gets nothing). HTTP/1.1 and HTTP/2
+// map their limits through it alike.
+std::optional<UnreadableRequest> unreadable_request(const boost::system::error_code& error);
+
 class RequestHandler {
  public:
   virtual ~RequestHandler() = default;
