@@ -1,10 +1,10 @@
 // Outbound HTTP/2 (net/http2_client.hpp): a pool of multiplexed
 // connections to one endpoint, each an h2::Session on its own strand (or,
 // per worker, on the worker's executor). The pool's own state lives on the
-// pool's strand; a stream is opened on
-// the first connection with room (the peer's SETTINGS_MAX_CONCURRENT_STREAMS,
-// no GOAWAY), else on a new connection while fewer than max_connections
-// exist, else it waits for a stream to end.
+// pool's strand; a stream is opened on the first connection with room (the
+// peer's SETTINGS_MAX_CONCURRENT_STREAMS, no GOAWAY), else on a new
+// connection while fewer than max_connections exist, else it waits for a
+// stream to end.
 #include "firewarden/net/http2_client.hpp"
 
 #include <openssl/ssl.h>

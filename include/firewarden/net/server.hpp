@@ -1,10 +1,10 @@
 #pragma once
 // The data-plane HTTP/1.1 server: one accept loop handing each connection to
 // a worker (round-robin) or a strand of its own, a session coroutine per
-// connection that reads requests one at a time (so
-// pipelined requests are answered in order) and hands each complete request
-// to the RequestHandler. Limits and deadlines of SPEC §2 `limits` are applied
-// here, where the parser is made (STYLE.md 3).
+// connection that reads requests one at a time (so pipelined requests are
+// answered in order) and hands each complete request to the RequestHandler.
+// Limits and deadlines of SPEC §2 `limits` are applied here, where the
+// parser is made (STYLE.md 3).
 #include <atomic>
 #include <chrono>
 #include <cstdint>
