@@ -46,12 +46,23 @@ int Daemon::run() {
                  threads_.cores,
                  threads_.quota_cpus ? std::to_string(*threads_.quota_cpus) : std::string("none"));
   }
+  // Workers 1..N-1 wait for connections until shutdown() stops them.
+  std::vector<net::executor_work_guard<net::io_context::executor_type>> idle_work;
   std::vector<std::thread> workers;
-  for (unsigned i = 1; i < threads; ++i) workers.emplace_back([this] { io_.run(); });
+  for (auto& worker : more_workers_) {
+    idle_work.push_back(net::make_work_guard(*worker));
+    workers.emplace_back([&worker] { worker->run(); });
+  }
   io_.run();
+  stop_workers();  // also when worker 0 ended some other way
   for (auto& worker : workers) worker.join();
   spdlog::info("stopped");
   return 0;
+}
+
+void Daemon::stop_workers() {
+  for (auto& worker : more_workers_) worker->stop();
+  io_.stop();
 }
 
 void Daemon::reload() {
@@ -119,10 +130,10 @@ net::awaitable<void> Daemon::shutdown() {
   grpc_upstream_->close_all();  // GOAWAY upstream: no stream is left to finish
   tokens_->stop();              // ends background refresh loops
   signals_.cancel();
-  // Let the closes run, then stop the workers.
+  // Let the closes run (each on its own worker), then stop every worker.
   timer.expires_after(std::chrono::milliseconds(20));
   co_await timer.async_wait(as_tuple(use_awaitable));
-  io_.stop();
+  stop_workers();
 }
 
 }  // namespace firewarden::app

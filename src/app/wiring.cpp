@@ -121,13 +121,28 @@ transport::Http2ClientOptions grpc_upstream_options(const config::Config& config
   return options;
 }
 
+// Workers 1..threads-1: an io_context each, run by one thread (the
+// concurrency hint says so; posts from other threads still lock).
+std::vector<std::unique_ptr<net::io_context>> additional_workers(unsigned threads) {
+  std::vector<std::unique_ptr<net::io_context>> workers;
+  for (unsigned i = 1; i < threads; ++i) workers.push_back(std::make_unique<net::io_context>(1));
+  return workers;
+}
+
 }  // namespace
+
+std::vector<net::any_io_executor> Daemon::worker_executors() {
+  std::vector<net::any_io_executor> executors{io_.get_executor()};
+  for (auto& worker : more_workers_) executors.emplace_back(worker->get_executor());
+  return executors;
+}
 
 Daemon::Daemon(std::shared_ptr<const config::Config> config)
     : config_(std::move(config)),
       threads_(config_->threads != 0 ? ThreadChoice{config_->threads, 1, std::nullopt}
                                      : choose_worker_threads()),
-      io_(static_cast<int>(config_->threads)),
+      io_(1),
+      more_workers_(additional_workers(threads_.threads)),
       signals_(io_),
       access_log_(config_->logging.access_log, telemetry::stdout_writer(),
                   {config_->logging.format == config::LogFormat::gcp, config_->firestore.project}) {
@@ -139,12 +154,13 @@ Daemon::Daemon(std::shared_ptr<const config::Config> config)
   } catch (const credentials::CredentialsConfigError& e) {
     throw std::runtime_error(std::string("credentials: ") + e.what());
   }
-  upstream_ = std::make_unique<proxy::UpstreamPool>(io_, upstream_options(*config_));
+  // Upstream connections are per worker: a session only ever uses those of
+  // its own worker.
+  upstream_ = std::make_unique<proxy::UpstreamPool>(worker_executors(), upstream_options(*config_));
   proxy_ = std::make_unique<proxy::FirestoreProxy>(proxy_options(*config_), policies_, *tokens_,
                                                    *upstream_, catalogue_, access_log_);
-  auto grpc_options = grpc_upstream_options(*config_);
-  grpc_options.single_thread = worker_threads() == 1;
-  grpc_upstream_ = std::make_unique<transport::Http2Client>(io_.get_executor(), grpc_options);
+  grpc_upstream_ =
+      std::make_unique<transport::Http2Client>(worker_executors(), grpc_upstream_options(*config_));
   proxy_->set_grpc_upstream(grpc_upstream_.get());
   admin_handler_ =
       std::make_unique<admin::AdminHandler>(*this, catalogue_, config_->admin.enable_quit);
@@ -198,7 +214,7 @@ void Daemon::make_servers() {
   data_options.header_timeout = limits.header_timeout;
   data_options.idle_timeout = limits.idle_timeout;
   data_options.overload_threshold_percent = limits.overload_threshold_percent;
-  data_options.single_thread = worker_threads() == 1;
+  data_options.workers = worker_executors();
   // gRPC and REST over HTTP/2 on the same listener (prior knowledge on
   // plaintext, ALPN h2 on TLS).
   transport::Http2Limits http2;
@@ -214,7 +230,7 @@ void Daemon::make_servers() {
   admin_options.max_header_bytes = 8 * 1024;
   admin_options.max_body_bytes = 1024;
   admin_options.count_connections = false;
-  admin_options.single_thread = data_options.single_thread;
+  admin_options.workers = {io_.get_executor()};  // worker 0
   admin_server_ =
       std::make_unique<transport::Server>(io_, admin_options, *admin_handler_, catalogue_);
 }

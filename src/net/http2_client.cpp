@@ -1,14 +1,16 @@
 // Outbound HTTP/2 (net/http2_client.hpp): a pool of multiplexed
-// connections to one endpoint, each an h2::Session on its own strand.
-// The pool's own state lives on the pool's strand; a stream is opened on
-// the first connection with room (the peer's SETTINGS_MAX_CONCURRENT_STREAMS,
-// no GOAWAY), else on a new connection while fewer than max_connections
-// exist, else it waits for a stream to end.
+// connections to one endpoint, each an h2::Session on its own strand (or,
+// per worker, on the worker's executor). The pool's own state lives on the
+// pool's strand; a stream is opened on the first connection with room (the
+// peer's SETTINGS_MAX_CONCURRENT_STREAMS, no GOAWAY), else on a new
+// connection while fewer than max_connections exist, else it waits for a
+// stream to end.
 #include "firewarden/net/http2_client.hpp"
 
 #include <openssl/ssl.h>
 #include <spdlog/spdlog.h>
 
+#include <stdexcept>
 #include <string_view>
 #include <variant>
 #include <vector>
@@ -229,24 +231,45 @@ Http2Client::Pool::connect() {
 }
 
 Http2Client::Http2Client(net::any_io_executor executor, Http2ClientOptions options)
-    : pool_(std::make_shared<Pool>(std::move(executor), std::move(options))) {}
+    : pools_{std::make_shared<Pool>(std::move(executor), std::move(options))} {}
+
+Http2Client::Http2Client(const std::vector<net::any_io_executor>& workers,
+                         Http2ClientOptions options) {
+  options.single_thread = true;  // each worker is one thread: no strands
+  for (const auto& executor : workers) pools_.push_back(std::make_shared<Pool>(executor, options));
+  if (pools_.empty()) throw std::invalid_argument("Http2Client: no worker");
+}
 
 Http2Client::~Http2Client() { close_all(); }
 
+// The pool whose io_context runs `executor`; else the first, which
+// open_stream reaches through its own executor (h2::on_strand hops there).
+const std::shared_ptr<Http2Client::Pool>& Http2Client::pool_for(
+    const net::any_io_executor& executor) const {
+  const auto* context = &net::query(executor, net::execution::context);
+  for (const auto& pool : pools_) {
+    if (&net::query(pool->io, net::execution::context) == context) return pool;
+  }
+  return pools_.front();
+}
+
 net::awaitable<Http2Open> Http2Client::open_stream(HeaderList headers, bool end_stream) {
+  const auto& pool = pool_for(co_await net::this_coro::executor);
   // The awaitable itself, not a lambda with captures: GCC 12 destroys a
   // coroutine lambda's moved init-capture twice.
-  co_return co_await h2::on_strand(pool_->strand, pool_->open(std::move(headers), end_stream));
+  co_return co_await h2::on_strand(pool->strand, pool->open(std::move(headers), end_stream));
 }
 
 void Http2Client::close_all() {
-  net::post(pool_->strand, [pool = pool_] {
-    pool->closed = true;
-    pool->slot.cancel();
-    for (const auto& session : pool->connections) {
-      net::post(session->strand(), [session] { session->shutdown(); });
-    }
-  });
+  for (const auto& pool : pools_) {
+    net::post(pool->strand, [pool] {
+      pool->closed = true;
+      pool->slot.cancel();
+      for (const auto& session : pool->connections) {
+        net::post(session->strand(), [session] { session->shutdown(); });
+      }
+    });
+  }
 }
 
 }  // namespace firewarden::transport

@@ -121,15 +121,27 @@ std::size_t Server::active_connections() const {
   return sessions_.size();
 }
 
+// A worker's executor (round-robin), or without workers a strand of the
+// listener's io_context. One thread per io_context: its executor already
+// serializes everything, and a strand per connection would only add its
+// queue and lock to every completion (~10k instructions per request in
+// callgrind).
+net::any_io_executor Server::next_executor() {
+  if (!options_.workers.empty()) {
+    const auto& worker = options_.workers[next_worker_];
+    next_worker_ = (next_worker_ + 1) % options_.workers.size();
+    return worker;
+  }
+  if (options_.single_thread) return io_.get_executor();
+  return net::make_strand(io_);
+}
+
 net::awaitable<void> Server::accept_loop() {
   auto& active = counters_.active;
   while (acceptor_.is_open()) {
-    // One thread runs the io_context: its executor already serializes
-    // everything, and a strand per connection would only add its queue and
-    // lock to every completion (~10k instructions per request in callgrind).
-    const net::any_io_executor strand = options_.single_thread
-                                            ? net::any_io_executor(io_.get_executor())
-                                            : net::any_io_executor(net::make_strand(io_));
+    // The socket is made on its worker's io_context: its reads and timers
+    // complete there, never on the listener's thread.
+    const net::any_io_executor strand = next_executor();
     auto [error, socket] = co_await acceptor_.async_accept(strand, as_tuple(use_awaitable));
     if (error) {
       if (error == net::error::operation_aborted || !acceptor_.is_open()) break;

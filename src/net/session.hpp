@@ -11,7 +11,8 @@
 namespace firewarden::transport {
 
 // One connection's state shared between its session coroutine (on the
-// connection's strand) and the server (drain, close_all, reduce_timeouts).
+// connection's strand: its worker's executor or a strand of its own) and
+// the server (drain, close_all, reduce_timeouts, which post to it).
 // `wait` and `wait_started` are only read and written on the strand.
 struct Server::Session {
   Session(std::uint64_t id, net::any_io_executor strand_executor, net::ip::tcp::socket socket,
@@ -22,7 +23,7 @@ struct Server::Session {
         tls_context(std::move(context)) {
     connection.id = id;
   }
-  net::any_io_executor strand;  // the io_context's own executor when it has one thread
+  net::any_io_executor strand;  // a worker's (or one-thread io_context's) executor itself
   ClientStream client;
   std::shared_ptr<ssl::context> tls_context;  // kept alive for this connection's lifetime
   Connection connection;

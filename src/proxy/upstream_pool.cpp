@@ -72,14 +72,24 @@ bool UpstreamConnection::looks_reusable() {
   return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
 }
 
-UpstreamPool::UpstreamPool(net::io_context& io, UpstreamOptions options)
-    : io_(io), options_(std::move(options)) {
+UpstreamPool::UpstreamPool(const std::vector<net::any_io_executor>& workers,
+                           UpstreamOptions options)
+    : options_(std::move(options)) {
   if (options_.tls) tls_context_ = make_tls_context(options_);
+  workers_.reserve(workers.size());
+  for (const auto& executor : workers) {
+    workers_.push_back(Worker{&net::query(executor, net::execution::context), {}});
+  }
 }
 
-std::size_t UpstreamPool::idle_count() const {
-  std::lock_guard lock(mutex_);
-  return idle_.size();
+// The worker whose io_context runs `executor` (a strand on it counts too),
+// or null.
+UpstreamPool::Worker* UpstreamPool::worker_of(const net::any_io_executor& executor) {
+  const net::execution_context* context = &net::query(executor, net::execution::context);
+  for (auto& worker : workers_) {
+    if (worker.context == context) return &worker;
+  }
+  return nullptr;
 }
 
 // GCC 12 at -O2 takes the unique_ptr in this coroutine's frame for a
@@ -90,34 +100,35 @@ std::size_t UpstreamPool::idle_count() const {
 #pragma GCC diagnostic ignored "-Wfree-nonheap-object"
 net::awaitable<std::variant<std::unique_ptr<UpstreamConnection>, ConnectFailure>>
 UpstreamPool::acquire() {
-  for (;;) {
-    std::unique_ptr<UpstreamConnection> connection;
-    {
-      std::lock_guard lock(mutex_);
-      if (idle_.empty()) break;
-      connection = std::move(idle_.back());  // most recently used: most likely alive
-      idle_.pop_back();
+  const net::any_io_executor executor = co_await net::this_coro::executor;
+  if (Worker* worker = worker_of(executor)) {
+    while (!worker->idle.empty()) {
+      auto connection = std::move(worker->idle.back());  // most recently used: most likely alive
+      worker->idle.pop_back();
+      if (connection->looks_reusable()) {
+        connection->reused = true;
+        co_return connection;
+      }
+      // Stale: dropped without a byte of any request having been sent on it.
     }
-    if (connection->looks_reusable()) {
-      connection->reused = true;
-      co_return connection;
-    }
-    // Stale: dropped without a byte of any request having been sent on it.
   }
-  co_return co_await connect();
+  co_return co_await connect(executor);
 }
 #pragma GCC diagnostic pop
 
 void UpstreamPool::release(std::unique_ptr<UpstreamConnection> connection) {
   if (!connection->socket().is_open()) return;
-  std::lock_guard lock(mutex_);
-  if (idle_.size() >= options_.max_idle_connections) return;  // closed by its destructor
-  idle_.push_back(std::move(connection));
+  Worker* worker = worker_of(connection->socket().get_executor());
+  if (worker == nullptr) return;  // made for a caller on no worker: closed by its destructor
+  if (worker->idle.size() >= options_.max_idle_connections) return;
+  worker->idle.push_back(std::move(connection));
 }
 
+// The socket belongs to the caller's worker (not a strand: the leasing
+// session drives it sequentially, see the header).
 net::awaitable<std::variant<std::unique_ptr<UpstreamConnection>, ConnectFailure>>
-UpstreamPool::connect() {
-  auto connected = co_await transport::async_connect(io_.get_executor(), options_.host,
+UpstreamPool::connect(net::any_io_executor executor) {
+  auto connected = co_await transport::async_connect(std::move(executor), options_.host,
                                                      std::to_string(options_.port),
                                                      tls_context_.get(), options_.connect_timeout);
   if (auto* failure = std::get_if<transport::ConnectError>(&connected)) {

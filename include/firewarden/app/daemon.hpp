@@ -1,6 +1,7 @@
 #pragma once
 // `firewarden run`: wires config, policy, TLS, credentials, the proxy and the
-// admin endpoints together, runs the worker threads, reloads on change and
+// admin endpoints together, runs the workers (one io_context and thread
+// each, like nginx's worker processes), reloads on change and
 // SIGHUP, and stops gracefully on SIGTERM/SIGINT (SPEC §11).
 //
 // One class, implemented in four files by job: wiring.cpp (building the
@@ -50,21 +51,29 @@ class Daemon final : public admin::StatusSource {
   // status.cpp
   admin::ReadinessCheck token_check() const;
   // daemon.cpp
-  // Threads that run io_ (config `threads`; 0: one per usable CPU, the
-  // cgroup CPU quota counted, cpu_quota.hpp), chosen once at construction.
+  // Worker threads (config `threads`; 0: one per usable CPU, the cgroup CPU
+  // quota counted, cpu_quota.hpp), chosen once at construction.
   unsigned worker_threads() const { return threads_.threads; }
+  // Each worker's executor, worker 0 (io_) first.
+  std::vector<net::any_io_executor> worker_executors();
+  void stop_workers();
   void reload();
   net::awaitable<void> reload_loop();
   net::awaitable<void> handle_signals();
   net::awaitable<void> shutdown();
 
   std::shared_ptr<const config::Config> config_;
-  // Read once: the listener and the gRPC upstream drop their strands when
-  // this says one thread, so run() must start exactly this many (affinity
-  // or the cgroup quota may change in between).
+  // Read once: one io_context per worker is made from it, each run by
+  // exactly one thread (affinity or the cgroup quota may change later).
   ThreadChoice threads_;
   std::chrono::steady_clock::time_point started_at_ = std::chrono::steady_clock::now();
+  // Worker 0, run by the thread that calls run(): the listeners' accept
+  // loops, the admin server, signals, reloads and token refreshes, and its
+  // share of the connections. Workers 1..N-1 (`more_workers_`) only serve
+  // connections handed to them, and the upstream connections those use.
+  // Declared before everything that holds sockets or timers on them.
   net::io_context io_;
+  std::vector<std::unique_ptr<net::io_context>> more_workers_;
   net::signal_set signals_;
   telemetry::Registry metrics_;
   telemetry::MetricCatalogue catalogue_{metrics_};  // every family, from the first scrape

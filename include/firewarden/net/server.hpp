@@ -1,9 +1,10 @@
 #pragma once
-// The data-plane HTTP/1.1 server: accept loop, one strand per connection, a
-// session coroutine per connection that reads requests one at a time (so
-// pipelined requests are answered in order) and hands each complete request
-// to the RequestHandler. Limits and deadlines of SPEC §2 `limits` are applied
-// here, where the parser is made (STYLE.md 3).
+// The data-plane HTTP/1.1 server: one accept loop handing each connection to
+// a worker (round-robin) or a strand of its own, a session coroutine per
+// connection that reads requests one at a time (so pipelined requests are
+// answered in order) and hands each complete request to the RequestHandler.
+// Limits and deadlines of SPEC §2 `limits` are applied here, where the
+// parser is made (STYLE.md 3).
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -13,6 +14,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "firewarden/net/asio.hpp"
 #include "firewarden/net/client_stream.hpp"
@@ -124,8 +126,14 @@ struct ServerOptions {
   // HTTP/2 with these limits (prior knowledge on plaintext, ALPN "h2" on
   // TLS); unset: HTTP/1.1 only (the admin listener).
   std::optional<Http2Limits> http2;
-  // Exactly one thread runs the io_context (`threads: 1`): connections run
-  // on its executor directly instead of on a strand each.
+  // Where connections run, handed out round-robin as they are accepted
+  // (nginx's workers with one accept queue): each executor's io_context is
+  // run by exactly one thread, so a connection and everything it starts
+  // runs on its worker's executor directly, with no strand and no
+  // cross-thread hop for its whole life. Empty: the listener's io_context,
+  // on a strand per connection, or directly when `single_thread` says that
+  // one thread runs it.
+  std::vector<net::any_io_executor> workers;
   bool single_thread = false;
 };
 
@@ -177,6 +185,7 @@ class Server {
   void reduce_timeouts();
 
   net::awaitable<void> accept_loop();
+  net::any_io_executor next_executor();
   net::awaitable<void> run_session(std::shared_ptr<Session> session);
   net::awaitable<bool> handshake(Session& session);
   net::awaitable<boost::system::error_code> wait_for_request(Session& session,
@@ -207,6 +216,7 @@ class Server {
   std::size_t overload_connections_;  // open connections from which overload applies
   std::atomic<std::size_t> open_connections_{0};
   std::chrono::steady_clock::time_point last_reduction_{};  // accept loop only
+  std::size_t next_worker_ = 0;                             // accept loop only
   std::atomic<std::uint64_t> next_connection_id_{1};
   mutable std::mutex sessions_mutex_;
   std::map<std::uint64_t, std::weak_ptr<Session>> sessions_;

@@ -2,18 +2,18 @@
 // Keep-alive connections to the Firestore endpoint (plain HTTP for the
 // emulator, HTTPS with SNI and certificate verification for Google).
 //
-// A connection is leased to one request at a time. Its socket uses the
-// io_context's executor, not a strand: the leasing session drives it
-// sequentially from its own strand, and deadlines are enforced by a
-// transport::Deadline on that same strand closing the socket, so no two
-// threads ever touch a connection at once.
+// A connection is leased to one request at a time. The pool keeps one set
+// of idle connections per worker (an io_context run by exactly one thread):
+// a connection is made on the worker of the session that asks for it, goes
+// back to that worker's set, and is only ever leased again there. So no two
+// threads ever touch a connection or a set, and neither needs a lock or a
+// strand (deadlines are a transport::Deadline on that same worker).
 #include <chrono>
 #include <cstdint>
-#include <deque>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <variant>
+#include <vector>
 
 #include "firewarden/net/asio.hpp"
 #include "firewarden/net/client_connect.hpp"
@@ -63,26 +63,35 @@ struct ConnectFailure {
 
 class UpstreamPool {
  public:
-  UpstreamPool(net::io_context& io, UpstreamOptions options);
+  // `workers`: the executors sessions run on, each of whose io_contexts is
+  // run by exactly one thread; every one keeps up to max_idle_connections.
+  UpstreamPool(const std::vector<net::any_io_executor>& workers, UpstreamOptions options);
 
-  // A reusable idle connection, or a new one (resolve, connect, TLS
-  // handshake, all within connect_timeout).
+  // A reusable idle connection of the calling coroutine's worker, or a new
+  // one on that worker (resolve, connect, TLS handshake, all within
+  // connect_timeout). A caller on no worker gets a new connection that is
+  // never pooled.
   net::awaitable<std::variant<std::unique_ptr<UpstreamConnection>, ConnectFailure>> acquire();
   // Returns a connection whose last response was read completely and that
-  // may be kept alive; beyond max_idle_connections it is closed.
+  // may be kept alive, on the worker it was made on (its socket's);
+  // beyond max_idle_connections it is closed.
   void release(std::unique_ptr<UpstreamConnection> connection);
 
   const UpstreamOptions& options() const { return options_; }
-  std::size_t idle_count() const;
 
  private:
-  net::awaitable<std::variant<std::unique_ptr<UpstreamConnection>, ConnectFailure>> connect();
+  // One worker's idle connections; only that worker's thread touches it.
+  struct Worker {
+    const net::execution_context* context;
+    std::vector<std::unique_ptr<UpstreamConnection>> idle;  // most recent last
+  };
+  Worker* worker_of(const net::any_io_executor& executor);
+  net::awaitable<std::variant<std::unique_ptr<UpstreamConnection>, ConnectFailure>> connect(
+      net::any_io_executor executor);
 
-  net::io_context& io_;
   UpstreamOptions options_;
   std::shared_ptr<ssl::context> tls_context_;  // https only
-  mutable std::mutex mutex_;
-  std::deque<std::unique_ptr<UpstreamConnection>> idle_;
+  std::vector<Worker> workers_;                // fixed at construction
 };
 
 }  // namespace firewarden::proxy

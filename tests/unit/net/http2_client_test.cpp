@@ -7,6 +7,7 @@
 #include <catch2/catch.hpp>
 #include <thread>
 
+#include "../../support/workers.hpp"
 #include "firewarden/net/header_fields.hpp"
 #include "http2_test_server.hpp"
 
@@ -202,6 +203,57 @@ TEST_CASE("callers that stop reading do not close the shared upstream connection
     std::this_thread::sleep_for(10ms);
   }
   CHECK(server.handler.big_bytes_written >= written);
+}
+
+// One request and its whole response, from the worker it is started on.
+struct Ridden {
+  bool reused = false;
+  std::string status;
+  bool stayed = true;  // every resumption on the starting thread
+};
+
+net::awaitable<Ridden> ride(Http2Client& client) {
+  Ridden out;
+  const auto thread = std::this_thread::get_id();
+  auto open = co_await client.open_stream(echo_request(false), true);
+  out.stayed = std::this_thread::get_id() == thread;
+  if (!open.stream) co_return out;
+  out.reused = open.reused;
+  if (co_await open.stream->read_response_headers()) co_return out;
+  out.stayed = out.stayed && std::this_thread::get_id() == thread;
+  out.status = std::string(field(open.stream->headers(), ":status").value_or(""));
+  for (;;) {
+    auto read = co_await open.stream->read(4096);
+    if (read.error || read.end) break;
+  }
+  out.stayed = out.stayed && std::this_thread::get_id() == thread;
+  co_return out;
+}
+
+TEST_CASE("the HTTP/2 client keeps a pool per worker: a stream rides its own worker's connection") {
+  RunningServer server;
+  testing::Workers workers(2);
+  Http2Client client(workers.executors(), to(server));
+  // Each worker makes its own connection although the other's has room.
+  const auto first_0 = workers.run_on(0, ride(client));
+  const auto first_1 = workers.run_on(1, ride(client));
+  CHECK(first_0.status == "200");
+  CHECK(first_1.status == "200");
+  CHECK_FALSE(first_0.reused);
+  CHECK_FALSE(first_1.reused);
+  // Then each rides the one it made.
+  for (std::size_t worker : {0U, 1U, 1U, 0U}) {
+    CAPTURE(worker);
+    const auto again = workers.run_on(worker, ride(client));
+    CHECK(again.status == "200");
+    CHECK(again.reused);
+    CHECK(again.stayed);
+  }
+  CHECK(first_0.stayed);
+  CHECK(first_1.stayed);
+  CHECK(server.handler.streams == 6);
+  client.close_all();
+  workers.stop();
 }
 
 }  // namespace firewarden::transport::test

@@ -1,7 +1,7 @@
 #pragma once
-// A data-plane Server with HTTP/2 on, run by two threads (a strand per
-// connection, as the daemon), and a small handler: what the HTTP/2 tests
-// talk to.
+// A data-plane Server with HTTP/2 on, one io_context run by two threads (a
+// strand per connection: the listener without workers), and a small
+// handler: what the HTTP/2 tests talk to.
 #include <atomic>
 #include <catch2/catch.hpp>
 #include <chrono>
