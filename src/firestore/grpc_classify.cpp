@@ -132,7 +132,7 @@ std::optional<Timestamp> timestamp_of(const Message& time) {
   return Timestamp{seconds, static_cast<std::int32_t>(nanos)};
 }
 
-Checked<WritePrecondition> precondition_of(const std::optional<Message>& precondition) {
+Checked<WritePrecondition> message_precondition(const std::optional<Message>& precondition) {
   if (!precondition) return WritePrecondition::none;
   if (const std::optional<std::uint64_t> exists = precondition->varint("exists")) {
     return *exists != 0 ? WritePrecondition::must_exist : WritePrecondition::must_not_exist;
@@ -151,7 +151,7 @@ Checked<WritePrecondition> precondition_of(const std::optional<Message>& precond
   return WritePrecondition::none;
 }
 
-Refusal add_write(const Message& write, Found& found) {
+Refusal add_message_write(const Message& write, Found& found) {
   std::optional<std::string_view> target;
   bool is_update = false;
   if (const std::optional<Message> update = write.message("update")) {
@@ -170,7 +170,7 @@ Refusal add_write(const Message& write, Found& found) {
   }
   Checked<DocumentNameIds> ids = document_name_ids(*target, found.database);
   if (!ids.ok()) return ids.error();
-  Checked<WritePrecondition> precondition = precondition_of(write.message("current_document"));
+  Checked<WritePrecondition> precondition = message_precondition(write.message("current_document"));
   if (!precondition.ok()) return precondition.error();
   require_document_write(ids_of(ids.value()), write.has("delete"), precondition.value(),
                          found.requirements, found.documents);
@@ -194,7 +194,7 @@ Refusal for_each_write(const Message& request, std::string_view field, Visit vis
 
 Refusal add_writes(const Message& request, std::string_view field, Found& found) {
   return for_each_write(request, field,
-                        [&](const Message& write) { return add_write(write, found); });
+                        [&](const Message& write) { return add_message_write(write, found); });
 }
 
 Refusal add_document_reads(const Message& holder, std::string_view field, Found& found) {
@@ -210,8 +210,8 @@ Refusal add_document_reads(const Message& holder, std::string_view field, Found&
 // Queries and collections
 // ---------------------------------------------------------------------------
 
-Refusal add_query(const std::optional<Message>& structured_query, const ResourceName& parent,
-                  Found& found) {
+Refusal add_message_query(const std::optional<Message>& structured_query,
+                          const ResourceName& parent, Found& found) {
   if (!structured_query) return ApiError::invalid_argument("the request needs a structuredQuery");
   bool any = false;
   Refusal refusal = structured_query->for_each_message("from", [&](const Message& selector) {
@@ -248,7 +248,7 @@ Refusal add_listen_target(const Message& target, Found& found) {
     Checked<ResourceName> parent = read_inner_parent(query->string("parent").value_or(""),
                                                      "add_target.query.parent", found.database);
     if (!parent.ok()) return parent.error();
-    return add_query(query->message("structured_query"), parent.value(), found);
+    return add_message_query(query->message("structured_query"), parent.value(), found);
   }
   if (const std::optional<Message> documents = target.message("documents")) {
     return add_document_reads(*documents, "documents", found);
@@ -292,7 +292,8 @@ Refusal add_requirements(std::string_view rpc, const Message& request, const Res
     return std::nullopt;
   }
   if (rpc == "UpdateDocument" || rpc == "DeleteDocument") {
-    Checked<WritePrecondition> precondition = precondition_of(request.message("current_document"));
+    Checked<WritePrecondition> precondition =
+        message_precondition(request.message("current_document"));
     if (!precondition.ok()) return precondition.error();
     require_document_write(ids, rpc == "DeleteDocument", precondition.value(), found.requirements,
                            found.documents);
@@ -325,12 +326,12 @@ Refusal add_requirements(std::string_view rpc, const Message& request, const Res
     return add_writes(request, "writes", found);
   }
   if (rpc == "RunQuery" || rpc == "PartitionQuery") {
-    return add_query(request.message("structured_query"), name, found);
+    return add_message_query(request.message("structured_query"), name, found);
   }
   if (rpc == "RunAggregationQuery") {
     const std::optional<Message> aggregation = request.message("structured_aggregation_query");
-    return add_query(aggregation ? aggregation->message("structured_query") : std::nullopt, name,
-                     found);
+    return add_message_query(aggregation ? aggregation->message("structured_query") : std::nullopt,
+                             name, found);
   }
   if (rpc == "ListCollectionIds") {
     CollectionPattern pattern = literal_collection(ids);
@@ -359,7 +360,7 @@ Refusal check_metadata(const GrpcRequest& request) {
   return std::nullopt;
 }
 
-Checked<RequestModel> classify_checked(const GrpcRequest& request, const Scope& scope) {
+Checked<RequestModel> classify_message_checked(const GrpcRequest& request, const Scope& scope) {
   const std::variant<const RpcInfo*, ApiError> rpc = find_rpc(request.path);
   if (const auto* error = std::get_if<ApiError>(&rpc)) return *error;
   const RpcInfo& info = *std::get<const RpcInfo*>(rpc);
@@ -411,7 +412,7 @@ std::variant<Rpc, ApiError> grpc_rpc(std::string_view path) {
 }
 
 ClassifyResult classify_grpc(const GrpcRequest& request, const Scope& scope) {
-  Checked<RequestModel> model = classify_checked(request, scope);
+  Checked<RequestModel> model = classify_message_checked(request, scope);
   if (!model.ok()) return model.error();
   return std::move(model).value();
 }
