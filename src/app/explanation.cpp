@@ -9,7 +9,7 @@
 namespace firewarden::app {
 namespace {
 
-using json = nlohmann::ordered_json;  // keys in the documented order
+using ordered_json = nlohmann::ordered_json;  // keys in the documented order
 
 // "METHOD TARGET", surrounding blanks ignored, exactly one run of blanks
 // between the two.
@@ -34,20 +34,23 @@ std::string describe(const firestore::ApiError& error) {
   return std::to_string(error.http_status) + " " + error.status + ": " + error.message;
 }
 
-json optional_string(const std::optional<std::string>& value) {
-  return value ? json(*value) : json(nullptr);
+ordered_json optional_string(const std::optional<std::string>& value) {
+  return value ? ordered_json(*value) : ordered_json(nullptr);
 }
 
-json rule_or_null(const std::string& rule) { return rule.empty() ? json(nullptr) : json(rule); }
+ordered_json rule_or_null(const std::string& rule) {
+  return rule.empty() ? ordered_json(nullptr) : ordered_json(rule);
+}
 
 // What the client gets back from Firestore: nothing for a denied request;
 // for an allowed one, whether the response is cut because a write's response
 // would show what the caller may not read (SPEC §4).
-json response_json(const Explanation& explanation) {
+ordered_json response_json(const Explanation& explanation) {
   if (!explanation.allowed()) return nullptr;
   const auto& cut = explanation.decision.response_cut;
-  return {{"cut", cut.has_value()},
-          {"reason", cut ? json(policy::response_cut_reason(*cut)) : json(nullptr)}};
+  return {
+      {"cut", cut.has_value()},
+      {"reason", cut ? ordered_json(policy::response_cut_reason(*cut)) : ordered_json(nullptr)}};
 }
 
 std::string summary(const Explanation& explanation) {
@@ -148,25 +151,25 @@ std::string explanation_json(const Explanation& explanation) {
   const policy::Decision& decision = explanation.decision;
   const identity::Identity& who = explanation.who;
 
-  json required = json::array();
+  ordered_json required = ordered_json::array();
   for (const auto& verdict : decision.requirements) {
     required.push_back({{"action", firestore::to_string(verdict.requirement.action)},
                         {"collection", verdict.requirement.collection.to_string()},
                         {"allowed", verdict.allowed},
                         {"rule", rule_or_null(verdict.rule)}});
   }
-  json denied = nullptr;
+  ordered_json denied = nullptr;
   if (const auto* first = decision.first_denied()) {
     denied = {{"action", firestore::to_string(first->requirement.action)},
               {"collection", first->requirement.collection.to_string()},
               {"rule", rule_or_null(first->rule)}};
   }
-  json dry_run = json::array();
+  ordered_json dry_run = ordered_json::array();
   for (const auto& verdict : decision.dry_run) {
     dry_run.push_back({{"rule", verdict.rule}, {"would", verdict.would_allow ? "allow" : "deny"}});
   }
 
-  json out = {
+  ordered_json out = {
       {"decision", explanation.allowed() ? "allow" : "deny"},
       {"rule", rule_or_null(decision.rule)},
       {"identity",
@@ -192,7 +195,7 @@ std::string explanation_json(const Explanation& explanation) {
                       {"message", explanation.refused->message}};
   }
   // Input that reached here passed UTF-8 checks; replace rather than throw anyway.
-  return out.dump(2, ' ', false, json::error_handler_t::replace);
+  return out.dump(2, ' ', false, ordered_json::error_handler_t::replace);
 }
 
 }  // namespace firewarden::app

@@ -88,20 +88,20 @@ std::variant<AccessToken, std::string> parse_oauth_token_response(
   token.value = document["access_token"].get<std::string>();
   if (document.contains("expires_in")) {
     const json& expires_in = document["expires_in"];
-    long long seconds = -1;
+    long long lifetime_seconds = -1;
     if (expires_in.is_number_integer()) {
-      seconds = expires_in.get<long long>();
+      lifetime_seconds = expires_in.get<long long>();
     } else if (expires_in.is_number()) {
-      seconds = static_cast<long long>(expires_in.get<double>());
+      lifetime_seconds = static_cast<long long>(expires_in.get<double>());
     } else if (expires_in.is_string()) {  // some servers quote it
       try {
-        seconds = std::stoll(expires_in.get<std::string>());
+        lifetime_seconds = std::stoll(expires_in.get<std::string>());
       } catch (const std::exception&) {
-        seconds = -1;
+        lifetime_seconds = -1;
       }
     }
-    if (seconds <= 0) return std::string("response has an invalid expires_in");
-    token.expires_at = now + std::chrono::seconds(seconds);
+    if (lifetime_seconds <= 0) return std::string("response has an invalid expires_in");
+    token.expires_at = now + std::chrono::seconds(lifetime_seconds);
   } else if (default_lifetime) {
     token.expires_at = now + *default_lifetime;
   } else {

@@ -200,7 +200,7 @@ std::optional<std::string_view> string_field(const MessageTape& body, std::size_
 
 // currentDocument.updateTime as RFC 3339 text (method_requirements.hpp says
 // why the epoch is refused).
-Refusal check_update_time(std::string_view text) {
+Refusal check_update_time_text(std::string_view text) {
   return firestore::check_update_time(parse_timestamp(text), text);
 }
 
@@ -210,7 +210,7 @@ Checked<WritePrecondition> precondition_of(const std::string* exists,
     return *exists == "true" ? WritePrecondition::must_exist : WritePrecondition::must_not_exist;
   }
   if (update_time != nullptr) {
-    if (Refusal refusal = check_update_time(*update_time)) return *refusal;
+    if (Refusal refusal = check_update_time_text(*update_time)) return *refusal;
     return WritePrecondition::must_exist;
   }
   return WritePrecondition::none;
@@ -224,7 +224,7 @@ Checked<WritePrecondition> precondition_of(const MessageTape& body, std::size_t 
     return body[exists].truth ? WritePrecondition::must_exist : WritePrecondition::must_not_exist;
   }
   if (const auto update_time = string_field(body, precondition, "updateTime")) {
-    if (Refusal refusal = check_update_time(*update_time)) return *refusal;
+    if (Refusal refusal = check_update_time_text(*update_time)) return *refusal;
     return WritePrecondition::must_exist;
   }
   return WritePrecondition::none;

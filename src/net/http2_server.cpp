@@ -20,7 +20,7 @@ using net::use_awaitable;
 // RFC 9113 §3.4: the client connection preface begins with these 24 octets.
 constexpr std::string_view kPreface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 // What the first read asks for (a head usually arrives in one).
-constexpr std::size_t kFirstReadBytes = 8 * 1024;
+constexpr std::size_t kPrefaceReadBytes = 8 * 1024;
 
 // The listener's client connection as the HTTP/2 session's byte stream.
 class ClientTransport final : public h2::Transport {
@@ -110,7 +110,7 @@ net::awaitable<bool> Server::wants_http2(Session& session, beast::flat_buffer& b
     }
     if (compared == kPreface.size()) co_return true;
     auto [read_error, bytes] = co_await client.visit([&](auto& stream) {
-      return stream.async_read_some(buffer.prepare(kFirstReadBytes), as_tuple(use_awaitable));
+      return stream.async_read_some(buffer.prepare(kPrefaceReadBytes), as_tuple(use_awaitable));
     });
     if (read_error) {
       if (read_error == beast::error::timeout) counters_.closed_header_timeout.increment();

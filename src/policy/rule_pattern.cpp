@@ -15,7 +15,7 @@ constexpr std::array<std::pair<std::string_view, Variable>, 3> kVariables{{
     {"{trust_domain}", Variable::trust_domain},
 }};
 
-std::string quoted(std::string_view text) { return text::quoted_prefix(text, 60); }
+std::string quoted_pattern(std::string_view text) { return text::quoted_prefix(text, 60); }
 
 bool is_control(char c) {
   const auto byte = static_cast<unsigned char>(c);
@@ -34,7 +34,7 @@ std::string parse_segment(std::string_view text, RuleSegment& out) {
     return {};
   }
   if (text.find('*') != std::string_view::npos) {
-    return "partial wildcard " + quoted(text) +
+    return "partial wildcard " + quoted_pattern(text) +
            ": a wildcard must be a whole segment, * (one segment) or ** (any depth)";
   }
   if (text.find_first_of("{}") != std::string_view::npos) {
@@ -46,20 +46,23 @@ std::string parse_segment(std::string_view text, RuleSegment& out) {
       }
     }
     if (text.front() == '{' && text.back() == '}') {
-      return "unknown variable " + quoted(text) +
+      return "unknown variable " + quoted_pattern(text) +
              " (known: {namespace}, {service_account}, {trust_domain})";
     }
-    return "braces in " + quoted(text) + ": a variable must be a whole segment such as {namespace}";
+    return "braces in " + quoted_pattern(text) +
+           ": a variable must be a whole segment such as {namespace}";
   }
-  if (text == "." || text == "..") return "segment " + quoted(text) + " is not a Firestore ID";
+  if (text == "." || text == "..")
+    return "segment " + quoted_pattern(text) + " is not a Firestore ID";
   if (text.size() >= 4 && text.starts_with("__") && text.ends_with("__")) {
-    return "segment " + quoted(text) + " can never match: Firestore reserves IDs of the form __…__";
+    return "segment " + quoted_pattern(text) +
+           " can never match: Firestore reserves IDs of the form __…__";
   }
   if (text.size() > kMaxSegmentBytes) {
     return "segment longer than " + std::to_string(kMaxSegmentBytes) + " bytes";
   }
   if (std::any_of(text.begin(), text.end(), is_control)) {
-    return "control character in segment " + quoted(text);
+    return "control character in segment " + quoted_pattern(text);
   }
   out.kind = RuleSegment::Kind::literal;
   out.text = std::string(text);
@@ -104,7 +107,7 @@ text::Expected<RulePattern, std::string> parse_rule_pattern(std::string_view tex
     start = slash + 1;
   }
   if (!has_any_depth && pattern.segments.size() % 2 == 0) {
-    return quoted(text) +
+    return quoted_pattern(text) +
            " has an even number of segments, so it names documents, not "
            "collections (a collection path is collection/document/collection/…)";
   }

@@ -20,12 +20,12 @@ namespace {
 
 // Quotes a scalar for an error message, shortened so that a huge value
 // cannot flood the output.
-std::string quoted(const std::string& value) { return text::quoted_prefix(value, 80); }
+std::string quoted_value(const std::string& value) { return text::quoted_prefix(value, 80); }
 
 std::string describe_node(const YAML::Node& node) {
   switch (node.Type()) {
     case YAML::NodeType::Scalar:
-      return quoted(node.Scalar());
+      return quoted_value(node.Scalar());
     case YAML::NodeType::Sequence:
       return "a list";
     case YAML::NodeType::Map:
@@ -96,7 +96,7 @@ std::optional<std::string> expand_env(std::string_view text, const EnvLookup& en
     }
     const std::size_t close = text.find('}', i + 2);
     if (close == std::string_view::npos) {
-      error = "unterminated ${ in " + quoted(std::string(text));
+      error = "unterminated ${ in " + quoted_value(std::string(text));
       return std::nullopt;
     }
     const std::string_view reference = text.substr(i + 2, close - i - 2);
@@ -352,7 +352,8 @@ std::optional<std::string> Reader::one_of(const YAML::Node& node, std::string_vi
     if (!expected.empty()) expected += ", ";
     expected += choice;
   }
-  error(node, std::string(path) + ": expected one of " + expected + ", got " + quoted(*value));
+  error(node,
+        std::string(path) + ": expected one of " + expected + ", got " + quoted_value(*value));
   return std::nullopt;
 }
 
