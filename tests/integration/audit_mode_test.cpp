@@ -194,5 +194,8 @@ TEST_CASE("audit: check warns on stderr and still succeeds, and run warns at sta
   CHECK(enforce.err.empty());
 
   FirewardenInstance fw({.enforcement = "audit"});
-  CHECK_THAT(fw.logs(), Catch::Contains("policy.enforcement is audit"));
+  // (diagnostics reach the log through a writer thread: wait, bounded)
+  CHECK(
+      eventually([&] { return fw.logs().find("policy.enforcement is audit") != std::string::npos; },
+                 std::chrono::seconds(3)));
 }

@@ -207,7 +207,9 @@ TEST_CASE("admin: health, readiness, status and metrics") {
   CHECK_THAT(status, Catch::Contains("\"generation\": 1"));
   CHECK_THAT(status, Catch::Contains("\"sha256\": \""));
   CHECK(fw.admin("/nope").status == 404);
-  CHECK_THAT(fw.logs(), Catch::Contains("\"level\":\"info\""));  // JSON diagnostics
+  // JSON diagnostics (they reach the log through a writer thread: wait, bounded)
+  CHECK(eventually([&] { return fw.logs().find("\"level\":\"info\"") != std::string::npos; },
+                   std::chrono::seconds(3)));
 }
 
 TEST_CASE("lifecycle: SIGTERM stops gracefully with exit 0, readiness first turns 503") {
