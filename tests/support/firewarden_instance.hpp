@@ -97,9 +97,10 @@ class FirewardenInstance {
   std::unique_ptr<ChildProcess> process_;
 };
 
-// Built with AddressSanitizer (scripts/test --sanitize): its allocator
-// keeps freed memory in quarantine, so RSS growth says nothing there.
-#if defined(__SANITIZE_ADDRESS__)
+// Built with AddressSanitizer (scripts/test --sanitize) or ThreadSanitizer:
+// the first keeps freed memory in quarantine, the second allocates shadow
+// memory as the program touches its own, so RSS growth says nothing there.
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
 inline constexpr bool kSanitizedBuild = true;
 #else
 inline constexpr bool kSanitizedBuild = false;
