@@ -13,13 +13,8 @@
 # FIREWARDEN_PCH=OFF: there every file compiles with its own includes alone.
 include_guard(GLOBAL)
 
-if(FIREWARDEN_SANITIZE OR FIREWARDEN_FUZZ)
-  set(_firewarden_pch_default OFF)
-else()
-  set(_firewarden_pch_default ON)
-endif()
 option(FIREWARDEN_PCH "Precompile the Asio/Beast, spdlog and nlohmann headers of the I/O modules"
-       ${_firewarden_pch_default})
+       ${FIREWARDEN_SHARED_PARSING_DEFAULT})  # cmake/Sanitizers.cmake
 
 # What the I/O modules' units include most (measured with g++ -H over the
 # firewarden target): net/asio.hpp's five headers in every one of them, then

@@ -21,3 +21,13 @@ if(FIREWARDEN_FUZZ)
                       -fno-omit-frame-pointer)
   add_link_options(-fsanitize=address,undefined -fno-sanitize=function)
 endif()
+
+# The sanitizer and fuzz builds compile every file on its own, without the
+# precompiled header (PrecompiledHeaders.cmake) or unity batches
+# (UnityBuild.cmake): a forgotten include or a name borrowed from a
+# neighbouring file then fails there. Both options take their default from here.
+if(FIREWARDEN_SANITIZE OR FIREWARDEN_FUZZ)
+  set(FIREWARDEN_SHARED_PARSING_DEFAULT OFF)
+else()
+  set(FIREWARDEN_SHARED_PARSING_DEFAULT ON)
+endif()

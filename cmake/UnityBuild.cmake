@@ -16,13 +16,8 @@
 # builds default to FIREWARDEN_UNITY=OFF, as they do for the precompiled header.
 include_guard(GLOBAL)
 
-if(FIREWARDEN_SANITIZE OR FIREWARDEN_FUZZ)
-  set(_firewarden_unity_default OFF)
-else()
-  set(_firewarden_unity_default ON)
-endif()
 option(FIREWARDEN_UNITY "Compile each module's sources in batches (unity build)"
-       ${_firewarden_unity_default})
+       ${FIREWARDEN_SHARED_PARSING_DEFAULT})  # cmake/Sanitizers.cmake
 set(FIREWARDEN_UNITY_BATCH_SIZE 8 CACHE STRING
     "Source files per unity batch (0: one batch per module)")
 
