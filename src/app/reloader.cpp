@@ -156,7 +156,10 @@ bool CertificateWatcher::check() {
   }
   auto& context = std::get<transport::ServerTlsContext>(made);
   auto [fingerprint, serial] = leaf_fingerprint_and_serial(*context.context);
-  context_.store(context.context);
+  {
+    std::lock_guard context_lock(context_mutex_);
+    context_ = context.context;
+  }
   not_after_ = context.certificate_not_after;
   reloads.with({"success"}).increment();
   metrics_.certificate_expiry_timestamp_seconds.with({}).set(

@@ -11,7 +11,13 @@ std::uint64_t PolicyStore::install(std::shared_ptr<const policy::Policy> policy,
   snapshot->sha256 = std::move(sha256);
   snapshot->loaded_at = std::chrono::system_clock::now();
   const std::uint64_t generation = snapshot->generation;
-  current_.store(std::move(snapshot));
+  std::shared_ptr<const PolicySnapshot> previous = std::move(snapshot);
+  {
+    std::lock_guard lock(current_mutex_);
+    current_.swap(previous);
+  }
+  // The old snapshot is released here, outside the lock: freeing a large
+  // policy must not hold up requests.
   set_last_error({});
   return generation;
 }

@@ -65,7 +65,10 @@ class CertificateWatcher {
   bool check();
 
   // The context in force (null before the first successful check).
-  std::shared_ptr<ssl::context> context() const { return context_.load(); }
+  std::shared_ptr<ssl::context> context() const {
+    std::lock_guard lock(context_mutex_);
+    return context_;
+  }
   // notAfter of the certificate in force (Unix time; 0 before the first).
   long long not_after() const { return not_after_.load(); }
   CertificateState state() const;
@@ -77,7 +80,10 @@ class CertificateWatcher {
   telemetry::MetricCatalogue& metrics_;
   std::mutex check_mutex_;  // one check at a time (reload loop and SIGHUP)
   WatchedDigest watched_;
-  std::atomic<std::shared_ptr<ssl::context>> context_;
+  // A mutex, not std::atomic<shared_ptr>: see PolicyStore (libstdc++ 12's
+  // atomic load does not happen-before the next store).
+  mutable std::mutex context_mutex_;
+  std::shared_ptr<ssl::context> context_;
   std::atomic<long long> not_after_{0};
   mutable std::mutex state_mutex_;
   CertificateState state_;
