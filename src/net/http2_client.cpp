@@ -131,11 +131,13 @@ net::awaitable<std::shared_ptr<h2::StreamState>> try_open(std::shared_ptr<h2::Se
                                                           const HeaderList& headers,
                                                           bool end_stream,
                                                           boost::system::error_code& error) {
-  co_return co_await h2::on_strand(session->strand(),
-                                   [&]() -> net::awaitable<std::shared_ptr<h2::StreamState>> {
-                                     if (!session->accepts_streams()) co_return nullptr;
-                                     co_return session->submit_request(headers, end_stream, error);
-                                   });
+  const net::any_io_executor current = co_await net::this_coro::executor;
+  if (current != session->strand()) {  // "Running on the strand", http2_session.hpp
+    co_return co_await net::co_spawn(
+        session->strand(), try_open(session, headers, end_stream, error), net::use_awaitable);
+  }
+  if (!session->accepts_streams()) co_return nullptr;
+  co_return session->submit_request(headers, end_stream, error);
 }
 
 }  // namespace
@@ -243,7 +245,7 @@ Http2Client::Http2Client(const std::vector<net::any_io_executor>& workers,
 Http2Client::~Http2Client() { close_all(); }
 
 // The pool whose io_context runs `executor`; else the first, which
-// open_stream reaches through its own executor (h2::on_strand hops there).
+// open_stream reaches through its own executor (co_spawn hops there).
 const std::shared_ptr<Http2Client::Pool>& Http2Client::pool_for(
     const net::any_io_executor& executor) const {
   const auto* context = &net::query(executor, net::execution::context);
@@ -254,10 +256,13 @@ const std::shared_ptr<Http2Client::Pool>& Http2Client::pool_for(
 }
 
 net::awaitable<Http2Open> Http2Client::open_stream(HeaderList headers, bool end_stream) {
-  const auto& pool = pool_for(co_await net::this_coro::executor);
+  const net::any_io_executor current = co_await net::this_coro::executor;
+  const auto& pool = pool_for(current);
+  if (current == pool->strand) co_return co_await pool->open(std::move(headers), end_stream);
   // The awaitable itself, not a lambda with captures: GCC 12 destroys a
   // coroutine lambda's moved init-capture twice.
-  co_return co_await h2::on_strand(pool->strand, pool->open(std::move(headers), end_stream));
+  co_return co_await net::co_spawn(pool->strand, pool->open(std::move(headers), end_stream),
+                                   net::use_awaitable);
 }
 
 void Http2Client::close_all() {

@@ -42,11 +42,6 @@ LentBuffer& lent_read_buffer() {
 
 }  // namespace
 
-net::awaitable<void> wait_on(net::steady_timer& signal, Clock::time_point deadline) {
-  signal.expires_at(deadline);
-  co_await signal.async_wait(as_tuple(use_awaitable));
-}
-
 Session::Session(net::any_io_executor strand, std::unique_ptr<Transport> transport,
                  SessionSettings settings)
     : strand_(std::move(strand)),

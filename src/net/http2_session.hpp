@@ -93,31 +93,32 @@ enum class EndReason : std::uint8_t {
 };
 
 // Waits until `signal` is cancelled (notify) or `deadline` passes: how
-// the connection's coroutines wait for each other on its strand.
-net::awaitable<void> wait_on(
-    net::steady_timer& signal,
-    std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max());
+// the connection's coroutines wait for each other on its strand. Returns
+// the timer's own wait (to be awaited at once), not a coroutine of its
+// own: every wait would otherwise allocate a frame.
+inline auto wait_on(net::steady_timer& signal, std::chrono::steady_clock::time_point deadline =
+                                                   std::chrono::steady_clock::time_point::max()) {
+  signal.expires_at(deadline);
+  return signal.async_wait(net::as_tuple(net::use_awaitable));
+}
 inline void notify(net::steady_timer& signal) { signal.cancel(); }
 
-// Runs `operation` (a coroutine function object) on `strand` and resumes
-// the caller on its own executor. A caller already there (a listener
-// stream's handler; with one thread every connection, upstream ones too,
-// shares the io_context's executor) runs it at once: a co_spawn would only
-// add a coroutine, a post and two resumptions to every stream operation.
-template <typename Operation>
-auto on_strand(const net::any_io_executor& strand, Operation operation) -> decltype(operation()) {
-  const net::any_io_executor current = co_await net::this_coro::executor;
-  if (current == strand) co_return co_await operation();
-  co_return co_await net::co_spawn(strand, std::move(operation), net::use_awaitable);
-}
-// The same for an awaitable already made (one that captures nothing it
-// could outlive, e.g. a member coroutine holding its object).
-template <typename T>
-net::awaitable<T> on_strand(const net::any_io_executor& strand, net::awaitable<T> operation) {
-  const net::any_io_executor current = co_await net::this_coro::executor;
-  if (current == strand) co_return co_await std::move(operation);
-  co_return co_await net::co_spawn(strand, std::move(operation), net::use_awaitable);
-}
+// Running on the strand: how an operation that must run on a connection's
+// strand gets there:
+//
+//   const net::any_io_executor current = co_await net::this_coro::executor;
+//   if (current != strand) {
+//     co_return co_await net::co_spawn(strand, operation(args), net::use_awaitable);
+//   }
+//   ... the operation's body ...
+//
+// Called from elsewhere, it re-runs itself on the strand and resumes the
+// caller on its own executor. Called there (a listener stream's handler,
+// an upstream stream on its own worker: nearly always), it runs at once,
+// with no coroutine besides its own: a helper coroutine or lambda would
+// add one or two frames to every stream operation. (The executor goes into
+// a local first: GCC 12 mishandles some temporaries of a co_await inside a
+// condition.)
 
 // A token bucket: `burst` at once, refilled by burst/10 per second.
 class FrameBudget {
@@ -282,6 +283,7 @@ class StreamHandle final : public Http2ClientStream {
   StreamState& state() { return *state_; }
 
  private:
+  bool runs_on_strand(const net::any_io_executor& current) const;
   net::awaitable<boost::system::error_code> wait_written();
 
   std::shared_ptr<Session> session_;

@@ -1,6 +1,7 @@
 // The stream object handed to the code above the transport: each
-// operation runs on its connection's strand (on_strand), so it may be
-// awaited from any executor, and resumes the caller on the caller's own.
+// operation runs on its connection's strand (re-running itself there when
+// called from elsewhere: "Running on the strand" in http2_session.hpp), so
+// it may be awaited from any executor, and resumes the caller on its own.
 #include "http2_session.hpp"
 
 namespace firewarden::transport::h2 {
@@ -25,37 +26,45 @@ StreamHandle::~StreamHandle() {
   net::post(session_->strand(), [session = session_, state = state_] { session->release(*state); });
 }
 
+bool StreamHandle::runs_on_strand(const net::any_io_executor& current) const {
+  return current == session_->strand();
+}
+
 net::awaitable<Http2Read> StreamHandle::read(std::size_t max) {
-  co_return co_await on_strand(session_->strand(), [this, max]() -> net::awaitable<Http2Read> {
-    auto& s = *state_;
-    for (;;) {
-      if (!s.inbound.empty()) {
-        const std::size_t n = std::min(std::max<std::size_t>(max, 1), s.inbound.size());
-        Http2Read result{{}, s.inbound.substr(0, n), false};
-        s.inbound.erase(0, n);
-        session_->consume(s, n);
-        result.end = s.inbound.empty() && s.inbound_end;
-        co_return result;
-      }
-      if (s.inbound_end) co_return Http2Read{{}, {}, true};
-      if (s.closed) co_return Http2Read{closed_error(s), {}, false};
-      co_await wait_on(s.read_signal);
+  const net::any_io_executor current = co_await net::this_coro::executor;
+  if (!runs_on_strand(current)) {
+    co_return co_await net::co_spawn(session_->strand(), read(max), use_awaitable);
+  }
+  auto& s = *state_;
+  for (;;) {
+    if (!s.inbound.empty()) {
+      const std::size_t n = std::min(std::max<std::size_t>(max, 1), s.inbound.size());
+      Http2Read result{{}, s.inbound.substr(0, n), false};
+      s.inbound.erase(0, n);
+      session_->consume(s, n);
+      result.end = s.inbound.empty() && s.inbound_end;
+      co_return result;
     }
-  });
+    if (s.inbound_end) co_return Http2Read{{}, {}, true};
+    if (s.closed) co_return Http2Read{closed_error(s), {}, false};
+    co_await wait_on(s.read_signal);
+  }
 }
 
 net::awaitable<boost::system::error_code> StreamHandle::write_headers(HeaderList headers,
                                                                       bool end_stream) {
-  co_return co_await on_strand(
-      session_->strand(),
-      [this, &headers, end_stream]() -> net::awaitable<boost::system::error_code> {
-        co_return session_->submit_response(*state_, headers, end_stream);
-      });
+  const net::any_io_executor current = co_await net::this_coro::executor;
+  if (!runs_on_strand(current)) {
+    co_return co_await net::co_spawn(session_->strand(),
+                                     write_headers(std::move(headers), end_stream), use_awaitable);
+  }
+  co_return session_->submit_response(*state_, headers, end_stream);
 }
 
 // Waits until the codec took every byte handed over (the peer's window
 // let it), or the stream closed, or write_timeout passed: then the stream
 // is reset, so a peer that never opens its window holds nothing for long.
+// Runs on the strand (called by write_data and write_trailers).
 net::awaitable<boost::system::error_code> StreamHandle::wait_written() {
   auto& s = *state_;
   const auto deadline = Clock::now() + session_->write_timeout();
@@ -72,30 +81,33 @@ net::awaitable<boost::system::error_code> StreamHandle::wait_written() {
 
 net::awaitable<boost::system::error_code> StreamHandle::write_data(std::string_view data,
                                                                    bool end_stream) {
-  co_return co_await on_strand(
-      session_->strand(), [this, data, end_stream]() -> net::awaitable<boost::system::error_code> {
-        auto& s = *state_;
-        if (s.closed) co_return closed_error(s);
-        if (!s.body_open || s.outbound_end) co_return net::error::operation_not_supported;
-        s.outbound.append(data);
-        s.outbound_end = end_stream;
-        session_->resume(s);
-        co_return co_await wait_written();
-      });
+  const net::any_io_executor current = co_await net::this_coro::executor;
+  if (!runs_on_strand(current)) {
+    co_return co_await net::co_spawn(session_->strand(), write_data(data, end_stream),
+                                     use_awaitable);
+  }
+  auto& s = *state_;
+  if (s.closed) co_return closed_error(s);
+  if (!s.body_open || s.outbound_end) co_return net::error::operation_not_supported;
+  s.outbound.append(data);
+  s.outbound_end = end_stream;
+  session_->resume(s);
+  co_return co_await wait_written();
 }
 
 net::awaitable<boost::system::error_code> StreamHandle::write_trailers(HeaderList trailers) {
-  co_return co_await on_strand(session_->strand(),
-                               [this, &trailers]() -> net::awaitable<boost::system::error_code> {
-                                 auto& s = *state_;
-                                 if (s.closed) co_return closed_error(s);
-                                 if (!s.body_open || s.outbound_end)
-                                   co_return net::error::operation_not_supported;
-                                 s.pending_trailers = std::move(trailers);
-                                 s.outbound_end = true;
-                                 session_->resume(s);
-                                 co_return co_await wait_written();
-                               });
+  const net::any_io_executor current = co_await net::this_coro::executor;
+  if (!runs_on_strand(current)) {
+    co_return co_await net::co_spawn(session_->strand(), write_trailers(std::move(trailers)),
+                                     use_awaitable);
+  }
+  auto& s = *state_;
+  if (s.closed) co_return closed_error(s);
+  if (!s.body_open || s.outbound_end) co_return net::error::operation_not_supported;
+  s.pending_trailers = std::move(trailers);
+  s.outbound_end = true;
+  session_->resume(s);
+  co_return co_await wait_written();
 }
 
 void StreamHandle::reset(Http2Error error) {
@@ -104,15 +116,16 @@ void StreamHandle::reset(Http2Error error) {
 }
 
 net::awaitable<boost::system::error_code> StreamHandle::read_response_headers() {
-  co_return co_await on_strand(session_->strand(),
-                               [this]() -> net::awaitable<boost::system::error_code> {
-                                 auto& s = *state_;
-                                 while (!s.headers_done) {
-                                   if (s.closed) co_return closed_error(s);
-                                   co_await wait_on(s.read_signal);
-                                 }
-                                 co_return boost::system::error_code{};
-                               });
+  const net::any_io_executor current = co_await net::this_coro::executor;
+  if (!runs_on_strand(current)) {
+    co_return co_await net::co_spawn(session_->strand(), read_response_headers(), use_awaitable);
+  }
+  auto& s = *state_;
+  while (!s.headers_done) {
+    if (s.closed) co_return closed_error(s);
+    co_await wait_on(s.read_signal);
+  }
+  co_return boost::system::error_code{};
 }
 
 bool StreamHandle::finished() const {

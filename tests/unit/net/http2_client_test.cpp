@@ -256,4 +256,68 @@ TEST_CASE("the HTTP/2 client keeps a pool per worker: a stream rides its own wor
   workers.stop();
 }
 
+// What a caller on no worker of the client saw: the echo, and whether it
+// resumed on its own thread after every stream operation.
+struct ForeignCaller {
+  Echoed echoed;
+  bool stayed = true;
+};
+
+net::awaitable<ForeignCaller> echo_from_elsewhere(Http2Client& client, std::string body) {
+  ForeignCaller out;
+  const auto own = std::this_thread::get_id();
+  const auto check = [&] { out.stayed = out.stayed && std::this_thread::get_id() == own; };
+  auto open = co_await client.open_stream(echo_request(false));
+  check();
+  if (!open.stream) {
+    out.echoed.error = open.error.message();
+    co_return out;
+  }
+  auto& stream = *open.stream;
+  auto error = co_await stream.write_data(body, true);
+  check();
+  if (!error) error = co_await stream.read_response_headers();
+  check();
+  if (error) {
+    out.echoed.error = error.message();
+    co_return out;
+  }
+  out.echoed.status = std::string(field(stream.headers(), ":status").value_or(""));
+  for (bool end = false; !end;) {
+    auto read = co_await stream.read(7000);
+    check();
+    if (read.error) {
+      out.echoed.error = read.error.message();
+      co_return out;
+    }
+    out.echoed.body += read.data;
+    end = read.end;
+  }
+  out.echoed.trailer = std::string(field(stream.trailers(), "x-echo-bytes").value_or(""));
+  co_return out;
+}
+
+TEST_CASE(
+    "a caller on no worker of the HTTP/2 client: each stream operation hops to the "
+    "connection's worker and the caller resumes on its own") {
+  RunningServer server;
+  testing::Workers pool_worker(1);
+  testing::Workers caller(1);
+  Http2Client client(pool_worker.executors(), to(server));
+  const std::string body(50'000, 'x');  // more than one read, and more than one DATA frame
+  const auto seen = caller.run_on(0, echo_from_elsewhere(client, body));
+  CHECK(seen.echoed.error.empty());
+  CHECK(seen.echoed.status == "200");
+  CHECK(seen.echoed.body == body);
+  CHECK(seen.echoed.trailer == std::to_string(body.size()));
+  CHECK(seen.stayed);
+  // The stream rode the pool's connection; a second caller from elsewhere reuses it.
+  const auto again = caller.run_on(0, echo_from_elsewhere(client, "again"));
+  CHECK(again.echoed.body == "again");
+  CHECK(server.handler.streams == 2);
+  client.close_all();
+  pool_worker.stop();
+  caller.stop();
+}
+
 }  // namespace firewarden::transport::test
