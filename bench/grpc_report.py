@@ -35,9 +35,18 @@ def percentile(values, p):
     return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
 
 
-def parse(base, rnd, mode, rpc, proxy, load):
+def parse(base, rnd, mode, rpc, proxy, load, before="", after="", ticks_per_second="100",
+          wall_seconds="0"):
+    """One h2load run. `before`/`after` are the proxy's "USER SYSTEM" clock
+    ticks around h2load's whole run (warm-up included), which lasted
+    `wall_seconds`: its core's busy share, and CPU per call at the run's
+    rate."""
     text = open(base + ".txt").read() if os.path.exists(base + ".txt") else ""
     result = {"round": int(rnd), "mode": mode, "rpc": rpc, "proxy": proxy, "loadavg": load}
+    if before and after and float(wall_seconds) > 0:
+        ticks = sum(map(int, after.split())) - sum(map(int, before.split()))
+        result["cpu_seconds"] = ticks / int(ticks_per_second)
+        result["wall_seconds"] = float(wall_seconds)
     m = re.search(r"finished in ([\d.]+)s, ([\d.]+) req/s", text)
     result["rps"] = float(m.group(2)) if m else 0.0
     m = re.search(r"requests: (\d+) total, \d+ started, (\d+) done, (\d+) succeeded, (\d+) failed, "
@@ -52,18 +61,28 @@ def parse(base, rnd, mode, rpc, proxy, load):
             if len(parts) >= 3 and parts[1].strip().isdigit() and parts[1].strip().startswith("2"):
                 durations.append(int(parts[2]))
     result["latency_us"] = {f"p{p}": percentile(durations, p) for p in (50, 90, 99)}
+    if result.get("cpu_seconds") is not None and result["rps"] > 0:
+        result["cpu_busy"] = result["cpu_seconds"] / result["wall_seconds"]
+        result["cpu_us_per_call"] = 1e6 * result["cpu_busy"] / result["rps"]
     result["logged"] = len(durations)
     json.dump(result, open(base + ".json", "w"))
+
+
+def percent(v):
+    return "–" if v is None else f"{100 * v:.0f} %"
 
 
 def fmt(v, digits=0):
     return "–" if v is None else f"{v:,.{digits}f}"
 
 
-def category(where):
-    """A self-cost line's owner: the firewarden module, or the library."""
-    m = re.search(r"/src/(\w+)/", where)
-    if m and "[" in where and "firewarden]" in where:
+def category(where, binary):
+    """A self-cost line's owner: the firewarden module, or the library.
+    `binary` is the profiled program's file name (the "[object]" of its
+    lines); source paths may be relative (ccache's base directory)."""
+    ours = f"/{binary}]" in where
+    m = re.search(r"(?:^|/)src/(\w+)/", where)
+    if m and ours:
         return f"firewarden {m.group(1)}/"
     if "malloc.c" in where or "operator new" in where or "operator delete" in where:
         return "malloc/free"
@@ -79,7 +98,7 @@ def category(where):
         return "mutexes"
     if "libstdc++" in where or "/c++/" in where:
         return "C++ standard library"
-    if "firewarden]" in where:
+    if ours:
         return "firewarden, other"
     return "other (kernel entry, libc)"
 
@@ -92,6 +111,8 @@ def profile_section(text, calls=2000):
     if not total:
         return []
     ir = int(total.group(1).replace(",", ""))
+    target = re.search(r"^Profiled target:\s+(\S+)", text, re.M)
+    binary = os.path.basename(target.group(1)) if target else "firewarden"
     rows = []
     # The function list only: it follows the "file:function" header and ends
     # at the next rule (annotated sources come after, with call costs).
@@ -103,7 +124,8 @@ def profile_section(text, calls=2000):
         rows.append((int(m.group(1).replace(",", "")), m.group(3)))
     by_owner = {}
     for cost, where in rows:
-        by_owner[category(where)] = by_owner.get(category(where), 0) + cost
+        owner = category(where, binary)
+        by_owner[owner] = by_owner.get(owner, 0) + cost
     out = ["### Where firewarden's time goes (callgrind, plaintext, 1,000 GetDocument + 1,000 Commit)", "",
            f"{ir:,} instructions, {ir // calls:,} per call (both RPCs, everything the process did). "
            "Self cost by owner (profile: `build-bench/grpc-run/out/grpc.callgrind.1`):", "",
@@ -117,6 +139,11 @@ def profile_section(text, calls=2000):
         out.append(f"{cost // calls:>8,}/call  {name[:130]}")
     out += ["```", ""]
     return out
+
+
+def mean_of(runs, key):
+    values = [r[key] for r in runs if r.get(key) is not None]
+    return statistics.mean(values) if values else None
 
 
 def report(run, results_md, results_json, machine, settings):
@@ -136,6 +163,8 @@ def report(run, results_md, results_json, machine, settings):
             "p50": statistics.mean([r["latency_us"]["p50"] or 0 for r in rs]),
             "p99": statistics.mean([r["latency_us"]["p99"] or 0 for r in rs]),
             "failed": sum(r.get("failed", 0) + r.get("errored", 0) + r.get("timeout", 0) for r in rs),
+            "cpu_busy": mean_of(rs, "cpu_busy"),
+            "cpu_us": mean_of(rs, "cpu_us_per_call"),
             "loads": [r["loadavg"] for r in rs],
         }
 
@@ -144,11 +173,15 @@ def report(run, results_md, results_json, machine, settings):
              "connection; every proxy one thread/worker on the proxy core, h2load and the "
              "static upstream on the other. Load average at each measurement in results JSON "
              "(`bench/grpc-results.json`); the machine is shared, so read the ratios (each round "
-             "runs every proxy back to back), not the absolute rates.", ""]
+             "runs every proxy back to back), not the absolute rates. \"Proxy core busy\" is the "
+             "proxy's CPU time (user + system) over h2load's run divided by its length, and "
+             "\"CPU µs per call\" that share over the rate: near 100 % the proxy limited the "
+             "rate; below, the load core did.", ""]
     summaries, ratios = {}, {}
     for mode, mode_title in MODES.items():
         lines += [f"### {mode_title}", ""]
-        lines += ["| RPC | proxy | req/s (min–max) | p50 µs | p99 µs | failed |", "|---|---|---|---|---|---|"]
+        lines += ["| RPC | proxy | req/s (min–max) | p50 µs | p99 µs | failed | proxy core busy | CPU µs per call |",
+                  "|---|---|---|---|---|---|---|---|"]
         for rpc, rpc_title in RPCS.items():
             for proxy in PROXIES:
                 s = summary(mode, rpc, proxy)
@@ -156,10 +189,12 @@ def report(run, results_md, results_json, machine, settings):
                     continue
                 summaries[f"{mode}/{rpc}/{proxy}"] = s
                 lines.append(f"| {rpc} | {proxy} | {fmt(s['rps'])} ({fmt(s['rps_min'])}–{fmt(s['rps_max'])}) "
-                             f"| {fmt(s['p50'])} | {fmt(s['p99'])} | {s['failed']} |")
+                             f"| {fmt(s['p50'])} | {fmt(s['p99'])} | {s['failed']} "
+                             f"| {percent(s['cpu_busy'])} | {fmt(s['cpu_us'], 1)} |")
         lines.append("")
-    lines += ["### Ratios (firewarden / other: throughput ≥ 1.0 and p99 ≤ 1.0 are the targets)", "",
-              "| mode | RPC | vs | throughput | p99 |", "|---|---|---|---|---|"]
+    lines += ["### Ratios (firewarden / other: throughput ≥ 1.0 and p99 ≤ 1.0 are the targets; "
+              "CPU per call ≤ 1.0 is what would get there)", "",
+              "| mode | RPC | vs | throughput | p99 | CPU per call |", "|---|---|---|---|---|---|"]
     for mode in MODES:
         for rpc in RPCS:
             fw = summaries.get(f"{mode}/{rpc}/firewarden")
@@ -168,8 +203,11 @@ def report(run, results_md, results_json, machine, settings):
                 if not fw or not o or not o["rps"] or not o["p99"]:
                     continue
                 r = {"throughput": fw["rps"] / o["rps"], "p99": fw["p99"] / o["p99"]}
+                if fw.get("cpu_us") and o.get("cpu_us"):
+                    r["cpu_per_call"] = fw["cpu_us"] / o["cpu_us"]
                 ratios[f"{mode}/{rpc}/{other}"] = r
-                lines.append(f"| {mode} | {rpc} | {other} | {r['throughput']:.2f} | {r['p99']:.2f} |")
+                cpu = f"{r['cpu_per_call']:.2f}" if "cpu_per_call" in r else "–"
+                lines.append(f"| {mode} | {rpc} | {other} | {r['throughput']:.2f} | {r['p99']:.2f} | {cpu} |")
     lines.append("")
 
     idle = {}
@@ -212,6 +250,6 @@ def report(run, results_md, results_json, machine, settings):
 
 if __name__ == "__main__":
     if sys.argv[1] == "parse":
-        parse(*sys.argv[2:8])
+        parse(*sys.argv[2:12])
     else:
         report(*sys.argv[2:7])
