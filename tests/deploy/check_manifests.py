@@ -350,8 +350,9 @@ def check_pod(args, rendered, workload, pod, container, is_init):
           f"shutdown_grace {grace:g}s + 5s margin")
 
     # Resources, against measured figures (docs/operations.md): ~12 MiB idle
-    # (30 MiB allowed), per connection ~4 KiB plaintext and ~25 KiB with TLS
-    # (8 and 90 allowed: a wide margin), and room for four 10 MiB request bodies in flight.
+    # (30 MiB allowed), per idle connection ~4 KiB plaintext and ~25 KiB with
+    # TLS over HTTP/1.1, ~19 and ~52 KiB over HTTP/2 (24 and 90 allowed: the
+    # costlier protocol with a margin), and room for four 10 MiB request bodies in flight.
     resources = container.get("resources", {})
     requests = resources.get("requests", {})
     check("cpu" in requests and "memory" in requests, f"{name}: firewarden needs cpu and memory requests")
@@ -359,7 +360,7 @@ def check_pod(args, rendered, workload, pod, container, is_init):
     if check(memory_limit is not None, f"{name}: firewarden needs a memory limit"):
         connections = limits.get("max_connections", 10000)
         tls = bool((config.get("listener") or {}).get("tls"))
-        per_connection_kib = 90 if tls else 8
+        per_connection_kib = 90 if tls else 24
         needed = (30 + 4 * 10) * 1024**2 + connections * per_connection_kib * 1024
         check(parse_memory(memory_limit) >= needed,
               f"{name}: memory limit {memory_limit} is below the measured need for "
