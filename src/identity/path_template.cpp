@@ -3,15 +3,16 @@
 #include <algorithm>
 #include <utility>
 
+#include "parse_helpers.hpp"
+
 namespace firewarden::identity {
 namespace {
 
+using detail::is_lower_alnum;
+using detail::refuse;
+
 constexpr std::string_view namespace_variable = "namespace";
 constexpr std::string_view service_account_variable = "service_account";
-
-Error refuse(std::string reason, std::string detail) {
-  return Error{std::move(reason), std::move(detail)};
-}
 
 bool has_brace(std::string_view text) { return text.find_first_of("{}") != std::string_view::npos; }
 
@@ -23,8 +24,6 @@ std::optional<std::string_view> variable_name(std::string_view segment) {
   if (has_brace(name)) return std::nullopt;
   return name;
 }
-
-bool is_lower_alnum(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); }
 
 // One RFC 1123 label without the length limit: [a-z0-9]([-a-z0-9]*[a-z0-9])?
 bool is_label_text(std::string_view text) {

@@ -2,21 +2,21 @@
 
 #include <utility>
 
+#include "parse_helpers.hpp"
+
 namespace firewarden::identity {
 namespace {
+
+using detail::is_lower_alnum;
+using detail::refuse;
 
 // SPIFFE-ID §2 defines the scheme as `spiffe`; §2.4 calls scheme and trust
 // domain case-insensitive, but §2.1 requires the trust domain in lowercase.
 // We accept the lowercase spelling only, so each ID has exactly one form.
 constexpr std::string_view scheme_prefix = "spiffe://";
 
-using MaybeError = std::optional<Error>;
+using detail::MaybeError;
 
-Error refuse(std::string reason, std::string detail) {
-  return Error{std::move(reason), std::move(detail)};
-}
-
-bool is_lower_alnum(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); }
 bool is_upper(char c) { return c >= 'A' && c <= 'Z'; }
 bool is_punctuation(char c) { return c == '.' || c == '-' || c == '_'; }
 

@@ -9,10 +9,12 @@
 #include <string_view>
 #include <utility>
 
+#include "parse_helpers.hpp"
+
 namespace firewarden::identity {
 namespace {
 
-using MaybeError = std::optional<Error>;
+using detail::MaybeError;
 
 struct GeneralNamesFree {
   void operator()(GENERAL_NAMES* names) const { GENERAL_NAMES_free(names); }

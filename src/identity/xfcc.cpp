@@ -4,11 +4,12 @@
 #include <utility>
 
 #include "firewarden/text/ascii.hpp"
+#include "parse_helpers.hpp"
 
 namespace firewarden::identity {
 namespace {
 
-using MaybeError = std::optional<Error>;
+using detail::MaybeError;
 
 Error refuse_at(std::string reason, std::string_view what, std::size_t position) {
   return Error{std::move(reason), std::string(what) + " at byte " + std::to_string(position)};

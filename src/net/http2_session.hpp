@@ -273,7 +273,8 @@ class StreamHandle final : public Http2ClientStream {
                                                           bool end_stream) override;
   net::awaitable<boost::system::error_code> write_data(std::string_view data,
                                                        bool end_stream) override;
-  net::awaitable<boost::system::error_code> write_trailers(HeaderList trailers) override;
+  net::awaitable<boost::system::error_code> write_trailers(HeaderList trailers,
+                                                           std::string_view last_data) override;
   void reset(Http2Error error) override;
   std::int32_t id() const override { return state_->id; }
   net::awaitable<boost::system::error_code> read_response_headers() override;

@@ -95,15 +95,17 @@ net::awaitable<boost::system::error_code> StreamHandle::write_data(std::string_v
   co_return co_await wait_written();
 }
 
-net::awaitable<boost::system::error_code> StreamHandle::write_trailers(HeaderList trailers) {
+net::awaitable<boost::system::error_code> StreamHandle::write_trailers(HeaderList trailers,
+                                                                       std::string_view last_data) {
   const net::any_io_executor current = co_await net::this_coro::executor;
   if (!runs_on_strand(current)) {
-    co_return co_await net::co_spawn(session_->strand(), write_trailers(std::move(trailers)),
-                                     use_awaitable);
+    co_return co_await net::co_spawn(session_->strand(),
+                                     write_trailers(std::move(trailers), last_data), use_awaitable);
   }
   auto& s = *state_;
   if (s.closed) co_return closed_error(s);
   if (!s.body_open || s.outbound_end) co_return net::error::operation_not_supported;
+  s.outbound.append(last_data);  // read_body sends it, then the trailers
   s.pending_trailers = std::move(trailers);
   s.outbound_end = true;
   session_->resume(s);

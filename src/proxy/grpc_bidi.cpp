@@ -259,7 +259,7 @@ net::awaitable<void> FirestoreProxy::write_client_messages(BidiCall& bidi) {
     if (error) client_failed(bidi, error);
   }
   if (bidi.client_gone) co_return;
-  if (const auto error = co_await call.stream.write_trailers(bidi.final_trailers)) {
+  if (const auto error = co_await call.stream.write_trailers(bidi.final_trailers, {})) {
     fail(call.exchange, "client write", error);
   }
   if (bidi.client_sent_all) co_return;

@@ -229,7 +229,7 @@ net::awaitable<void> FirestoreProxy::refuse(GrpcCall& call, const errors::ApiErr
       write_error = co_await call.stream.write_headers(grpc_response_headers(), false);
       call.response_started = true;
     }
-    if (!write_error) write_error = co_await call.stream.write_trailers(std::move(status));
+    if (!write_error) write_error = co_await call.stream.write_trailers(std::move(status), {});
   }
   if (write_error) fail(call.exchange, "client write", write_error);
   finish(call.exchange);

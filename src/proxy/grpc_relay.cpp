@@ -173,7 +173,8 @@ net::awaitable<void> FirestoreProxy::relay_grpc_response(GrpcCall& call,
     fail(call.exchange, "client write", error);
     co_return finish(call.exchange);
   }
-  std::optional<errors::ApiError> problem = co_await relay_grpc_messages(call, upstream, cut);
+  std::string last;  // the response's last bytes: they leave with the status
+  std::optional<errors::ApiError> problem = co_await relay_grpc_messages(call, upstream, cut, last);
   if (problem) co_return co_await refuse(call, *problem);
   if (call.cancelled) co_return finish_cancelled(call, "client reset the stream");
 
@@ -183,13 +184,19 @@ net::awaitable<void> FirestoreProxy::relay_grpc_response(GrpcCall& call,
     co_return co_await refuse(call, errors::ApiError::bad_gateway("Firestore sent no gRPC status"));
   }
   record.upstream_status = record.status = *status;
-  error = co_await call.stream.write_trailers(std::move(trailers));
+  call.client_write_pending = true;
+  error = co_await call.stream.write_trailers(std::move(trailers), last);
+  call.client_write_pending = false;
   if (error) fail(call.exchange, "client write", error);
   finish(call.exchange);
 }
 
+// Relays the response's messages as they come, but for the bytes that came
+// with the end of the upstream stream: those are left in `last`, for the
+// caller to send together with the trailers (one write for a short call).
 net::awaitable<std::optional<errors::ApiError>> FirestoreProxy::relay_grpc_messages(
-    GrpcCall& call, transport::Http2ClientStream& upstream, std::optional<GrpcWriteResponse> cut) {
+    GrpcCall& call, transport::Http2ClientStream& upstream, std::optional<GrpcWriteResponse> cut,
+    std::string& last) {
   firestore::GrpcMessageReader messages(options_.max_cut_response_bytes);
   std::string message;
   for (bool ended = false; !ended;) {
@@ -221,6 +228,10 @@ net::awaitable<std::optional<errors::ApiError>> FirestoreProxy::relay_grpc_messa
     }
     if (outgoing.empty()) continue;
     call.exchange.record.bytes_out += outgoing.size();
+    if (ended) {
+      last = std::move(outgoing);
+      break;
+    }
     call.client_write_pending = true;
     const auto error = co_await call.stream.write_data(outgoing, false);
     call.client_write_pending = false;

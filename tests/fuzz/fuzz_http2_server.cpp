@@ -55,7 +55,7 @@ class EchoHandler final : public firewarden::transport::RequestHandler {
     }
     if (co_await stream.write_headers(answer(), false)) co_return;
     if (co_await stream.write_data(body, false)) co_return;
-    co_await stream.write_trailers(status_ok());
+    co_await stream.write_trailers(status_ok(), {});
   }
 };
 

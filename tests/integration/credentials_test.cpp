@@ -55,7 +55,7 @@ InstanceOptions external_account_options(const RecordingUpstream& upstream,
   InstanceOptions options;
   options.upstream = upstream.url();
   options.firestore_ca_file = cert("ca");
-  options.credentials = "{type: external_account, file: " + credential_file + "}";
+  options.credentials = external_account_credentials(credential_file);
   return options;
 }
 

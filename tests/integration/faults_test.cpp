@@ -260,18 +260,11 @@ std::string short_token_credentials(const TempDir& dir, FakeGoogleThread& peer,
   peer.google.set_token_lifetime(20s);
   const std::string file =
       dir.write("credentials.json",
-                json{{"type", "external_account"},
-                     {"audience",
-                      "//iam.googleapis.com/projects/1/locations/global/"
-                      "workloadIdentityPools/pool/providers/k8s"},
-                     {"subject_token_type", "urn:ietf:params:oauth:token-type:jwt"},
-                     {"token_url", peer.google.sts_token_url()},
-                     {"credential_source", {{"file", dir.write("subject-token", "eyJ.sub.sig")}}}}
-                    .dump());
+                peer.google.external_account_json(dir.write("subject-token", "eyJ.sub.sig")));
   options.upstream = upstream.url();
   options.firestore_ca_file = cert("ca");
   options.credentials =
-      "{type: external_account, file: " + file + ", refresh_margin: 16s, min_validity: 10s}";
+      external_account_credentials(file, "refresh_margin: 16s, min_validity: 10s");
   options.policy_file = dir.write("policy.yaml", kOrdersReadPolicy);
   return file;
 }

@@ -78,11 +78,10 @@ TEST_CASE("listen: certificate rotation and token refresh leave an open stream u
   options.tls_client_ca_file = secret.path("ca.crt");
   options.upstream = upstream.url();
   options.firestore_ca_file = cert("ca");
-  options.credentials =
-      "{type: external_account, file: " +
+  options.credentials = external_account_credentials(
       dir.write("credentials.json",
-                peer.google.external_account_json(dir.write("subject-token", "eyJ.sub.sig"))) +
-      ", refresh_margin: 80s, min_validity: 5s}";
+                peer.google.external_account_json(dir.write("subject-token", "eyJ.sub.sig"))),
+      "refresh_margin: 80s, min_validity: 5s");
   options.policy_file = dir.write("policy.yaml", kOrdersReadPolicy);  // no impersonation
   const auto started = std::chrono::steady_clock::now();  // before the first token is issued
   FirewardenInstance fw(options);                         // ready: a token is held

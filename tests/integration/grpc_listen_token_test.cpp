@@ -28,11 +28,10 @@ TEST_CASE("listen: a stream ends with UNAVAILABLE before its upstream token expi
   InstanceOptions options;
   options.upstream = "https://127.0.0.1:" + std::to_string(upstream.port());
   options.firestore_ca_file = firewarden::transport::test::cert_file();
-  options.credentials =
-      "{type: external_account, file: " +
+  options.credentials = external_account_credentials(
       dir.write("credentials.json",
-                peer.google.external_account_json(dir.write("subject-token", "eyJ.sub.sig"))) +
-      ", refresh_margin: 20s, min_validity: 5s}";
+                peer.google.external_account_json(dir.write("subject-token", "eyJ.sub.sig"))),
+      "refresh_margin: 20s, min_validity: 5s");
   options.policy_file = dir.write("policy.yaml", kOrdersReadPolicy);  // no impersonation
   FirewardenInstance fw(options);                                     // ready: a token is held
 

@@ -4,14 +4,12 @@
 // local fake STS and IAM Credentials; the HTTPS recording upstream shows what
 // was forwarded, and with which token.
 #include <catch2/catch.hpp>
-#include <nlohmann/json.hpp>
 
 #include "fake_google/fake_google.hpp"
 #include "support/firewarden_instance.hpp"
 #include "support/recording_upstream.hpp"
 
 using namespace firewarden::testing;
-using json = nlohmann::json;
 
 namespace {
 
@@ -31,15 +29,8 @@ impersonation:
 )";
 
 std::string write_credential_file(const TempDir& dir, const FakeGoogle& google) {
-  const json file = {
-      {"type", "external_account"},
-      {"audience",
-       "//iam.googleapis.com/projects/1/locations/global/workloadIdentityPools/p/providers/k"},
-      {"subject_token_type", "urn:ietf:params:oauth:token-type:jwt"},
-      {"token_url", google.sts_token_url()},
-      {"credential_source", {{"file", dir.write("subject-token", "header.payload.signature")}}},
-  };
-  return dir.write("credentials.json", file.dump(2));
+  return dir.write("credentials.json", google.external_account_json(
+                                           dir.write("subject-token", "header.payload.signature")));
 }
 
 HttpRequestSpec get_as(const FirewardenInstance& fw, const std::string& path,
@@ -63,8 +54,7 @@ TEST_CASE("impersonation_required: no matching entry is 403, nothing forwarded")
       .upstream = upstream.url(),
       .policy_file = dir.write("policy.yaml", kPolicy),
       .enforcement = enforcement,
-      .credentials =
-          "{type: external_account, file: " + write_credential_file(dir, peer.google) + "}",
+      .credentials = external_account_credentials(write_credential_file(dir, peer.google)),
       .firestore_ca_file = cert("ca"),
       .env = {{"FIREWARDEN_IAM_CREDENTIALS_ENDPOINT", peer.google.iam_endpoint()}},
   });

@@ -30,7 +30,7 @@ void external_account(const TempDir& dir, FakeGoogleThread& peer, RecordingUpstr
   options.upstream = upstream.url();
   options.firestore_ca_file = cert("ca");
   options.credentials =
-      "{type: external_account, file: " + file + ", refresh_margin: 16s, min_validity: 10s}";
+      external_account_credentials(file, "refresh_margin: 16s, min_validity: 10s");
   options.policy_file = dir.write("policy.yaml", kOrdersReadPolicy);
 }
 

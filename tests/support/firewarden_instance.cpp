@@ -132,6 +132,10 @@ std::optional<int> FirewardenInstance::stop(std::chrono::milliseconds timeout) {
 std::string FirewardenInstance::logs() const { return read_text(dir_.path() + "/stderr"); }
 std::string FirewardenInstance::access_log() const { return read_text(dir_.path() + "/stdout"); }
 
+std::string external_account_credentials(const std::string& file, const std::string& settings) {
+  return "{type: external_account, file: " + file + (settings.empty() ? "" : ", " + settings) + "}";
+}
+
 InstanceOptions write_only_caller(const TempDir& dir) {
   InstanceOptions options;
   options.fixed_id = "spiffe://cluster.local/ns/ingest/sa/loader";

@@ -112,6 +112,11 @@ inline constexpr const char* kOrdersReadPolicy =
     "version: 1\nrules:\n  - name: orders-read\n    subjects: {namespaces: [orders]}\n"
     "    collections: [orders]\n    actions: [read]\n";
 
+// InstanceOptions::credentials for an external_account credential file at
+// `file`; `settings` adds the token settings, e.g. "refresh_margin: 16s,
+// min_validity: 10s".
+std::string external_account_credentials(const std::string& file, const std::string& settings = "");
+
 // A caller that may write orders and read nothing (what the write-response
 // cut is for): ingest/loader under a one-rule policy written into `dir`.
 InstanceOptions write_only_caller(const TempDir& dir);

@@ -67,8 +67,11 @@ class Http2Stream {
   // all of it was handed to the connection.
   virtual net::awaitable<boost::system::error_code> write_data(std::string_view data,
                                                                bool end_stream) = 0;
-  // Ends the stream with trailer fields (gRPC status).
-  virtual net::awaitable<boost::system::error_code> write_trailers(HeaderList trailers) = 0;
+  // Ends the stream with trailer fields (gRPC status), after `last_data`
+  // (may be empty): the two are handed over together, so a short response's
+  // last bytes and its status leave in one write.
+  virtual net::awaitable<boost::system::error_code> write_trailers(HeaderList trailers,
+                                                                   std::string_view last_data) = 0;
 
   // RST_STREAM: abandons the stream at once; pending reads and writes end
   // with an error.

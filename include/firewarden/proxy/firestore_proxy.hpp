@@ -205,7 +205,8 @@ class FirestoreProxy final : public transport::RequestHandler {
   net::awaitable<void> relay_grpc_response(GrpcCall& call, transport::Http2ClientStream& upstream,
                                            std::optional<GrpcWriteResponse> cut);
   net::awaitable<std::optional<firestore::ApiError>> relay_grpc_messages(
-      GrpcCall& call, transport::Http2ClientStream& upstream, std::optional<GrpcWriteResponse> cut);
+      GrpcCall& call, transport::Http2ClientStream& upstream, std::optional<GrpcWriteResponse> cut,
+      std::string& last);
   firestore::ApiError cut_refusal(GrpcCall& call, const std::string& why) const;
 
   // gRPC bidirectional streams (grpc_bidi.cpp): Listen and Write, message

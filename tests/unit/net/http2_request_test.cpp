@@ -34,7 +34,7 @@ class ScriptedStream final : public Http2Stream {
   net::awaitable<boost::system::error_code> write_data(std::string_view, bool) override {
     co_return net::error::operation_not_supported;
   }
-  net::awaitable<boost::system::error_code> write_trailers(HeaderList) override {
+  net::awaitable<boost::system::error_code> write_trailers(HeaderList, std::string_view) override {
     co_return net::error::operation_not_supported;
   }
   void reset(Http2Error) override {}

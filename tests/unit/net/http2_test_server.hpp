@@ -27,7 +27,7 @@ namespace firewarden::transport::test {
 // array into a braced initializer inside a coroutine.
 inline HeaderList ok_fields() { return {{":status", "200"}, {"content-type", "text/plain"}}; }
 
-// /echo: the body back, with trailers; /big?N: N bytes; /silent: no
+// /echo: the body back, its second half with the trailers; /big?N: N bytes; /silent: no
 // answer; /slow: answers after 300 ms; …/Listen: response headers, then
 // the stream is held open, its messages read and dropped, until the peer
 // ends or resets it (a gRPC upstream's long stream). HTTP/1.1: "http1 ok".
@@ -90,10 +90,13 @@ class TestHandler final : public RequestHandler {
       if (read.end) break;
     }
     co_await stream.write_headers(ok_fields(), false);
-    co_await stream.write_data(body, false);
+    // The first half as DATA, the second handed over with the trailers
+    // (how a gRPC relay sends a response's last bytes with its status).
+    const std::string_view all(body);
+    co_await stream.write_data(all.substr(0, all.size() / 2), false);
     HeaderList trailers;
     trailers.emplace_back("x-echo-bytes", std::to_string(body.size()));
-    co_await stream.write_trailers(std::move(trailers));
+    co_await stream.write_trailers(std::move(trailers), all.substr(all.size() / 2));
   }
 
   static net::awaitable<void> hold(Http2Stream& stream) {
