@@ -14,7 +14,7 @@
 include_guard(GLOBAL)
 
 option(FIREWARDEN_PCH "Precompile the Asio/Beast, spdlog and nlohmann headers of the I/O modules"
-       ${FIREWARDEN_SHARED_PARSING_DEFAULT})  # cmake/Sanitizers.cmake
+       ${FIREWARDEN_COMBINED_COMPILE_DEFAULT})  # cmake/Sanitizers.cmake
 
 # What the I/O modules' units include most (measured with g++ -H over the
 # firewarden target): net/asio.hpp's five headers in every one of them, then

@@ -27,7 +27,7 @@ endif()
 # (UnityBuild.cmake): a forgotten include or a name borrowed from a
 # neighbouring file then fails there. Both options take their default from here.
 if(FIREWARDEN_SANITIZE OR FIREWARDEN_FUZZ)
-  set(FIREWARDEN_SHARED_PARSING_DEFAULT OFF)
+  set(FIREWARDEN_COMBINED_COMPILE_DEFAULT OFF)
 else()
-  set(FIREWARDEN_SHARED_PARSING_DEFAULT ON)
+  set(FIREWARDEN_COMBINED_COMPILE_DEFAULT ON)
 endif()

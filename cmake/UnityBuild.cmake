@@ -17,7 +17,7 @@
 include_guard(GLOBAL)
 
 option(FIREWARDEN_UNITY "Compile each module's sources in batches (unity build)"
-       ${FIREWARDEN_SHARED_PARSING_DEFAULT})  # cmake/Sanitizers.cmake
+       ${FIREWARDEN_COMBINED_COMPILE_DEFAULT})  # cmake/Sanitizers.cmake
 set(FIREWARDEN_UNITY_BATCH_SIZE 8 CACHE STRING
     "Source files per unity batch (0: one batch per module)")
 
